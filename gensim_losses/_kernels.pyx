@@ -28,7 +28,7 @@ import numpy as np
 cimport numpy as cnp
 from cpython.dict cimport PyDict_GetItem
 from cpython.ref cimport PyObject
-from libc.math cimport exp, log1p, fabs
+from libc.math cimport exp, fabs, log1p
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from libc.stdio cimport FILE, fopen, fclose
 from libc.stdlib cimport malloc, realloc, free
@@ -51,50 +51,52 @@ cdef extern from "stdio.h" nogil:
 MAX_SENTENCE_WORDS = 10000
 cdef int MAX_WORDS = 10000
 
-# Sigmoid and softplus sampled on [-MAX_EXP, MAX_EXP] and read with linear
-# interpolation (error < 5e-6); outside the range they are computed exactly,
-# so the gradient never drops to zero and the loss is never clipped.
+# Sigmoid and softplus, interleaved as (sigmoid, softplus) pairs, sampled on
+# [-MAX_EXP, MAX_EXP] and read with linear interpolation (error < 2e-6).
+# Beyond 16 both are flat to within 1.2e-7 of their limits, so the loss is
+# never clipped and a confidently wrong score still gets its full gradient.
 cdef enum:
-    TABLE_SIZE = 1024
-cdef float MAX_EXP = 6.0
-cdef float TABLE_SCALE = TABLE_SIZE / (2.0 * 6.0)
-cdef float SIGMOID[TABLE_SIZE + 1]
-cdef float SOFTPLUS[TABLE_SIZE + 1]
+    TABLE_SIZE = 4096
+cdef float MAX_EXP = 16.0
+cdef float TABLE_SCALE = TABLE_SIZE / (2.0 * 16.0)
+cdef float TABLE[2 * (TABLE_SIZE + 1)]
+# A term whose prediction is already right to within this (gensim skips
+# |x| > 6, i.e. sigmoid(-6)) is counted in the loss but not applied: its
+# step is negligible and skipping saves two vector updates.
+cdef float GRAD_EPS = 0.0024726
 
 
-cdef void _fill_tables():
+cdef void _fill_table():
     cdef int i
     cdef double x
     for i in range(TABLE_SIZE + 1):
         x = -MAX_EXP + i / <double>TABLE_SCALE
-        SIGMOID[i] = <float>(1.0 / (1.0 + exp(-x)))
-        SOFTPLUS[i] = <float>log1p(exp(x))
+        TABLE[2 * i] = <float>(1.0 / (1.0 + exp(-x)))
+        TABLE[2 * i + 1] = <float>((x if x > 0 else 0.0) + log1p(exp(-fabs(x))))
 
 
-_fill_tables()
-
-
-cdef inline float table_lookup(const float *table, float x) noexcept nogil:
-    cdef float t = (x + MAX_EXP) * TABLE_SCALE
-    cdef int i = <int>t
-    return table[i] + (t - i) * (table[i + 1] - table[i])
-
-
-cdef inline double softplus(double z) noexcept nogil:
-    # log(1 + e^z) without overflow
-    return (z if z > 0 else 0.0) + log1p(exp(-fabs(z)))
+_fill_table()
 
 
 cdef inline float logistic_grad(float x, float label, int compute_loss, double *loss) noexcept nogil:
-    """Return ``label - sigmoid(x)``; add ``softplus(x) - label * x`` to loss."""
-    cdef float z = -x if label > 0.5 else x
-    if -MAX_EXP < x < MAX_EXP:
-        if compute_loss:
-            loss[0] += table_lookup(SOFTPLUS, z)
-        return label - table_lookup(SIGMOID, x)
+    """Return ``label - sigmoid(x)``; add ``-log P(label | x) = softplus(x) - label * x`` to loss."""
+    cdef float t, frac, sig, sp
+    cdef int i
+    if x >= MAX_EXP:
+        sig = 1.0
+        sp = x
+    elif x <= -MAX_EXP:
+        sig = 0.0
+        sp = 0.0
+    else:
+        t = (x + MAX_EXP) * TABLE_SCALE
+        i = <int>t
+        frac = t - i
+        sig = TABLE[2 * i] + frac * (TABLE[2 * i + 2] - TABLE[2 * i])
+        sp = TABLE[2 * i + 1] + frac * (TABLE[2 * i + 3] - TABLE[2 * i + 1])
     if compute_loss:
-        loss[0] += softplus(z)
-    return label - <float>(1.0 / (1.0 + exp(-x)))
+        loss[0] += sp - label * x
+    return label - sig
 
 
 # Linear congruential generator of word2vec.c and java.util.Random: cheap,
@@ -160,7 +162,10 @@ cdef double ns_term(Config *c, uint32_t target, const float *h) noexcept nogil:
                 continue
             label = 0.0
         row = c.syn1neg + <int64_t>w * c.size
-        g = logistic_grad(gl_dot(c.size, h, row), label, c.compute_loss, &loss) * c.alpha
+        g = logistic_grad(gl_dot(c.size, h, row), label, c.compute_loss, &loss)
+        if fabs(g) < GRAD_EPS:
+            continue
+        g *= c.alpha
         gl_axpy(c.size, g, row, c.work)
         gl_axpy(c.size, g, h, row)
     return loss
@@ -175,7 +180,10 @@ cdef double hs_term(Config *c, uint32_t target, const float *h) noexcept nogil:
     cdef int64_t b
     for b in range(c.code_offsets[target], c.code_offsets[target + 1]):
         row = c.syn1 + <int64_t>c.points[b] * c.size
-        g = logistic_grad(gl_dot(c.size, h, row), 1.0 - c.codes[b], c.compute_loss, &loss) * c.alpha
+        g = logistic_grad(gl_dot(c.size, h, row), 1.0 - c.codes[b], c.compute_loss, &loss)
+        if fabs(g) < GRAD_EPS:
+            continue
+        g *= c.alpha
         gl_axpy(c.size, g, row, c.work)
         gl_axpy(c.size, g, h, row)
     return loss
