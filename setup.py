@@ -1,4 +1,13 @@
-"""Build the Cython training kernels (see pyproject.toml for the metadata)."""
+"""Build the Cython training kernels (see pyproject.toml for the metadata).
+
+The kernels are built twice from one source (gensim_losses/_kernels.pxi):
+for the baseline instruction set, and on x86-64 also for AVX2+FMA, which
+inlined and vectorised runs the dot products about 1.3x faster.
+gensim_losses/_kernels.py picks the best module the CPU can run.
+"""
+import os
+import platform
+
 import numpy
 from Cython.Build import cythonize
 from setuptools import Extension, setup
@@ -6,15 +15,21 @@ from setuptools import Extension, setup
 # -O3 with re-association lets gcc vectorise the dot products; unlike
 # -ffast-math it keeps NaN/inf checks meaningful.
 FLAGS = ["-O3", "-fno-math-errno", "-fassociative-math", "-fno-signed-zeros", "-fno-trapping-math"]
+VARIANTS = {"baseline": []}
+if platform.machine().lower() in ("x86_64", "amd64") and os.name != "nt":
+    VARIANTS["avx2"] = ["-mavx2", "-mfma"]
 
-extensions = [
-    Extension(
-        "gensim_losses._kernels",
-        ["gensim_losses/_kernels.pyx"],
+
+def kernel(variant, extra):
+    return Extension(
+        f"gensim_losses._kernels_{variant}",
+        [f"gensim_losses/_kernels_{variant}.pyx"],
         include_dirs=[numpy.get_include(), "gensim_losses"],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-        extra_compile_args=FLAGS,
-    ),
-]
+        extra_compile_args=FLAGS + extra,
+        depends=["gensim_losses/_kernels.pxi", "gensim_losses/_vecmath.h"],
+    )
 
-setup(ext_modules=cythonize(extensions, compiler_directives={"language_level": "3"}))
+
+setup(ext_modules=cythonize([kernel(v, f) for v, f in VARIANTS.items()],
+                            compiler_directives={"language_level": "3"}))

@@ -1,4 +1,3 @@
-# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
 """Training kernels: skip-gram and CBOW with negative sampling and/or
 hierarchical softmax, and exact per-example loss accounting.
 
@@ -21,6 +20,10 @@ Layout, from the inside out:
 
 Everything below the two entry points runs without the GIL on plain pointers
 held in one ``Config`` struct, copied from a ``KernelModel`` once per job.
+
+This file is included by ``_kernels_baseline.pyx`` and ``_kernels_avx2.pyx``:
+the same source compiled for the baseline instruction set and for AVX2+FMA;
+``gensim_losses._kernels`` imports the best one the CPU runs.
 """
 
 import numpy as np

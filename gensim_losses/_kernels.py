@@ -1,0 +1,38 @@
+"""The training kernels built for the best instruction set this CPU runs.
+
+``GENSIM_LOSSES_KERNELS=baseline`` forces the portable build (tests compare
+the two).
+"""
+
+import os
+
+
+def _cpu_has(*features):
+    try:
+        from numpy._core._multiarray_umath import __cpu_features__
+    except ImportError:  # numpy < 2
+        from numpy.core._multiarray_umath import __cpu_features__
+    return all(__cpu_features__.get(f, False) for f in features)
+
+
+def _load():
+    wanted = os.environ.get("GENSIM_LOSSES_KERNELS", "auto")
+    if wanted not in ("auto", "baseline", "avx2"):
+        raise ImportError(f"GENSIM_LOSSES_KERNELS={wanted!r}: expected auto, baseline or avx2")
+    if wanted in ("auto", "avx2") and _cpu_has("AVX2", "FMA3"):
+        try:
+            from gensim_losses import _kernels_avx2 as module
+            return module, "avx2"
+        except ImportError:
+            if wanted == "avx2":
+                raise
+    from gensim_losses import _kernels_baseline as module
+    return module, "baseline"
+
+
+_module, ISA = _load()
+KernelModel = _module.KernelModel
+TokenIndex = _module.TokenIndex
+train_batch = _module.train_batch
+train_epoch = _module.train_epoch
+MAX_SENTENCE_WORDS = _module.MAX_SENTENCE_WORDS
