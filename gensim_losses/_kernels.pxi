@@ -29,7 +29,7 @@ the same source compiled for the baseline instruction set and for AVX2+FMA;
 import numpy as np
 
 cimport numpy as cnp
-from cpython.dict cimport PyDict_GetItem
+from cpython.dict cimport PyDict_GetItemWithError
 from cpython.ref cimport PyObject
 from libc.math cimport exp, fabs, log1p
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
@@ -384,7 +384,7 @@ def train_batch(KernelModel km, sentences, float alpha, cnp.ndarray work, cnp.nd
         # Under the GIL only the dictionary look-ups; all else runs without it.
         for sentence in sentences:
             for token in sentence:
-                found = PyDict_GetItem(k2i, token)
+                found = PyDict_GetItemWithError(k2i, token)  # raises for unhashable tokens
                 if found == NULL:
                     continue  # out of vocabulary: dropped, which widens the window
                 if n == cap:

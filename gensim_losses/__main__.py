@@ -1,0 +1,5 @@
+import sys
+
+from gensim_losses.cli import main
+
+sys.exit(main())

@@ -1,0 +1,189 @@
+"""Training paths, persistence and failures of gensim_losses.Word2Vec."""
+
+import threading
+import time
+
+import gensim
+import numpy as np
+import pytest
+from gensim.models import KeyedVectors
+from gensim.models.word2vec import LineSentence
+from gensim.test.utils import datapath
+
+import gensim_losses
+from gensim_losses import _kernels, _kernels_baseline, word2vec
+
+LEE = datapath("lee_background.cor")
+
+
+@pytest.fixture(scope="module")
+def lee():
+    return list(LineSentence(LEE))
+
+
+def deterministic(**kw):
+    """No subsampling, fixed windows, HS only: training draws no random numbers."""
+    params = dict(vector_size=20, window=3, min_count=2, sample=0, shrink_windows=False, sg=1, hs=1,
+                  negative=0, workers=1, seed=7, epochs=2)
+    params.update(kw)
+    return gensim_losses.Word2Vec(**params)
+
+
+@pytest.mark.parametrize("sg", [1, 0])
+def test_corpus_file_and_iterable_train_the_same_examples(lee, sg):
+    a = deterministic(sg=sg)
+    a.build_vocab(lee)
+    a.train(lee, total_examples=a.corpus_count, epochs=2)
+    b = deterministic(sg=sg)
+    b.build_vocab(corpus_file=LEE)
+    b.train(corpus_file=LEE, total_words=b.corpus_total_words, epochs=2)
+    assert [r["examples"] for r in a.loss_history] == [r["examples"] for r in b.loss_history]
+    # same data, same order, one worker: only the alpha schedule differs (per job vs per line)
+    for ra, rb in zip(a.loss_history, b.loss_history):
+        assert rb["total"] == pytest.approx(ra["total"], rel=0.01)
+
+
+@pytest.mark.skipif(_kernels.ISA == "baseline", reason="no AVX2 build on this machine")
+def test_avx2_and_baseline_kernels_agree(lee, monkeypatch):
+    a = deterministic(sg=1, negative=5, hs=1, sample=1e-3)
+    a.build_vocab(lee)
+    b = deterministic(sg=1, negative=5, hs=1, sample=1e-3)
+    b.build_vocab(lee)
+    a.train(lee, total_examples=a.corpus_count, epochs=1)
+    monkeypatch.setattr(word2vec, "_kernels", _kernels_baseline)
+    b.train(lee, total_examples=b.corpus_count, epochs=1)
+    # same random draws; only float rounding (FMA, summation order) differs
+    assert a.loss_history[0]["examples"] == b.loss_history[0]["examples"]
+    assert b.loss_history[0]["total"] == pytest.approx(a.loss_history[0]["total"], rel=1e-3)
+    assert np.corrcoef(a.wv.vectors.ravel(), b.wv.vectors.ravel())[0, 1] > 0.99
+
+
+def test_learns_lee_neighbours(lee):
+    model = gensim_losses.Word2Vec(lee, vector_size=50, min_count=2, sg=1, epochs=10, workers=2, seed=1)
+    stock = gensim.models.Word2Vec(lee, vector_size=50, min_count=2, sg=1, epochs=10, workers=2, seed=1)
+    # gensim's own sanity check for lee: a related word in the top neighbours
+    pairs = [("government", "minister"), ("police", "arrested"), ("fire", "firefighters")]
+
+    def hits(m):
+        return sum(b in [w for w, _ in m.wv.most_similar(a, topn=20)] for a, b in pairs)
+
+    assert hits(model) >= min(hits(stock), 2)
+
+
+def test_save_load_roundtrip_and_continue(lee, tmp_path):
+    model = gensim_losses.Word2Vec(lee, vector_size=20, min_count=2, epochs=2, workers=2)
+    path = tmp_path / "model"
+    model.save(str(path))
+    loaded = gensim_losses.Word2Vec.load(str(path))
+    assert type(loaded) is gensim_losses.Word2Vec
+    assert np.array_equal(loaded.wv.vectors, model.wv.vectors)
+    assert loaded.loss_history == model.loss_history
+    loaded.train(lee, total_examples=loaded.corpus_count, epochs=1)
+    assert len(loaded.loss_history) == 1 and loaded.loss_history[0]["total"] > 0
+    assert np.isfinite(loaded.wv.vectors).all()
+
+
+def test_mmap_load_queries_and_refuses_to_train_clearly(lee, tmp_path):
+    model = gensim_losses.Word2Vec(lee, vector_size=20, min_count=2, epochs=1, workers=2)
+    path = tmp_path / "model"
+    model.save(str(path), sep_limit=0)  # arrays in separate .npy files, so mmap applies
+    loaded = gensim_losses.Word2Vec.load(str(path), mmap="r")
+    assert np.allclose(loaded.wv["government"], model.wv["government"])
+    assert loaded.wv.most_similar("government", topn=3)
+    with pytest.raises(ValueError, match="read-only"):
+        loaded.train(lee, total_examples=loaded.corpus_count, epochs=1)
+
+
+def test_vectors_readable_by_stock_gensim(lee, tmp_path):
+    model = gensim_losses.Word2Vec(lee, vector_size=20, min_count=2, epochs=1, workers=2)
+    model.wv.save(str(tmp_path / "wv.kv"))
+    model.wv.save_word2vec_format(str(tmp_path / "wv.bin"), binary=True)
+    kv = KeyedVectors.load(str(tmp_path / "wv.kv"))
+    bin_kv = KeyedVectors.load_word2vec_format(str(tmp_path / "wv.bin"), binary=True)
+    assert np.array_equal(kv["police"], model.wv["police"])
+    assert np.array_equal(bin_kv["police"], model.wv["police"])
+
+
+def test_vocab_update_then_train(lee):
+    model = gensim_losses.Word2Vec(lee[:150], vector_size=20, min_count=2, epochs=1, workers=2, hs=1)
+    before = len(model.wv)
+    model.build_vocab(lee[150:], update=True)
+    assert len(model.wv) > before
+    model.train(lee[150:], total_examples=150, epochs=2)
+    assert [r["epoch"] for r in model.loss_history] == [0, 1]
+    assert np.isfinite(model.wv.vectors).all()
+    assert model.syn1.shape == model.syn1neg.shape == model.wv.vectors.shape
+
+
+def assert_no_training_threads_left():
+    deadline = time.time() + 5
+    while time.time() < deadline:
+        if not [t for t in threading.enumerate() if t is not threading.main_thread() and t.daemon]:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"threads left running: {threading.enumerate()}")
+
+
+def test_bad_token_in_a_worker_reaches_the_caller(lee):
+    model = gensim_losses.Word2Vec(vector_size=20, min_count=2, workers=2, batch_words=500)
+    model.build_vocab(lee)
+    bad = lee[:200] + [["fine", ["unhashable"]]] + lee[200:]
+    with pytest.raises(TypeError, match="unhashable"):
+        model.train(bad, total_examples=len(bad), epochs=2)
+    assert_no_training_threads_left()
+    assert np.isfinite(model.wv.vectors).all()
+    model.train(lee, total_examples=len(lee), epochs=1)  # usable afterwards
+    assert model.loss_history[0]["examples"] > 0
+
+
+def test_failing_corpus_iterator_reaches_the_caller(lee):
+    class Broken:
+        def __iter__(self):
+            yield from lee[:100]
+            raise OSError("disk went away")
+
+    model = gensim_losses.Word2Vec(vector_size=20, min_count=2, workers=2)
+    model.build_vocab(lee)
+    with pytest.raises(OSError, match="disk went away"):
+        model.train(Broken(), total_examples=len(lee), epochs=1)
+    assert_no_training_threads_left()
+
+
+def test_corpus_file_worker_failure_reaches_the_caller(lee, monkeypatch):
+    model = gensim_losses.Word2Vec(vector_size=20, min_count=2, workers=2)
+    model.build_vocab(corpus_file=LEE)
+    real = _kernels.train_epoch
+
+    def flaky(km, vocab, path, start, end, *args):
+        if start > 0:
+            raise RuntimeError("worker 1 failed")
+        return real(km, vocab, path, start, end, *args)
+
+    monkeypatch.setattr(word2vec._kernels, "train_epoch", flaky)
+    with pytest.raises(RuntimeError, match="worker 1 failed"):
+        model.train(corpus_file=LEE, total_words=model.corpus_total_words, epochs=2)
+    assert_no_training_threads_left()
+
+
+def test_line_ranges_partition_the_file(tmp_path):
+    path = tmp_path / "c.txt"
+    lines = [" ".join(["w"] * (i % 7 + 1)) for i in range(101)]
+    path.write_text("\n".join(lines) + "\n")
+    for parts in (1, 2, 3, 8, 200):
+        ranges = word2vec._line_ranges(str(path), parts)
+        assert ranges[0][0] == 0 and ranges[-1][1] == path.stat().st_size
+        data = path.read_bytes()
+        assert b"".join(data[a:b] for a, b in ranges) == data
+        assert all(a == 0 or data[a - 1:a] == b"\n" for a, b in ranges)
+
+
+def test_long_lines_are_cut_like_linesentence(tmp_path):
+    path = tmp_path / "long.txt"
+    path.write_text(" ".join(f"w{i % 50}" for i in range(25_000)) + "\n")
+    model = deterministic(min_count=1, sg=1, window=3)
+    model.build_vocab(corpus_file=str(path))
+    model.train(corpus_file=str(path), total_words=model.corpus_total_words, epochs=1)
+    # skip-gram, window 3: 6 pairs a word, less 1+2+3 at each end of each sentence
+    assert model.loss_history[0]["examples"] == 6 * 25_000 - 3 * 2 * (1 + 2 + 3)
+    sentences = list(LineSentence(str(path)))
+    assert [len(s) for s in sentences] == [10_000, 10_000, 5_000]
