@@ -1,25 +1,32 @@
-"""Training kernels: skip-gram and CBOW with negative sampling and/or
-hierarchical softmax, and exact per-example loss accounting.
+"""Training kernels: skip-gram and CBOW with negative sampling, hierarchical
+softmax and/or full softmax, penalties on the hidden vector, and exact
+per-example loss accounting.
 
 Layout, from the inside out:
 
 * ``logistic_grad``: one binary-logistic term; returns ``label - sigmoid(x)``
   and adds ``-log P(label | x)`` to the caller's float64 loss.
-* ``ns_term`` / ``hs_term``: one routine per objective. Each trains the
-  output layer for one example and accumulates ``alpha * dLoss/dh`` (with the
-  sign of a descent step) into ``c.work``; it returns the example's loss.
-* ``objectives``: where the terms of one example meet. Every term adds into
-  ``c.work`` before the input side is updated once, so further terms (the
-  penalties of the next layer up) join the gradient here.
-* ``sg_example`` / ``cbow_example``: form the hidden vector h, call
-  ``objectives``, push ``c.work`` back into the input vectors.
-* ``train_sentence``: windows over one sentence of vocabulary indices.
-* ``train_batch`` (iterable input, one job of sentences) and ``train_epoch``
-  (``corpus_file`` input, one worker's share of the file for one epoch) are
-  the entry points; both end in ``subsample`` + ``train_sentence``.
+* ``ns_term`` / ``hs_term`` / ``softmax_term``: one routine per objective.
+  Each trains its output layer for one example, accumulates
+  ``-alpha * dLoss/dh`` into ``c.work`` and returns the example's loss.
+* ``penalty_terms``: the built-in penalties on h (norm, l2, anchor,
+  direction), and ``external_term``: the gradient of terms written in Python,
+  evaluated once per job before it runs (the hybrid path).
+* ``objectives``: where all terms of one example meet. Every term adds into
+  ``c.work`` before the input side is updated once.
+* ``sg_example`` / ``cbow_example``: form h, call ``objectives``, push
+  ``c.work`` back into the input vectors.
+* ``train_sentence``: windows over one prepared sentence.
 
-Everything below the two entry points runs without the GIL on plain pointers
-held in one ``Config`` struct, copied from a ``KernelModel`` once per job.
+A training job is a ``Job``: the vocabulary indices of some sentences, already
+subsampled, with each position's window already drawn. ``prepare_batch``
+fills one from tokenised sentences (iterable input), ``LineReader.fill`` from
+a ``corpus_file`` without the GIL; ``train_job`` trains it. Between the two,
+a hybrid loss can look at what the job will touch (``Job.sg_inputs``,
+``Job.cbow_hidden``).
+
+Everything the kernels touch is a plain pointer in one ``Config`` struct,
+copied from a ``KernelModel`` once per job; no GIL below the entry points.
 
 This file is included by ``_kernels_baseline.pyx`` and ``_kernels_avx2.pyx``:
 the same source compiled for the baseline instruction set and for AVX2+FMA;
@@ -31,7 +38,7 @@ import numpy as np
 cimport numpy as cnp
 from cpython.dict cimport PyDict_GetItemWithError
 from cpython.ref cimport PyObject
-from libc.math cimport exp, fabs, log1p
+from libc.math cimport exp, fabs, log, log1p, sqrt
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from libc.stdio cimport FILE, fopen, fclose
 from libc.stdlib cimport malloc, realloc, free
@@ -43,6 +50,7 @@ cdef extern from "_vecmath.h" nogil:
     float gl_dot(int n, const float *x, const float *y)
     void gl_axpy(int n, float a, const float *x, float *y)
     void gl_scale(int n, float a, float *x)
+    float gl_axpy_diff(int n, float a, const float *x, const float *r, float *y)
 
 cdef extern from "stdio.h" nogil:
     ssize_t getline(char **lineptr, size_t *n, FILE *stream)
@@ -53,6 +61,11 @@ cdef extern from "stdio.h" nogil:
 # sentences of this many raw words; we keep the same cut.
 MAX_SENTENCE_WORDS = 10000
 cdef int MAX_WORDS = 10000
+
+# The loss terms a kernel tallies, in the order of Config.loss.
+cdef enum:
+    T_NS, T_HS, T_SOFTMAX, T_NORM, T_L2, T_ANCHOR, T_DIRECTION, N_TERMS
+TERMS = ("ns", "hs", "softmax", "norm", "l2", "anchor", "direction")
 
 # Sigmoid and softplus, interleaved as (sigmoid, softplus) pairs, sampled on
 # [-MAX_EXP, MAX_EXP] and read with linear interpolation (error < 2e-6).
@@ -111,11 +124,15 @@ cdef inline uint64_t next_rand(uint64_t *state) noexcept nogil:
 
 
 cdef struct Config:
-    int sg, size, window, shrink_windows, cbow_mean, hs, negative, sample, compute_loss
+    int sg, size, window, shrink_windows, cbow_mean, sample, compute_loss
+    int negative
+    float weight[N_TERMS]  # 0 turns a term off; objectives may be scaled
     float alpha
+    int64_t vocab_size
     float *syn0          # input vectors, wv.vectors
     float *syn1          # HS output layer (inner nodes of the Huffman tree)
     float *syn1neg       # NS output layer
+    float *syn1softmax   # full-softmax output layer
     const float *lockf   # per-word update factor (gensim's vectors_lockf)
     uint32_t lockf_len
     const uint32_t *cum_table  # cumulative unigram^ns_exponent table
@@ -125,12 +142,24 @@ cdef struct Config:
     const uint32_t *points
     const uint8_t *codes
     const int64_t *code_offsets
-    float *work          # alpha * -dLoss/dh of the current example
+    # penalties
+    const float *anchor_ref      # (vocab, size) reference vectors
+    const uint8_t *anchor_mask   # 1 where the word has a reference vector
+    const float *directions      # (n_directions, size)
+    int n_directions
+    int any_penalty
+    # Python terms' gradient (hybrid path): one row per example, or one row
+    # per input position (ext_slot) when the term depends on h only
+    const float *ext_grad
+    const int32_t *ext_slot
+    int64_t ext_next
+    # per-thread scratch
+    float *work          # -alpha * dLoss/dh of the current example
     float *neu1          # CBOW hidden vector
+    float *scores        # full-softmax scores, vocab_size floats
     uint64_t next_random
     # per-job records, merged by the caller
-    double loss_ns
-    double loss_hs
+    double loss[N_TERMS]
     int64_t examples
 
 
@@ -151,7 +180,7 @@ cdef double ns_term(Config *c, uint32_t target, const float *h) noexcept nogil:
     """Negative sampling for one example:
     ``-log s(u_t.h) - sum_k log s(-u_k.h)`` over ``negative`` draws."""
     cdef double loss = 0.0
-    cdef float label, g
+    cdef float label, g, step = c.alpha * c.weight[T_NS]
     cdef uint32_t w
     cdef float *row
     cdef int d
@@ -168,17 +197,17 @@ cdef double ns_term(Config *c, uint32_t target, const float *h) noexcept nogil:
         g = logistic_grad(gl_dot(c.size, h, row), label, c.compute_loss, &loss)
         if fabs(g) < GRAD_EPS:
             continue
-        g *= c.alpha
+        g *= step
         gl_axpy(c.size, g, row, c.work)
         gl_axpy(c.size, g, h, row)
-    return loss
+    return loss * c.weight[T_NS]
 
 
 cdef double hs_term(Config *c, uint32_t target, const float *h) noexcept nogil:
     """Hierarchical softmax for one example:
     ``-sum_b log s((1 - 2 code_b) u_b.h)`` along the target's Huffman path."""
     cdef double loss = 0.0
-    cdef float g
+    cdef float g, step = c.alpha * c.weight[T_HS]
     cdef float *row
     cdef int64_t b
     for b in range(c.code_offsets[target], c.code_offsets[target + 1]):
@@ -186,86 +215,157 @@ cdef double hs_term(Config *c, uint32_t target, const float *h) noexcept nogil:
         g = logistic_grad(gl_dot(c.size, h, row), 1.0 - c.codes[b], c.compute_loss, &loss)
         if fabs(g) < GRAD_EPS:
             continue
-        g *= c.alpha
+        g *= step
         gl_axpy(c.size, g, row, c.work)
         gl_axpy(c.size, g, h, row)
-    return loss
+    return loss * c.weight[T_HS]
 
 
-cdef inline void objectives(Config *c, uint32_t target, const float *h) noexcept nogil:
+cdef double softmax_term(Config *c, uint32_t target, const float *h) noexcept nogil:
+    """Full softmax for one example: ``log sum_v exp(w_v.h) - w_t.h``.
+    Costs O(vocabulary * size): meant for small vocabularies (item2vec)."""
+    cdef int64_t v
+    cdef double top = -1e300, total = 0.0, lse
+    cdef float g, step = c.alpha * c.weight[T_SOFTMAX]
+    cdef float *row
+    for v in range(c.vocab_size):
+        c.scores[v] = gl_dot(c.size, h, c.syn1softmax + v * c.size)
+        if c.scores[v] > top:
+            top = c.scores[v]
+    for v in range(c.vocab_size):
+        total += exp(c.scores[v] - top)
+    lse = top + log(total)
+    for v in range(c.vocab_size):
+        g = <float>((1.0 if v == target else 0.0) - exp(c.scores[v] - lse)) * step
+        row = c.syn1softmax + v * c.size
+        gl_axpy(c.size, g, row, c.work)
+        gl_axpy(c.size, g, h, row)
+    return (lse - c.scores[target]) * c.weight[T_SOFTMAX]
+
+
+cdef void penalty_terms(Config *c, const float *h, int64_t word) noexcept nogil:
+    """Built-in penalties on h; ``word`` is h's own word, or -1 (CBOW)."""
+    cdef double sq, nrm, proj
+    cdef float w
+    cdef int j
+    cdef const float *d
+    if c.weight[T_NORM] > 0 or c.weight[T_L2] > 0:
+        sq = gl_dot(c.size, h, h)
+        w = c.weight[T_NORM]
+        if w > 0 and sq > 0:
+            nrm = sqrt(sq)
+            c.loss[T_NORM] += w * nrm
+            gl_axpy(c.size, <float>(-c.alpha * w / nrm), h, c.work)
+        w = c.weight[T_L2]
+        if w > 0:
+            c.loss[T_L2] += 0.5 * w * sq
+            gl_axpy(c.size, -c.alpha * w, h, c.work)
+    w = c.weight[T_DIRECTION]
+    if w > 0:
+        for j in range(c.n_directions):
+            d = c.directions + j * c.size
+            proj = gl_dot(c.size, h, d)
+            c.loss[T_DIRECTION] += 0.5 * w * proj * proj
+            gl_axpy(c.size, <float>(-c.alpha * w * proj), d, c.work)
+    w = c.weight[T_ANCHOR]
+    if w > 0 and word >= 0 and c.anchor_mask[word]:
+        c.loss[T_ANCHOR] += 0.5 * w * gl_axpy_diff(
+            c.size, -c.alpha * w, h, c.anchor_ref + word * c.size, c.work)
+
+
+cdef inline void external_term(Config *c, int64_t position) noexcept nogil:
+    """Add the precomputed gradient of the job's Python terms."""
+    cdef int64_t r
+    if c.ext_slot != NULL:
+        r = c.ext_slot[position]
+    else:
+        r = c.ext_next
+        c.ext_next += 1
+    gl_axpy(c.size, -c.alpha, c.ext_grad + r * c.size, c.work)
+
+
+cdef inline void objectives(Config *c, uint32_t target, const float *h, int64_t word,
+                            int64_t position) noexcept nogil:
     """All loss terms of one example; c.work must be zero on entry."""
-    if c.hs:
-        c.loss_hs += hs_term(c, target, h)
-    if c.negative:
-        c.loss_ns += ns_term(c, target, h)
+    if c.weight[T_HS] != 0:
+        c.loss[T_HS] += hs_term(c, target, h)
+    if c.weight[T_NS] != 0:
+        c.loss[T_NS] += ns_term(c, target, h)
+    if c.weight[T_SOFTMAX] != 0:
+        c.loss[T_SOFTMAX] += softmax_term(c, target, h)
+    if c.any_penalty:
+        penalty_terms(c, h, word)
+    if c.ext_grad != NULL:
+        external_term(c, position)
     c.examples += 1
 
 
-cdef inline void sg_example(Config *c, uint32_t target, uint32_t context) noexcept nogil:
+cdef inline void sg_example(Config *c, const uint32_t *idx, int64_t i, int64_t m) noexcept nogil:
     # gensim's convention: the context word's input vector predicts the centre word
+    cdef uint32_t context = idx[m]
     cdef float *h = c.syn0 + <int64_t>context * c.size
     memset(c.work, 0, c.size * sizeof(float))
-    objectives(c, target, h)
+    objectives(c, idx[i], h, context, m)
     gl_axpy(c.size, c.lockf[context % c.lockf_len], c.work, h)
 
 
-cdef inline void cbow_example(Config *c, const uint32_t *idx, int i, int j, int k) noexcept nogil:
-    cdef int m
-    cdef int count = k - j - 1
-    if count <= 0:
-        return  # no context to predict from (word2vec.c skips it too)
-    memset(c.neu1, 0, c.size * sizeof(float))
+cdef inline int cbow_hidden(Config *c, const uint32_t *idx, int64_t i, int64_t j, int64_t k,
+                            float *out) noexcept nogil:
+    """Sum or mean of the context vectors into ``out``; return the context size."""
+    cdef int64_t m
+    cdef int count = <int>(k - j - 1)
+    memset(out, 0, c.size * sizeof(float))
     for m in range(j, k):
         if m != i:
-            gl_axpy(c.size, 1.0, c.syn0 + <int64_t>idx[m] * c.size, c.neu1)
-    if c.cbow_mean:
-        gl_scale(c.size, 1.0 / count, c.neu1)
+            gl_axpy(c.size, 1.0, c.syn0 + <int64_t>idx[m] * c.size, out)
+    if c.cbow_mean and count > 0:
+        gl_scale(c.size, 1.0 / count, out)
+    return count
+
+
+cdef inline void cbow_example(Config *c, const uint32_t *idx, int64_t i, int64_t j, int64_t k) noexcept nogil:
+    cdef int64_t m
+    cdef float *v
+    cdef float step
+    cdef int count = cbow_hidden(c, idx, i, j, k, c.neu1)
     memset(c.work, 0, c.size * sizeof(float))
-    objectives(c, idx[i], c.neu1)
+    objectives(c, idx[i], c.neu1, -1, i)
     # gensim's update convention: the mean's error goes whole to every
     # context word, the sum's error is shared out among them.
     if not c.cbow_mean:
         gl_scale(c.size, 1.0 / count, c.work)
     for m in range(j, k):
         if m != i:
-            gl_axpy(c.size, c.lockf[idx[m] % c.lockf_len], c.work, c.syn0 + <int64_t>idx[m] * c.size)
+            v = c.syn0 + <int64_t>idx[m] * c.size
+            step = c.lockf[idx[m] % c.lockf_len]
+            if c.weight[T_ANCHOR] > 0 and c.anchor_mask[idx[m]]:
+                # the anchor acts on each input vector, shared over the window
+                c.loss[T_ANCHOR] += 0.5 * c.weight[T_ANCHOR] / count * gl_axpy_diff(
+                    c.size, -c.alpha * c.weight[T_ANCHOR] / count * step, v,
+                    c.anchor_ref + <int64_t>idx[m] * c.size, v)
+            gl_axpy(c.size, step, c.work, v)
 
 
-cdef int subsample(Config *c, uint32_t *idx, int n) noexcept nogil:
-    """Drop frequent words in place (Mikolov et al. 2013); return the new length."""
-    cdef int i, kept = 0
-    if not c.sample:
-        return n
+cdef inline void window_of(Config *c, const int32_t *shrink, int64_t i, int64_t n,
+                           int64_t *j, int64_t *k) noexcept nogil:
+    j[0] = i - c.window + shrink[i]
+    if j[0] < 0:
+        j[0] = 0
+    k[0] = i + c.window + 1 - shrink[i]
+    if k[0] > n:
+        k[0] = n
+
+
+cdef void train_sentence(Config *c, const uint32_t *idx, const int32_t *shrink, int64_t n) noexcept nogil:
+    cdef int64_t i, j, k, m
     for i in range(n):
-        if c.sample_ints[idx[i]] >= next_rand(&c.next_random):
-            idx[kept] = idx[i]
-            kept += 1
-    return kept
-
-
-cdef void train_sentence(Config *c, const uint32_t *idx, int n) noexcept nogil:
-    cdef int i, j, k, m, shrink
-    for i in range(n):
-        shrink = <int>(next_rand(&c.next_random) % c.window) if c.shrink_windows else 0
-        j = i - c.window + shrink
-        if j < 0:
-            j = 0
-        k = i + c.window + 1 - shrink
-        if k > n:
-            k = n
+        window_of(c, shrink, i, n, &j, &k)
         if c.sg:
             for m in range(j, k):
                 if m != i:
-                    sg_example(c, idx[i], idx[m])
-        else:
+                    sg_example(c, idx, i, m)
+        elif k - j > 1:  # CBOW needs a context (word2vec.c skips it too)
             cbow_example(c, idx, i, j, k)
-
-
-cdef inline int train_chunk(Config *c, uint32_t *idx, int n) noexcept nogil:
-    """Subsample then train one sentence; return its effective word count."""
-    n = subsample(c, idx, n)
-    train_sentence(c, idx, n)
-    return n
 
 
 cdef float *_float_ptr(cnp.ndarray a, str name, bint writeable=True) except NULL:
@@ -281,37 +381,44 @@ cdef float *_float_ptr(cnp.ndarray a, str name, bint writeable=True) except NULL
 cdef class KernelModel:
     """The model's arrays, checked and flattened once per ``train()`` call.
 
-    Holds references to every array the kernels read, so the pointers in
-    ``base`` stay valid while jobs run.
+    ``weights`` maps term names (``TERMS``) to their weights; a missing or
+    zero weight turns the term off. Holds references to every array the
+    kernels read, so the pointers in ``base`` stay valid while jobs run.
     """
     cdef Config base
     cdef readonly dict key_to_index
     cdef readonly tuple arrays
 
-    def __init__(self, model, bint compute_loss):
+    def __init__(self, model, bint compute_loss, dict weights, anchor=None, directions=None):
         wv = model.wv
         cdef int size = wv.vector_size
+        cdef int t
         if model.window < 1:
             raise ValueError(f"window must be >= 1, got {model.window}")
-        if not (model.hs or model.negative):
-            raise ValueError("nothing to train: set hs=1 and/or negative > 0")
+        unknown = set(weights) - set(TERMS)
+        if unknown:
+            raise ValueError(f"unknown kernel terms {sorted(unknown)}; expected some of {TERMS}")
         memset(&self.base, 0, sizeof(Config))
         c = &self.base
+        for t, name in enumerate(TERMS):
+            c.weight[t] = weights.get(name, 0.0)
+        if not (c.weight[T_NS] or c.weight[T_HS] or c.weight[T_SOFTMAX]):
+            raise ValueError("nothing to train: no objective (negative sampling, hierarchical or full softmax)")
         c.sg = 1 if model.sg else 0
         c.size = size
         c.window = model.window
         c.shrink_windows = 1 if model.shrink_windows else 0
         c.cbow_mean = 1 if model.cbow_mean else 0
-        c.hs = 1 if model.hs else 0
         c.negative = model.negative
         c.compute_loss = compute_loss
         c.sample = 1 if model.sample else 0
+        c.vocab_size = len(wv.index_to_key)
         self.key_to_index = wv.key_to_index
 
         vectors = wv.vectors
-        if vectors.shape != (len(wv.index_to_key), size):
-            raise ValueError(f"wv.vectors has shape {vectors.shape}, expected "
-                             f"({len(wv.index_to_key)}, {size}): call build_vocab() first")
+        shape = (c.vocab_size, size)
+        if vectors.shape != shape:
+            raise ValueError(f"wv.vectors has shape {vectors.shape}, expected {shape}: call build_vocab() first")
         c.syn0 = _float_ptr(vectors, "wv.vectors")
         lockf = np.ascontiguousarray(wv.vectors_lockf, dtype=np.float32)
         if lockf.size == 0:
@@ -320,19 +427,21 @@ cdef class KernelModel:
         c.lockf_len = lockf.size
         arrays = [vectors, lockf]
 
-        if c.negative:
-            if model.syn1neg.shape != vectors.shape:
-                raise ValueError(f"syn1neg has shape {model.syn1neg.shape}, expected {vectors.shape}")
+        if c.weight[T_NS]:
+            if c.negative < 1:
+                raise ValueError(f"negative sampling needs negative >= 1, got {c.negative}")
+            if model.syn1neg.shape != shape:
+                raise ValueError(f"syn1neg has shape {model.syn1neg.shape}, expected {shape}")
             c.syn1neg = _float_ptr(model.syn1neg, "syn1neg")
             cum = np.ascontiguousarray(model.cum_table, dtype=np.uint32)
-            if cum.size != vectors.shape[0] or cum[-1] == 0:
+            if cum.size != c.vocab_size or cum[-1] == 0:
                 raise ValueError("cum_table does not match the vocabulary: call make_cum_table()")
             c.cum_table = <uint32_t *>cnp.PyArray_DATA(cum)
             c.cum_len = cum.size
             arrays += [model.syn1neg, cum]
-        if c.hs:
-            if model.syn1.shape != vectors.shape:
-                raise ValueError(f"syn1 has shape {model.syn1.shape}, expected {vectors.shape}")
+        if c.weight[T_HS]:
+            if model.syn1.shape != shape:
+                raise ValueError(f"syn1 has shape {model.syn1.shape}, expected {shape}")
             c.syn1 = _float_ptr(model.syn1, "syn1")
             codes = wv.expandos['code']
             points = wv.expandos['point']
@@ -341,73 +450,44 @@ cdef class KernelModel:
             np.cumsum(lengths, out=offsets[1:])
             flat_codes = np.ascontiguousarray(np.concatenate(list(codes)), dtype=np.uint8)
             flat_points = np.ascontiguousarray(np.concatenate(list(points)), dtype=np.uint32)
-            if flat_points.size and flat_points.max() >= vectors.shape[0]:
+            if flat_points.size and flat_points.max() >= c.vocab_size:
                 raise ValueError("Huffman tree points past syn1: rebuild the vocabulary")
             c.codes = <uint8_t *>cnp.PyArray_DATA(flat_codes)
             c.points = <uint32_t *>cnp.PyArray_DATA(flat_points)
             c.code_offsets = <int64_t *>cnp.PyArray_DATA(offsets)
             arrays += [model.syn1, flat_codes, flat_points, offsets]
+        if c.weight[T_SOFTMAX]:
+            if model.syn1softmax.shape != shape:
+                raise ValueError(f"syn1softmax has shape {model.syn1softmax.shape}, expected {shape}")
+            c.syn1softmax = _float_ptr(model.syn1softmax, "syn1softmax")
+            arrays.append(model.syn1softmax)
         if c.sample:
             sample_ints = np.ascontiguousarray(wv.expandos['sample_int'], dtype=np.uint32)
             c.sample_ints = <uint32_t *>cnp.PyArray_DATA(sample_ints)
             arrays.append(sample_ints)
+        if c.weight[T_ANCHOR]:
+            ref, mask = anchor
+            ref = np.ascontiguousarray(ref, dtype=np.float32)
+            mask = np.ascontiguousarray(mask, dtype=np.uint8)
+            if ref.shape != shape or mask.shape != (c.vocab_size,):
+                raise ValueError(f"anchor reference has shape {ref.shape} (mask {mask.shape}), expected {shape}")
+            c.anchor_ref = _float_ptr(ref, "anchor reference", False)
+            c.anchor_mask = <uint8_t *>cnp.PyArray_DATA(mask)
+            arrays += [ref, mask]
+        if c.weight[T_DIRECTION]:
+            dirs = np.ascontiguousarray(directions, dtype=np.float32)
+            if dirs.ndim != 2 or dirs.shape[1] != size:
+                raise ValueError(f"directions have shape {dirs.shape}, expected (m, {size})")
+            c.directions = _float_ptr(dirs, "directions", False)
+            c.n_directions = dirs.shape[0]
+            arrays.append(dirs)
+        c.any_penalty = (c.weight[T_NORM] > 0 or c.weight[T_L2] > 0 or c.weight[T_DIRECTION] > 0
+                         or (c.weight[T_ANCHOR] > 0 and c.sg))
         self.arrays = tuple(arrays)
 
-    cdef Config job_config(self, float alpha, cnp.ndarray work, cnp.ndarray neu1, uint64_t seed) except *:
-        cdef Config c = self.base
-        if work.shape[0] < c.size or neu1.shape[0] < c.size:
-            raise ValueError(f"work buffers must hold {c.size} floats")
-        c.alpha = alpha
-        c.work = _float_ptr(work, "work")
-        c.neu1 = _float_ptr(neu1, "neu1")
-        c.next_random = seed
-        return c
-
-
-def train_batch(KernelModel km, sentences, float alpha, cnp.ndarray work, cnp.ndarray neu1,
-                uint64_t seed):
-    """Train on one job of tokenised sentences.
-
-    Returns ``(effective_words, examples, loss_ns, loss_hs)``; the losses are
-    float64 sums over this job's examples.
-    """
-    cdef Config c = km.job_config(alpha, work, neu1, seed)
-    cdef dict k2i = km.key_to_index
-    cdef PyObject *found
-    cdef size_t cap = 16384, n = 0, n_sent = 0, sent_cap = 1024, s, start, end
-    cdef int64_t effective = 0
-    cdef uint32_t *idx = <uint32_t *>malloc(cap * sizeof(uint32_t))
-    cdef size_t *bounds = <size_t *>malloc(sent_cap * sizeof(size_t))
-    try:
-        if idx == NULL or bounds == NULL:
-            raise MemoryError()
-        # Under the GIL only the dictionary look-ups; all else runs without it.
-        for sentence in sentences:
-            for token in sentence:
-                found = PyDict_GetItemWithError(k2i, token)  # raises for unhashable tokens
-                if found == NULL:
-                    continue  # out of vocabulary: dropped, which widens the window
-                if n == cap:
-                    cap *= 2
-                    idx = <uint32_t *>_grow(idx, cap * sizeof(uint32_t))
-                idx[n] = <uint32_t>(<object>found)
-                n += 1
-            if n_sent == sent_cap:
-                sent_cap *= 2
-                bounds = <size_t *>_grow(bounds, sent_cap * sizeof(size_t))
-            bounds[n_sent] = n
-            n_sent += 1
-        with nogil:
-            start = 0
-            for s in range(n_sent):
-                end = bounds[s]
-                if end > start:
-                    effective += train_chunk(&c, idx + start, <int>(end - start))
-                start = end
-    finally:
-        free(idx)
-        free(bounds)
-    return effective, c.examples, c.loss_ns, c.loss_hs
+    @property
+    def vector_size(self):
+        return self.base.size
 
 
 cdef void *_grow(void *p, size_t nbytes) except NULL:
@@ -415,6 +495,216 @@ cdef void *_grow(void *p, size_t nbytes) except NULL:
     if q == NULL:
         raise MemoryError()
     return q
+
+
+cdef class Job:
+    """Sentences of one training job: vocabulary indices after subsampling,
+    with each position's window shrink already drawn."""
+    cdef uint32_t *idx
+    cdef int32_t *shrink
+    cdef int64_t *ends       # end position of each sentence
+    cdef int64_t n, cap, n_sent, sent_cap
+    cdef readonly int64_t raw_words, sentences
+    cdef int64_t window
+    cdef uint64_t next_random
+
+    def __cinit__(self):
+        self.cap = 16384
+        self.sent_cap = 1024
+        self.idx = <uint32_t *>malloc(self.cap * sizeof(uint32_t))
+        self.shrink = NULL
+        self.ends = <int64_t *>malloc(self.sent_cap * sizeof(int64_t))
+        if self.idx == NULL or self.ends == NULL:
+            raise MemoryError()
+
+    def __dealloc__(self):
+        free(self.idx)
+        free(self.shrink)
+        free(self.ends)
+
+    cdef int push(self, uint32_t word) noexcept nogil:
+        """Append a word; -1 when out of memory (callers raise MemoryError)."""
+        cdef void *q
+        if self.n == self.cap:
+            q = realloc(self.idx, 2 * self.cap * sizeof(uint32_t))
+            if q == NULL:
+                return -1
+            self.idx = <uint32_t *>q
+            self.cap *= 2
+        self.idx[self.n] = word
+        self.n += 1
+        return 0
+
+    cdef int end_sentence(self, int64_t raw) noexcept nogil:
+        """Close the current sentence of ``raw`` raw words; -1 when out of memory."""
+        cdef void *q
+        if self.n_sent == self.sent_cap:
+            q = realloc(self.ends, 2 * self.sent_cap * sizeof(int64_t))
+            if q == NULL:
+                return -1
+            self.ends = <int64_t *>q
+            self.sent_cap *= 2
+        self.ends[self.n_sent] = self.n
+        self.n_sent += 1
+        self.raw_words += raw
+        if raw:
+            self.sentences += 1
+        return 0
+
+    cdef int finish(self, Config *c) except -1:
+        """Subsample every sentence and draw the windows (uses c.next_random)."""
+        cdef int64_t s, i, start = 0, kept = 0
+        self.shrink = <int32_t *>_grow(self.shrink, max(self.n, 1) * sizeof(int32_t))
+        with nogil:
+            for s in range(self.n_sent):
+                for i in range(start, self.ends[s]):
+                    if not c.sample or c.sample_ints[self.idx[i]] >= next_rand(&c.next_random):
+                        self.idx[kept] = self.idx[i]
+                        kept += 1
+                start = self.ends[s]
+                self.ends[s] = kept
+            self.n = kept
+            for i in range(kept):
+                self.shrink[i] = <int32_t>(next_rand(&c.next_random) % c.window) if c.shrink_windows else 0
+        self.next_random = c.next_random
+        return 0
+
+    @property
+    def effective_words(self):
+        return self.n
+
+    def sg_inputs(self):
+        """Skip-gram: the input word of every example, in training order, and
+        for every position the number of examples it is the input of.
+
+        Returns ``(targets, inputs, input_positions, counts)``: per example
+        the predicted word, the input word and the input's position; per
+        position how many examples use it as input.
+        """
+        cdef int64_t s, i, j, k, m, start = 0, e = 0, total = 0
+        # count first, so the arrays are allocated once
+        cdef cnp.ndarray[int64_t] counts = np.zeros(self.n, dtype=np.int64)
+        cdef int64_t[:] cv = counts
+        for s in range(self.n_sent):
+            for i in range(start, self.ends[s]):
+                self._window(i, start, self.ends[s], &j, &k)
+                total += k - j - 1
+                for m in range(j, k):
+                    if m != i:
+                        cv[m] += 1
+            start = self.ends[s]
+        targets = np.empty(total, dtype=np.uint32)
+        inputs = np.empty(total, dtype=np.uint32)
+        positions = np.empty(total, dtype=np.int64)
+        cdef uint32_t[:] tv = targets, iv = inputs
+        cdef int64_t[:] pv = positions
+        start = 0
+        for s in range(self.n_sent):
+            for i in range(start, self.ends[s]):
+                self._window(i, start, self.ends[s], &j, &k)
+                for m in range(j, k):
+                    if m != i:
+                        tv[e] = self.idx[i]
+                        iv[e] = self.idx[m]
+                        pv[e] = m
+                        e += 1
+            start = self.ends[s]
+        return targets, inputs, positions, counts
+
+    def cbow_hidden(self, KernelModel km):
+        """CBOW: the target and hidden vector h of every example, in training
+        order, from the vectors as they are now."""
+        cdef int64_t s, i, j, k, start = 0, e = 0, total = 0
+        for s in range(self.n_sent):
+            for i in range(start, self.ends[s]):
+                self._window(i, start, self.ends[s], &j, &k)
+                total += (k - j > 1)
+            start = self.ends[s]
+        cdef Config c = km.base
+        targets = np.empty(total, dtype=np.uint32)
+        hidden = np.empty((total, c.size), dtype=np.float32)
+        cdef uint32_t[:] tv = targets
+        cdef float *hv = <float *>cnp.PyArray_DATA(hidden)
+        start = 0
+        for s in range(self.n_sent):
+            for i in range(start, self.ends[s]):
+                self._window(i, start, self.ends[s], &j, &k)
+                if k - j > 1:
+                    tv[e] = self.idx[i]
+                    cbow_hidden(&c, self.idx + start, i - start, j - start, k - start, hv + e * c.size)
+                    e += 1
+            start = self.ends[s]
+        return targets, hidden
+
+    def words(self):
+        """The job's vocabulary indices after subsampling."""
+        return np.array(<uint32_t[:self.n]>self.idx, copy=True) if self.n else np.empty(0, np.uint32)
+
+    cdef inline void _window(self, int64_t i, int64_t start, int64_t end, int64_t *j, int64_t *k) noexcept nogil:
+        """Window ``[j, k)`` of absolute position ``i`` in the sentence ``[start, end)``."""
+        j[0] = max(i - self.window + self.shrink[i], start)
+        k[0] = min(i + self.window + 1 - self.shrink[i], end)
+
+
+def prepare_batch(KernelModel km, sentences, uint64_t seed):
+    """A ``Job`` from tokenised sentences; out-of-vocabulary tokens are dropped
+    (which widens the window, as in gensim)."""
+    cdef Job job = Job()
+    cdef Config c = km.base
+    cdef dict k2i = km.key_to_index
+    cdef PyObject *found
+    cdef int64_t raw
+    c.next_random = seed
+    job.window = c.window
+    for sentence in sentences:
+        raw = 0
+        for token in sentence:
+            raw += 1
+            found = PyDict_GetItemWithError(k2i, token)  # raises for unhashable tokens
+            if found != NULL and job.push(<uint32_t>(<object>found)):
+                raise MemoryError()
+        if job.end_sentence(raw):
+            raise MemoryError()
+    job.finish(&c)
+    return job
+
+
+def train_job(KernelModel km, Job job, float alpha, cnp.ndarray work, cnp.ndarray neu1,
+              cnp.ndarray scores=None, cnp.ndarray ext_grad=None, cnp.ndarray ext_slot=None):
+    """Train one job. ``ext_grad`` holds the gradient of the job's Python
+    terms, one row per example in training order, or one row per slot when
+    ``ext_slot`` maps each position to a slot (skip-gram, h-only terms).
+
+    Returns ``(examples, losses)``: ``losses`` are float64 sums over this
+    job's examples, in the order of ``TERMS``.
+    """
+    cdef Config c = km.base
+    cdef int64_t s, start = 0
+    if work.shape[0] < c.size or neu1.shape[0] < c.size:
+        raise ValueError(f"work buffers must hold {c.size} floats")
+    c.alpha = alpha
+    c.work = _float_ptr(work, "work")
+    c.neu1 = _float_ptr(neu1, "neu1")
+    if c.weight[T_SOFTMAX]:
+        if scores is None or scores.shape[0] < c.vocab_size:
+            raise ValueError(f"full softmax needs a scores buffer of {c.vocab_size} floats")
+        c.scores = _float_ptr(scores, "scores")
+    if ext_grad is not None:
+        c.ext_grad = _float_ptr(ext_grad, "ext_grad", False)
+        if ext_slot is not None:
+            if ext_slot.dtype != np.int32 or ext_slot.shape[0] != job.n:
+                raise ValueError(f"ext_slot must be int32 of length {job.n}")
+            c.ext_slot = <int32_t *>cnp.PyArray_DATA(ext_slot)
+    c.next_random = job.next_random
+    with nogil:
+        for s in range(job.n_sent):
+            if c.ext_slot != NULL:
+                # slots are per job position; a sentence sees its own slice
+                c.ext_slot = <int32_t *>cnp.PyArray_DATA(ext_slot) + start
+            train_sentence(&c, job.idx + start, job.shrink + start, job.ends[s] - start)
+            start = job.ends[s]
+    job.next_random = c.next_random
+    return c.examples, tuple(c.loss[t] for t in range(N_TERMS))
 
 
 cdef class TokenIndex:
@@ -438,13 +728,13 @@ cdef class TokenIndex:
             size *= 2
         self.mask = size - 1
         self.slots = np.full(size, -1, dtype=np.int32)
-        cdef int32_t i
+        cdef int64_t i
         cdef uint64_t h
         for i in range(len(encoded)):
             h = fnv1a(self.keys + self.starts[i], self.starts[i + 1] - self.starts[i]) & self.mask
             while self.slots[h] >= 0:
                 h = (h + 1) & self.mask
-            self.slots[h] = i
+            self.slots[h] = <int32_t>i
 
     cdef inline int32_t lookup(self, const char *s, int64_t n) noexcept nogil:
         cdef uint64_t h = fnv1a(s, n) & self.mask
@@ -476,52 +766,59 @@ cdef inline bint is_space(char ch) noexcept nogil:
     return ch == b' ' or (b'\t' <= ch <= b'\r') or (b'\x1c' <= ch <= b'\x1f')
 
 
-def train_epoch(KernelModel km, TokenIndex vocab, str path, int64_t start, int64_t end,
-                int cur_epoch, int epochs, float start_alpha, float end_alpha,
-                cnp.ndarray work, cnp.ndarray neu1, uint64_t seed):
-    """Train one epoch on the lines of ``path`` that begin in ``[start, end)``.
+cdef class LineReader:
+    """Reads the lines of a ``corpus_file`` that begin in ``[start, end)``
+    into jobs, without the GIL. ``start`` must be the beginning of a line."""
+    cdef FILE *fh
+    cdef char *line
+    cdef size_t line_cap
+    cdef readonly int64_t start, end, pos
+    cdef TokenIndex vocab
 
-    ``start`` must be the beginning of a line. The learning rate decays
-    linearly with this worker's progress through its byte range.
+    def __cinit__(self, str path, int64_t start, int64_t end, TokenIndex vocab):
+        self.fh = fopen(path.encode(), "rb")
+        if self.fh == NULL:
+            raise OSError(f"cannot open corpus_file {path!r}")
+        self.start = self.pos = start
+        self.end = end
+        self.vocab = vocab
+        fseeko(self.fh, start, SEEK_SET)
 
-    Returns ``(sentences, effective_words, raw_words, examples, loss_ns,
-    loss_hs)``.
-    """
-    cdef Config c = km.job_config(start_alpha, work, neu1, seed)
-    cdef bytes fname = path.encode()
-    cdef FILE *fh = fopen(fname, "rb")
-    if fh == NULL:
-        raise OSError(f"cannot open corpus_file {path!r}")
-    cdef uint32_t *idx = <uint32_t *>malloc(MAX_WORDS * sizeof(uint32_t))
-    cdef char *line = NULL
-    cdef size_t line_cap = 0
-    cdef ssize_t length
-    cdef int64_t pos = start, span = max(end - start, 1)
-    cdef int64_t sentences = 0, effective = 0, raw = 0
-    cdef int n, n_raw, word
-    cdef char *p
-    cdef char *line_end
-    cdef char *tok
-    cdef double progress
-    try:
-        if idx == NULL:
-            raise MemoryError()
+    def __dealloc__(self):
+        if self.fh != NULL:
+            fclose(self.fh)
+        free(self.line)
+
+    @property
+    def progress(self):
+        """Fraction of this reader's byte range read so far."""
+        return (self.pos - self.start) / max(self.end - self.start, 1)
+
+    def fill(self, KernelModel km, int64_t job_words, uint64_t seed):
+        """The next job of at least ``job_words`` raw words (fewer at the end),
+        or None when the range is read. Lines longer than MAX_WORDS words are
+        cut into several sentences, as LineSentence does."""
+        cdef Job job = Job()
+        cdef Config c = km.base
+        cdef ssize_t length
+        cdef char *p
+        cdef char *line_end
+        cdef char *tok
+        cdef int32_t word
+        cdef int64_t n_raw
+        cdef int status = 0
+        c.next_random = seed
+        job.window = c.window
         with nogil:
-            fseeko(fh, start, SEEK_SET)
-            while pos < end:
-                length = getline(&line, &line_cap, fh)
+            while self.pos < self.end and job.raw_words < job_words and status == 0:
+                length = getline(&self.line, &self.line_cap, self.fh)
                 if length < 0:
                     break
-                pos += length
-                progress = (cur_epoch + (pos - start) / <double>span) / epochs
-                c.alpha = <float>(start_alpha - (start_alpha - end_alpha) * progress)
-                if c.alpha < end_alpha:
-                    c.alpha = end_alpha
-                p = line
-                line_end = line + length
-                n = 0
+                self.pos += length
+                p = self.line
+                line_end = self.line + length
                 n_raw = 0
-                while True:
+                while status == 0:
                     while p < line_end and is_space(p[0]):
                         p += 1
                     if p == line_end:
@@ -529,23 +826,18 @@ def train_epoch(KernelModel km, TokenIndex vocab, str path, int64_t start, int64
                     tok = p
                     while p < line_end and not is_space(p[0]):
                         p += 1
-                    word = vocab.lookup(tok, p - tok)
+                    word = self.vocab.lookup(tok, p - tok)
                     n_raw += 1
                     if word >= 0:
-                        idx[n] = <uint32_t>word
-                        n += 1
+                        status = job.push(<uint32_t>word)
                     if n_raw == MAX_WORDS:
-                        effective += train_chunk(&c, idx, n)
-                        raw += n_raw
-                        sentences += 1
-                        n = 0
+                        status = status or job.end_sentence(n_raw)
                         n_raw = 0
                 if n_raw:
-                    effective += train_chunk(&c, idx, n)
-                    raw += n_raw
-                    sentences += 1
-    finally:
-        fclose(fh)
-        free(line)
-        free(idx)
-    return sentences, effective, raw, c.examples, c.loss_ns, c.loss_hs
+                    status = status or job.end_sentence(n_raw)
+        if status:
+            raise MemoryError()
+        if job.raw_words == 0:
+            return None
+        job.finish(&c)
+        return job

@@ -33,6 +33,9 @@ def _load():
 _module, ISA = _load()
 KernelModel = _module.KernelModel
 TokenIndex = _module.TokenIndex
-train_batch = _module.train_batch
-train_epoch = _module.train_epoch
+LineReader = _module.LineReader
+Job = _module.Job
+prepare_batch = _module.prepare_batch
+train_job = _module.train_job
+TERMS = _module.TERMS
 MAX_SENTENCE_WORDS = _module.MAX_SENTENCE_WORDS

@@ -30,4 +30,16 @@ static inline void gl_scale(int n, float a, float *x)
         x[i] *= a;
 }
 
+/* y += a * (x - r); return |x - r|^2 */
+static inline float gl_axpy_diff(int n, float a, const float *x, const float *r, float *y)
+{
+    float s = 0.0f;
+    for (int i = 0; i < n; i++) {
+        float d = x[i] - r[i];
+        s += d * d;
+        y[i] += a * d;
+    }
+    return s;
+}
+
 #endif

@@ -17,7 +17,8 @@ from gensim_losses import _kernels
 
 logger = logging.getLogger(__name__)
 
-TERMS = ("ns", "hs")
+# Raw words per corpus_file job, like gensim's batch_words for iterables.
+CORPUSFILE_JOB_WORDS = MAX_WORDS_IN_BATCH
 
 
 class _TrainingRun:
@@ -28,9 +29,10 @@ class _TrainingRun:
     """
 
     def __init__(self, model, compute_loss):
-        self.kernel = _kernels.KernelModel(model, compute_loss)
+        weights = {"ns": 1.0 if model.negative else 0.0, "hs": 1.0 if model.hs else 0.0}
+        self.kernel = _kernels.KernelModel(model, compute_loss, weights)
         self.compute_loss = bool(compute_loss)
-        self.terms = tuple(t for t, on in zip(TERMS, (model.negative, model.hs)) if on)
+        self.terms = tuple(t for t in _kernels.TERMS if weights.get(t))
         self.lock = threading.Lock()
         self.error = None
         self.token_index = None  # built on the first corpus_file epoch
@@ -41,10 +43,11 @@ class _TrainingRun:
         self.examples = 0
         self.losses = dict.fromkeys(self.terms, 0.0)
 
-    def add(self, examples, loss_ns, loss_hs):
+    def add(self, examples, losses):
+        """Merge one job's example count and its per-term losses (kernel order)."""
         with self.lock:
             self.examples += examples
-            for term, value in (("ns", loss_ns), ("hs", loss_hs)):
+            for term, value in zip(_kernels.TERMS, losses):
                 if term in self.losses:
                     self.losses[term] += value
 
@@ -240,24 +243,43 @@ class Word2Vec(gensim_word2vec.Word2Vec):
 
     def _do_train_epoch(self, corpus_file, thread_id, offset, cython_vocab, thread_private_mem, cur_epoch,
                         total_examples=None, total_words=None, **kwargs):
-        """Train one worker's line range of ``corpus_file`` (``offset`` is ``(start, end)``) for one epoch."""
+        """Train one worker's line range of ``corpus_file`` (``offset`` is ``(start, end)``) for one epoch.
+
+        The range is read in jobs of about ``batch_words`` raw words; the
+        learning rate decays linearly with the worker's progress through it.
+        """
         run = self._training_run()
-        work, neu1 = thread_private_mem
         start, end = offset
-        sentences, effective, raw, examples, loss_ns, loss_hs = _kernels.train_epoch(
-            run.kernel, cython_vocab, os.fspath(corpus_file), start, end, cur_epoch, self.epochs,
-            self.alpha, self.min_alpha, work, neu1, self._job_seed())
-        run.add(examples, loss_ns, loss_hs)
+        reader = _kernels.LineReader(os.fspath(corpus_file), start, end, cython_vocab)
+        sentences = effective = raw = 0
+        while not run.failed:
+            alpha = self._alpha_at(cur_epoch, reader.progress)
+            job = reader.fill(run.kernel, self.batch_words, self._job_seed())
+            if job is None:
+                break
+            self._train_prepared(run, job, alpha, thread_private_mem)
+            sentences += job.sentences
+            effective += job.effective_words
+            raw += job.raw_words
         return sentences, effective, raw
+
+    def _alpha_at(self, cur_epoch, epoch_progress):
+        """Linear decay from alpha to min_alpha over all epochs, as gensim's."""
+        progress = (cur_epoch + epoch_progress) / self.epochs
+        return max(self.min_alpha, self.alpha - (self.alpha - self.min_alpha) * progress)
 
     def _do_train_job(self, sentences, alpha, inits):
         """Train one job of sentences; return (effective words, raw words) as gensim does."""
         run = self._training_run()
+        job = _kernels.prepare_batch(run.kernel, sentences, self._job_seed())
+        self._train_prepared(run, job, alpha, inits)
+        return job.effective_words, job.raw_words
+
+    def _train_prepared(self, run, job, alpha, inits):
+        """Train a prepared job and merge its loss records."""
         work, neu1 = inits
-        effective, examples, loss_ns, loss_hs = _kernels.train_batch(
-            run.kernel, sentences, alpha, work, neu1, self._job_seed())
-        run.add(examples, loss_ns, loss_hs)
-        return effective, self._raw_word_count(sentences)
+        examples, losses = _kernels.train_job(run.kernel, job, alpha, work, neu1)
+        run.add(examples, losses)
 
     def _worker_loop(self, job_queue, progress_queue):
         # Unlike gensim's loop, a failing job does not kill the thread (which

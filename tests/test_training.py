@@ -152,14 +152,14 @@ def test_failing_corpus_iterator_reaches_the_caller(lee):
 def test_corpus_file_worker_failure_reaches_the_caller(lee, monkeypatch):
     model = gensim_losses.Word2Vec(vector_size=20, min_count=2, workers=2)
     model.build_vocab(corpus_file=LEE)
-    real = _kernels.train_epoch
+    real = _kernels.LineReader
 
-    def flaky(km, vocab, path, start, end, *args):
+    def flaky(path, start, end, vocab):
         if start > 0:
             raise RuntimeError("worker 1 failed")
-        return real(km, vocab, path, start, end, *args)
+        return real(path, start, end, vocab)
 
-    monkeypatch.setattr(word2vec._kernels, "train_epoch", flaky)
+    monkeypatch.setattr(word2vec._kernels, "LineReader", flaky)
     with pytest.raises(RuntimeError, match="worker 1 failed"):
         model.train(corpus_file=LEE, total_words=model.corpus_total_words, epochs=2)
     assert_no_training_threads_left()
