@@ -1,0 +1,932 @@
+"""Loss objects: configuration, model binding and composition.
+
+The math lives in :mod:`gensim_losses.functional`; the classes here hold
+configuration (how many negatives, a penalty's weight, reference vectors),
+read what they need from a bound gensim ``Word2Vec`` and combine:
+``a + b`` is a :class:`SumLoss`, ``0.1 * a`` a :class:`ScaledLoss`, and a
+loss held as an attribute of another is one of its children, as submodules
+are in torch.
+
+The contract (see ``DESIGN.md``): ``forward(target, output)`` returns the
+per-example loss, shape ``(n,)``; ``backward(target, output)`` returns the
+gradient of the summed loss with respect to ``output``, shape ``(n, d)``.
+``target`` holds integer vocabulary indices, ``output`` the hidden vectors
+``h`` as a :class:`LossArray` (an ndarray with ``.norm()`` and
+``.normalize()``). The numpy forward/backward here are the *reference* path:
+exact, vectorised over a batch, slow next to the kernels they check.
+"""
+
+import math
+import numbers
+import re
+from typing import NamedTuple
+
+import numpy as np
+
+from gensim_losses import functional as F
+
+__all__ = [
+    "AnchorPenalty",
+    "BaseLoss",
+    "CustomLoss",
+    "DirectionPenalty",
+    "HierarchicalSoftmaxLoss",
+    "L2Penalty",
+    "LossArray",
+    "LossError",
+    "NEGSamplingLoss",
+    "NormPenalty",
+    "Objective",
+    "ObjectiveResult",
+    "Penalty",
+    "ScaledLoss",
+    "SoftmaxLoss",
+    "SumLoss",
+    "as_output",
+    "call_backward",
+    "call_forward",
+    "gradcheck",
+]
+
+
+class LossError(ValueError):
+    """A loss is misconfigured, unbound, or returned something off-contract."""
+
+
+# ----------------------------------------------------------------------------- arrays
+class LossArray(np.ndarray):
+    """The ``output`` handed to losses: an ndarray of hidden vectors, shape ``(n, d)``.
+
+    Adds the two helpers tutorial code calls on ``output``. Both return plain
+    ndarrays, so results of a loss never carry this class further.
+    """
+
+    def norm(self):
+        """Row L2 norms, shape ``(n,)``, in the array's dtype."""
+        a = np.asarray(self)
+        return np.sqrt(np.einsum("...d,...d->...", a, a))
+
+    def normalize(self):
+        """Rows scaled to unit length; zero rows stay zero (the subgradient of ``||h||`` at 0)."""
+        a = np.asarray(self)
+        norm = self.norm()
+        safe = np.where(norm > 0, norm, np.ones_like(norm))
+        return a / safe[..., None]
+
+
+def as_output(x):
+    """View ``x`` as a ``(n, d)`` :class:`LossArray`: float32, or float64 if given float64.
+
+    float64 is kept so that :func:`gradcheck` can difference in double
+    precision; anything else becomes float32, the dtype of the model's
+    weights. No copy is made when ``x`` is already contiguous in that dtype.
+    """
+    arr = np.asarray(x)
+    dtype = np.float64 if arr.dtype == np.float64 else np.float32
+    arr = np.ascontiguousarray(arr, dtype=dtype)
+    if arr.ndim != 2:
+        raise LossError(f"output must have shape (n, vector_size), got shape {arr.shape}")
+    return arr.view(LossArray)
+
+
+def _loss_input(target, output):
+    output = output if isinstance(output, LossArray) and output.ndim == 2 else as_output(output)
+    return np.asarray(target), output
+
+
+# ----------------------------------------------------------------------------- validation
+def _check_weight(value, what):
+    """A penalty weight: a finite real number >= 0."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise LossError(f"{what} must be a real number, got {value!r}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise LossError(f"{what} must be finite, got {value!r}")
+    if value < 0:
+        raise LossError(f"{what} must be >= 0, got {value!r}")
+    return value
+
+
+def _check_scale(value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return None
+    value = float(value)
+    if not math.isfinite(value):
+        raise LossError(f"a loss can only be scaled by a finite number, got {value!r}")
+    return value
+
+
+def call_forward(loss, target, output):
+    """Run ``loss.forward`` and hold it to the contract.
+
+    Returns
+    -------
+    ndarray of float64, shape (n,)
+        A scalar result means "this loss for every example" and is broadcast.
+
+    Raises
+    ------
+    LossError
+        Naming the loss class, the expected and the received shape, when
+        the result is not one loss per example.
+    """
+    target, output = _loss_input(target, output)
+    n = output.shape[0]
+    result = loss.forward(target, output)
+    cls = type(loss).__name__
+    try:
+        arr = np.asarray(result, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise LossError(f"{cls}.forward returned {type(result).__name__}, expected a float array of "
+                        f"shape ({n},) (one loss per example)") from exc
+    if arr.ndim == 0:
+        return np.full(n, float(arr))
+    if arr.shape != (n,):
+        raise LossError(f"{cls}.forward returned shape {arr.shape}, expected shape ({n},) "
+                        f"(one loss per example) or a scalar")
+    return arr
+
+
+def call_backward(loss, target, output):
+    """Run ``loss.backward`` and hold it to the contract.
+
+    Returns
+    -------
+    ndarray, shape (n, d), float dtype
+        The loss's gradient, as returned (not copied, not cast).
+
+    Raises
+    ------
+    LossError
+        Naming the loss class, the expected and the received shape or dtype.
+    """
+    target, output = _loss_input(target, output)
+    expected = output.shape
+    result = loss.backward(target, output)
+    cls = type(loss).__name__
+    arr = np.asarray(result)
+    if arr.shape != expected:
+        raise LossError(f"{cls}.backward returned shape {arr.shape}, expected shape {expected} "
+                        f"(the gradient w.r.t. output)")
+    if not np.issubdtype(arr.dtype, np.floating):
+        raise LossError(f"{cls}.backward returned dtype {arr.dtype}, expected a float dtype "
+                        f"(float32 or float64) of shape {expected}")
+    return arr
+
+
+# ----------------------------------------------------------------------------- base class
+def _snake_case(name):
+    name = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
+    return re.sub(r"([a-z\d])([A-Z])", r"\1_\2", name).lower()
+
+
+class BaseLoss:
+    """Base class of every loss; subclass it and write ``forward`` and ``backward``.
+
+    Subclasses need not call ``super().__init__()``: children are found by
+    looking at the instance's attributes, not at a registry filled in
+    ``__init__``.
+
+    Attributes
+    ----------
+    term : str or None
+        Class attribute: the name this loss's share gets in loss records.
+        ``None`` means the snake_case class name (see :attr:`name`).
+    """
+
+    term = None
+    # attributes that are bound state, not configuration: reset to None on
+    # pickling and deep copying (a loss saved inside a model must not copy the
+    # model); bind again after loading
+    _transient = ()
+    # let numpy scalars defer to our __rmul__ instead of broadcasting over us
+    __array_ufunc__ = None
+
+    # -- the contract
+    def forward(self, target, output):
+        """Per-example loss, shape ``(n,)``, for vocabulary indices ``target`` and hidden vectors ``output``."""
+        raise NotImplementedError(
+            f"{type(self).__name__} does not implement forward(target, output): it must return the "
+            f"per-example loss, shape (n,)")
+
+    def backward(self, target, output):
+        """Gradient of ``forward(target, output).sum()`` with respect to ``output``, shape ``(n, d)``."""
+        raise NotImplementedError(
+            f"{type(self).__name__} does not implement backward(target, output): it must return the "
+            f"gradient of the summed loss with respect to output, shape (n, d)")
+
+    def __call__(self, target, output):
+        target, output = _loss_input(target, output)
+        return self.forward(target, output)
+
+    def bind(self, model):
+        """Attach to a trained or initialised gensim ``Word2Vec``; binds every child. Returns self."""
+        for _, child in self.named_children():
+            child.bind(model)
+        return self
+
+    # -- naming and children
+    @property
+    def name(self):
+        """Term name in loss records: an instance override, else ``term``, else the snake_case class name."""
+        override = vars(self).get("_name")
+        if override is not None:
+            return override
+        return self.term if self.term is not None else _snake_case(type(self).__name__)
+
+    @name.setter
+    def name(self, value):
+        self._name = str(value)
+
+    def named_children(self):
+        """``(attribute name, loss)`` for each loss held directly, also inside lists, tuples and dicts."""
+        for attr, value in vars(self).items():
+            if isinstance(value, BaseLoss):
+                yield attr, value
+            elif isinstance(value, (list, tuple)):
+                for i, item in enumerate(value):
+                    if isinstance(item, BaseLoss):
+                        yield f"{attr}.{i}", item
+            elif isinstance(value, dict):
+                for key, item in value.items():
+                    if isinstance(item, BaseLoss):
+                        yield f"{attr}.{key}", item
+
+    def children(self):
+        """The losses of :meth:`named_children`."""
+        for _, child in self.named_children():
+            yield child
+
+    def named_modules(self, prefix=""):
+        """``(dotted path, loss)`` for self (path ``prefix``) and every descendant, each once."""
+        seen = set()
+
+        def walk(loss, path):
+            if id(loss) in seen:
+                return
+            seen.add(id(loss))
+            yield path, loss
+            for attr, child in loss.named_children():
+                yield from walk(child, f"{path}.{attr}" if path else attr)
+
+        yield from walk(self, prefix)
+
+    def modules(self):
+        """Self, then every descendant loss depth-first, each object once."""
+        for _, loss in self.named_modules():
+            yield loss
+
+    # -- composition
+    def __add__(self, other):
+        if isinstance(other, numbers.Number) and other == 0:
+            return self  # so that sum([a, b]) starts from 0
+        if not isinstance(other, BaseLoss):
+            return NotImplemented
+        return SumLoss(self, other)
+
+    def __radd__(self, other):
+        if isinstance(other, numbers.Number) and other == 0:
+            return self
+        if not isinstance(other, BaseLoss):
+            return NotImplemented
+        return SumLoss(other, self)
+
+    def __mul__(self, other):
+        scale = _check_scale(other)
+        if scale is None:
+            return NotImplemented
+        return ScaledLoss(self, scale)
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, other):
+        scale = _check_scale(other)
+        if scale is None:
+            return NotImplemented
+        if scale == 0:
+            raise LossError("cannot divide a loss by zero")
+        return ScaledLoss(self, 1.0 / scale)
+
+    def __neg__(self):
+        return ScaledLoss(self, -1.0)
+
+    # -- pickling: configuration only
+    def __getstate__(self):
+        state = dict(vars(self))
+        for cls in type(self).__mro__:
+            for attr in vars(cls).get("_transient", ()):
+                if attr in state:
+                    state[attr] = None
+        return state
+
+    def __setstate__(self, state):
+        vars(self).update(state)
+
+    def __repr__(self):
+        fields = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
+        return f"{type(self).__name__}({fields})"
+
+
+class SumLoss(BaseLoss):
+    r"""Sum of losses: :math:`\ell = \sum_i \ell_i`. Built by ``a + b``; nested sums are flattened.
+
+    Parameters
+    ----------
+    *terms : BaseLoss
+    """
+
+    def __init__(self, *terms):
+        flat = []
+        for t in terms:
+            if not isinstance(t, BaseLoss):
+                raise LossError(f"SumLoss terms must be losses, got {type(t).__name__}")
+            flat.extend(t.terms if type(t) is SumLoss else [t])
+        if not flat:
+            raise LossError("SumLoss needs at least one term")
+        self.terms = flat
+
+    def forward(self, target, output):
+        return sum(call_forward(t, target, output) for t in self.terms)
+
+    def backward(self, target, output):
+        total = np.zeros(output.shape, dtype=output.dtype)
+        for t in self.terms:
+            total += call_backward(t, target, output)
+        return total
+
+    def __repr__(self):
+        return " + ".join(repr(t) for t in self.terms)
+
+
+class ScaledLoss(BaseLoss):
+    r"""A loss times a constant: :math:`\ell = c\,\ell_0`. Built by ``c * a`` or ``a * c``.
+
+    Parameters
+    ----------
+    loss : BaseLoss
+    scale : float
+        Finite; nested scalings are folded into one.
+    """
+
+    def __init__(self, loss, scale):
+        if not isinstance(loss, BaseLoss):
+            raise LossError(f"ScaledLoss wraps a loss, got {type(loss).__name__}")
+        scale = _check_scale(scale)
+        if scale is None:
+            raise LossError("ScaledLoss scale must be a real number")
+        while type(loss) is ScaledLoss:
+            scale *= loss.scale
+            loss = loss.loss
+        self.loss = loss
+        self.scale = scale
+
+    def forward(self, target, output):
+        return self.scale * call_forward(self.loss, target, output)
+
+    def backward(self, target, output):
+        return self.scale * call_backward(self.loss, target, output)
+
+    def __repr__(self):
+        inner = repr(self.loss)
+        if isinstance(self.loss, SumLoss):
+            inner = f"({inner})"
+        return f"{self.scale!r} * {inner}"
+
+
+# ----------------------------------------------------------------------------- objectives
+class ObjectiveResult(NamedTuple):
+    """Everything one reference evaluation of an objective produces.
+
+    ``grad_rows[i]`` is the gradient w.r.t. output-layer row ``rows[i]``
+    (``rows`` has the leading shape of ``grad_rows`` minus the last axis), so
+    ``np.add.at(weights, rows, -alpha * grad_rows)`` applies an SGD step;
+    padding and skipped negatives have zero gradient.
+    """
+
+    loss: np.ndarray       # (n,)
+    grad_h: np.ndarray     # (n, d)
+    grad_rows: np.ndarray  # (n, k, d), or (V, d) for the full softmax
+    rows: np.ndarray       # (n, k) indices into the output layer, or (V,)
+
+
+class Objective(BaseLoss):
+    """Base of the training objectives (NS, HS, full softmax).
+
+    For an objective ``target`` is the word to predict and ``output`` the
+    hidden vector ``h``. An objective reads the output layer of a bound
+    gensim ``Word2Vec`` at call time, so it always sees the current weights.
+
+    Attributes
+    ----------
+    weights_name : str
+        Class attribute: the model attribute holding the output layer.
+    """
+
+    weights_name = None
+    _transient = ("_model",)
+
+    def bind(self, model):
+        self._check_model(model)
+        self._model = model
+        return super().bind(model)
+
+    @property
+    def is_bound(self):
+        return getattr(self, "_model", None) is not None
+
+    @property
+    def model(self):
+        """The bound model; LossError when unbound."""
+        model = getattr(self, "_model", None)
+        if model is None:
+            raise LossError(f"{type(self).__name__} is not bound to a model: call loss.bind(model) with a "
+                            f"gensim Word2Vec, or train a Word2Vec with this loss first")
+        return model
+
+    def _check_model(self, model):
+        wv = getattr(model, "wv", None)
+        if wv is None or len(wv.index_to_key) == 0:
+            raise LossError(f"{type(self).__name__}.bind needs a Word2Vec with a vocabulary: "
+                            f"call build_vocab() first")
+        self._check_weights(model)
+
+    def _check_weights(self, model):
+        weights = getattr(model, self.weights_name, None)
+        shape = (len(model.wv.index_to_key), model.wv.vector_size)
+        if weights is None or np.shape(weights) != shape:
+            got = "is missing" if weights is None else f"has shape {np.shape(weights)}"
+            raise LossError(f"{type(self).__name__} needs model.{self.weights_name} of shape {shape}; "
+                            f"it {got}{self._weights_hint()}")
+        return weights
+
+    def _weights_hint(self):
+        return ""
+
+    def weights(self):
+        """The bound model's output layer for this objective, as it is now."""
+        return self._check_weights(self.model)
+
+    def _prepare(self, target, output):
+        model = self.model
+        h = np.asarray(output)
+        d = model.wv.vector_size
+        cls = type(self).__name__
+        if h.ndim != 2 or h.shape[1] != d:
+            raise LossError(f"{cls}: output must have shape (n, {d}), got shape {h.shape}")
+        target = np.asarray(target)
+        if target.shape != (h.shape[0],):
+            raise LossError(f"{cls}: target must have shape ({h.shape[0]},), got shape {target.shape}")
+        if not np.issubdtype(target.dtype, np.integer):
+            if target.size:
+                raise LossError(f"{cls}: target must hold integer vocabulary indices, got dtype {target.dtype}")
+            target = target.astype(np.intp)
+        vocab = len(model.wv.index_to_key)
+        if target.size and (target.min() < 0 or target.max() >= vocab):
+            raise LossError(f"{cls}: target indices must be in [0, {vocab}), got [{target.min()}, {target.max()}]")
+        return target.astype(np.intp, copy=False), h
+
+    def compute(self, target, output):
+        """Loss and all gradients of a batch: an :class:`ObjectiveResult`."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement compute(target, output)")
+
+    def forward(self, target, output):
+        return self.compute(target, output).loss
+
+    def backward(self, target, output):
+        return self.compute(target, output).grad_h
+
+
+class NEGSamplingLoss(Objective):
+    r"""Negative sampling (Mikolov et al. 2013), gensim's ``negative=k``.
+
+    .. math::
+
+        \ell(t, h) = -\log\sigma(u_t \cdot h) - \sum_{j=1}^{k} \log\sigma(-u_{w_j} \cdot h),
+        \qquad w_j \sim P(w) \propto \mathrm{count}(w)^{\alpha}
+
+    with ``u`` the rows of ``model.syn1neg`` and ``alpha`` the ``ns_exponent``.
+    Negatives equal to the target are dropped, as the kernels and gensim do.
+
+    Parameters
+    ----------
+    negative : int, optional
+        Negatives per example, ``k``. None: the model's ``negative``.
+    ns_exponent : float, optional
+        Exponent of the unigram distribution. None: the model's, whose
+        ``cum_table`` is then used as is.
+    seed : int, optional
+        Seed of the negatives' generator. None: the model's ``seed``.
+
+    Notes
+    -----
+    Each ``forward``/``backward``/``compute`` call draws its negatives from a
+    fresh ``np.random.default_rng(seed)``, so a forward and a backward of the
+    same batch see the same negatives (what :func:`gradcheck` relies on).
+    A training loop on this reference path should change :attr:`seed` per
+    batch, or every batch of a given size draws the same negatives.
+    """
+
+    term = "ns"
+    weights_name = "syn1neg"
+    _transient = ("_own_cum",)
+
+    def __init__(self, negative=None, ns_exponent=None, seed=None):
+        if negative is not None and (isinstance(negative, bool) or not isinstance(negative, numbers.Integral)
+                                     or negative < 1):
+            raise LossError(f"NEGSamplingLoss negative must be a positive integer or None, got {negative!r}")
+        if ns_exponent is not None:
+            ns_exponent = float(ns_exponent)
+            if not math.isfinite(ns_exponent):
+                raise LossError(f"NEGSamplingLoss ns_exponent must be finite, got {ns_exponent!r}")
+        self.negative = None if negative is None else int(negative)
+        self.ns_exponent = ns_exponent
+        self.seed = seed
+
+    def _weights_hint(self):
+        return " (gensim creates it when negative > 0)"
+
+    def _check_model(self, model):
+        super()._check_model(model)
+        if self.negative is None and not getattr(model, "negative", 0):
+            raise LossError("NEGSamplingLoss(negative=None) takes the model's negative, which is 0: "
+                            "pass NEGSamplingLoss(negative=k) or set negative=k on the model")
+
+    def resolved(self):
+        """``(negative, ns_exponent, seed)`` after filling Nones from the bound model."""
+        model = self.model
+        k = self.negative if self.negative is not None else int(model.negative)
+        exponent = self.ns_exponent if self.ns_exponent is not None else float(model.ns_exponent)
+        seed = self.seed if self.seed is not None else int(getattr(model, "seed", 0))
+        return k, exponent, seed
+
+    def cum_table(self):
+        """Cumulative unigram^ns_exponent table over the model's vocabulary, gensim's layout."""
+        model = self.model
+        _, exponent, _ = self.resolved()
+        vocab = len(model.wv.index_to_key)
+        table = getattr(model, "cum_table", None)
+        if exponent == model.ns_exponent and table is not None and len(table) == vocab:
+            return table
+        counts = model.wv.expandos["count"]
+        own = getattr(self, "_own_cum", None)
+        if own is None or own[0] is not counts or own[1] != exponent:
+            # gensim's make_cum_table, without writing to the model
+            weights = np.asarray(counts, dtype=np.float64) ** exponent
+            domain = 2**31 - 1
+            table = np.round(np.cumsum(weights) / weights.sum() * domain).astype(np.uint32)
+            self._own_cum = own = (counts, exponent, table)
+        return own[2]
+
+    def draw_negatives(self, n):
+        """``(n, k)`` negative indices, drawn from a fresh generator seeded with the resolved seed."""
+        k, _, seed = self.resolved()
+        table = self.cum_table()
+        rng = np.random.default_rng(seed)
+        x = rng.integers(0, int(table[-1]), size=(n, k), dtype=np.int64)
+        # first word whose cumulative count exceeds x: the kernel's inverse-CDF search
+        return np.searchsorted(table, x, side="right").astype(np.intp)
+
+    def compute(self, target, output):
+        target, h = self._prepare(target, output)
+        weights = self.weights()
+        negatives = self.draw_negatives(len(target))
+        rows = np.concatenate([target[:, None], negatives], axis=1)
+        mask = np.ones(rows.shape, dtype=bool)
+        mask[:, 1:] = negatives != target[:, None]
+        loss, grad_h, grad_rows = F.negative_sampling(h, weights[rows], mask=mask)
+        return ObjectiveResult(loss, grad_h, grad_rows, rows)
+
+
+class HierarchicalSoftmaxLoss(Objective):
+    r"""Hierarchical softmax over gensim's Huffman tree, gensim's ``hs=1``.
+
+    .. math::
+
+        \ell(t, h) = -\sum_{b=1}^{L_t} \log\sigma\big((1 - 2 c_{t,b})\, u_{p_{t,b}} \cdot h\big)
+
+    with ``p_t`` and ``c_t`` the target's Huffman path (``wv.expandos['point']``)
+    and code (``wv.expandos['code']``) and ``u`` the rows of ``model.syn1``.
+    """
+
+    term = "hs"
+    weights_name = "syn1"
+    _transient = ("_paths",)
+
+    def _weights_hint(self):
+        return " (gensim creates it when hs=1)"
+
+    def _check_model(self, model):
+        super()._check_model(model)
+        if "code" not in model.wv.expandos or "point" not in model.wv.expandos:
+            raise LossError("HierarchicalSoftmaxLoss needs the model's Huffman tree "
+                            "(wv.expandos['code'] and ['point']): build the vocabulary with hs=1")
+
+    def paths(self):
+        """``(codes, points, mask)``, each ``(V, L)``: every word's Huffman path padded to the longest."""
+        wv = self.model.wv
+        codes_obj, points_obj = wv.expandos["code"], wv.expandos["point"]
+        cached = getattr(self, "_paths", None)
+        # the tree only changes when the vocabulary is rebuilt, which replaces these arrays
+        if cached is not None and cached[0] is codes_obj and cached[1] is points_obj:
+            return cached[2]
+        lengths = np.fromiter((len(c) for c in codes_obj), dtype=np.intp, count=len(codes_obj))
+        mask = np.arange(max(int(lengths.max(initial=0)), 1)) < lengths[:, None]
+        codes = np.zeros(mask.shape, dtype=np.uint8)
+        points = np.zeros(mask.shape, dtype=np.intp)
+        if lengths.sum():
+            # boolean assignment fills row-major, the order of the concatenation
+            codes[mask] = np.concatenate(list(codes_obj))
+            points[mask] = np.concatenate(list(points_obj))
+        self._paths = (codes_obj, points_obj, (codes, points, mask))
+        return self._paths[2]
+
+    def compute(self, target, output):
+        target, h = self._prepare(target, output)
+        weights = self.weights()
+        codes, points, mask = self.paths()
+        rows = points[target]
+        loss, grad_h, grad_rows = F.hierarchical_softmax(h, weights[rows], codes[target], mask[target])
+        return ObjectiveResult(loss, grad_h, grad_rows, rows)
+
+
+class SoftmaxLoss(Objective):
+    r"""Full softmax (cross-entropy) over the whole vocabulary.
+
+    .. math::
+
+        \ell(t, h) = \log \sum_{w=1}^{V} \exp(u_w \cdot h) - u_t \cdot h
+
+    with ``u`` the rows of ``model.syn1softmax``, shape ``(V, d)``. Exact and
+    O(V) per example: meant for small vocabularies and as a reference.
+    """
+
+    term = "softmax"
+    weights_name = "syn1softmax"
+
+    def _weights_hint(self):
+        return " (the model creates it when trained with loss=SoftmaxLoss())"
+
+    def compute(self, target, output):
+        target, h = self._prepare(target, output)
+        weights = self.weights()
+        loss, grad_h, grad_weights = F.softmax(h, weights, target)
+        return ObjectiveResult(loss, grad_h, grad_weights, np.arange(len(weights)))
+
+
+# ----------------------------------------------------------------------------- penalties
+class Penalty(BaseLoss):
+    """Base of the penalties on the hidden vector ``h`` (``output``).
+
+    Parameters
+    ----------
+    weight : float
+        Finite and >= 0.
+    """
+
+    def __init__(self, weight):
+        self.weight = weight
+
+    @property
+    def weight(self):
+        return self._weight
+
+    @weight.setter
+    def weight(self, value):
+        self._weight = _check_weight(value, f"{type(self).__name__} weight")
+
+    def compute(self, target, output):
+        """``(loss, grad_h)`` of a batch."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement compute(target, output)")
+
+    def _h(self, output):
+        h = np.asarray(output)
+        if h.ndim != 2:
+            raise LossError(f"{type(self).__name__}: output must have shape (n, d), got shape {h.shape}")
+        return h
+
+    def forward(self, target, output):
+        return self.compute(target, output)[0]
+
+    def backward(self, target, output):
+        return self.compute(target, output)[1]
+
+    def __repr__(self):
+        return f"{type(self).__name__}(weight={self.weight!r})"
+
+
+class NormPenalty(Penalty):
+    r"""``weight * ||h||``: :math:`\ell = \lambda \lVert h \rVert_2`.
+
+    Gradient :math:`\lambda h / \lVert h \rVert_2`, 0 at ``h = 0``.
+
+    The penalty of the tutorial's ``CustomLoss``.
+    """
+
+    term = "norm"
+
+    def compute(self, target, output):
+        return F.norm_penalty(self._h(output), self.weight)
+
+
+class L2Penalty(Penalty):
+    r"""Weight decay on h: :math:`\ell = \frac{\lambda}{2} \lVert h \rVert_2^2`, gradient :math:`\lambda h`."""
+
+    term = "l2"
+
+    def compute(self, target, output):
+        return F.l2_penalty(self._h(output), self.weight)
+
+
+class AnchorPenalty(Penalty):
+    r"""Pull vectors towards pretrained ones: :math:`\ell = \frac{\lambda}{2} \lVert h - r_w \rVert_2^2`.
+
+    ``r_w`` is the reference vector of word ``w``; words absent from the
+    reference cost nothing. Here ``target`` is read as the indices of the
+    words whose vectors are in ``output`` (in skip-gram, the context word,
+    whose input vector is ``h``), not as the word to predict.
+
+    Parameters
+    ----------
+    reference : gensim KeyedVectors
+        Pretrained vectors, of the model's ``vector_size``.
+    weight : float
+        Finite and >= 0.
+
+    Attributes
+    ----------
+    vectors : ndarray of float32, shape (V, d)
+        After :meth:`bind`: the reference vector of each model word (zeros if absent).
+    mask : ndarray of bool, shape (V,)
+        After :meth:`bind`: whether each model word is in the reference.
+    """
+
+    term = "anchor"
+    _transient = ("vectors", "mask")
+
+    def __init__(self, reference, weight):
+        if not hasattr(reference, "key_to_index") or not hasattr(reference, "vectors"):
+            raise LossError(f"AnchorPenalty reference must be a gensim KeyedVectors, "
+                            f"got {type(reference).__name__}")
+        super().__init__(weight)
+        self.reference = reference
+        self.vectors = None
+        self.mask = None
+
+    def bind(self, model):
+        wv = model.wv
+        ref = self.reference
+        ref_vectors = np.asarray(ref.vectors)
+        ref_size = ref_vectors.shape[1] if ref_vectors.ndim == 2 else getattr(ref, "vector_size", None)
+        if ref_size != wv.vector_size:
+            raise LossError(f"AnchorPenalty: reference vectors have size {ref_size}, the model's have size "
+                            f"{wv.vector_size}")
+        index = np.fromiter((ref.key_to_index.get(k, -1) for k in wv.index_to_key), dtype=np.intp,
+                            count=len(wv.index_to_key))
+        mask = index >= 0
+        vectors = np.zeros((len(index), wv.vector_size), dtype=np.float32)
+        vectors[mask] = ref_vectors[index[mask]]
+        self.vectors, self.mask = vectors, mask
+        return super().bind(model)
+
+    def compute(self, target, output):
+        if getattr(self, "vectors", None) is None:
+            raise LossError("AnchorPenalty is not bound to a model: call loss.bind(model) with a gensim "
+                            "Word2Vec, or train a Word2Vec with this loss first")
+        h = self._h(output)
+        target = np.asarray(target)
+        if h.shape[1] != self.vectors.shape[1]:
+            raise LossError(f"AnchorPenalty: output must have shape (n, {self.vectors.shape[1]}), "
+                            f"got shape {h.shape}")
+        if target.shape != (h.shape[0],) or (target.size and not np.issubdtype(target.dtype, np.integer)):
+            raise LossError(f"AnchorPenalty: target must be integer word indices of shape ({h.shape[0]},), "
+                            f"got {target.dtype} of shape {target.shape}")
+        target = target.astype(np.intp, copy=False)
+        if target.size and (target.min() < 0 or target.max() >= len(self.mask)):
+            raise LossError(f"AnchorPenalty: target indices must be in [0, {len(self.mask)})")
+        return F.anchor_penalty(h, self.vectors[target], self.mask[target], self.weight)
+
+    def __repr__(self):
+        ref = self.reference
+        keys = len(ref.key_to_index)
+        return f"AnchorPenalty(reference={type(ref).__name__}<{keys} keys>, weight={self.weight!r})"
+
+
+class DirectionPenalty(Penalty):
+    r"""Penalise components along directions: :math:`\ell = \frac{\lambda}{2} \sum_j (h \cdot d_j)^2`.
+
+    With unit, orthogonal ``d_j`` this is half the squared norm of h's
+    projection on their span (e.g. a bias subspace to keep vectors out of).
+
+    Parameters
+    ----------
+    directions : array_like, shape (d,) or (m, d)
+        Stored as float32 ``(m, d)``; not normalised.
+    weight : float
+        Finite and >= 0.
+    """
+
+    term = "direction"
+
+    def __init__(self, directions, weight):
+        directions = np.atleast_2d(np.asarray(directions, dtype=np.float32))
+        if directions.ndim != 2 or directions.shape[0] == 0 or directions.shape[1] == 0:
+            raise LossError(f"DirectionPenalty directions must have shape (d,) or (m, d), got {directions.shape}")
+        if not np.isfinite(directions).all():
+            raise LossError("DirectionPenalty directions must be finite")
+        super().__init__(weight)
+        self.directions = directions
+
+    def bind(self, model):
+        if self.directions.shape[1] != model.wv.vector_size:
+            raise LossError(f"DirectionPenalty: directions have size {self.directions.shape[1]}, the model's "
+                            f"vectors have size {model.wv.vector_size}")
+        return super().bind(model)
+
+    def compute(self, target, output):
+        h = self._h(output)
+        if h.shape[1] != self.directions.shape[1]:
+            raise LossError(f"DirectionPenalty: output must have shape (n, {self.directions.shape[1]}), "
+                            f"got shape {h.shape}")
+        return F.direction_penalty(h, self.directions, self.weight)
+
+    def __repr__(self):
+        return f"DirectionPenalty(directions=<{self.directions.shape[0]} x {self.directions.shape[1]}>, " \
+               f"weight={self.weight!r})"
+
+
+# ----------------------------------------------------------------------------- the tutorial loss
+class CustomLoss(BaseLoss):
+    r"""An objective plus a norm penalty: :math:`\ell = \ell_{base}(t, h) + \lambda \lVert h \rVert_2`.
+
+    Written as the tutorials write it (the class users subclass): a child
+    objective and a Python penalty, forward and backward by hand.
+
+    Parameters
+    ----------
+    penalty : float
+        The norm penalty's weight, finite and >= 0.
+    base : Objective, optional
+        Default ``NEGSamplingLoss()`` (the model's negatives).
+    """
+
+    def __init__(self, penalty=0.0, base=None):
+        self.penalty = _check_weight(penalty, "CustomLoss penalty")
+        self.base = NEGSamplingLoss() if base is None else base
+
+    def forward(self, target, output):
+        loss = self.base.forward(target, output)
+        return loss + self.penalty * output.norm()
+
+    def backward(self, target, output):
+        grad = self.base.backward(target, output)
+        grad += self.penalty * output.normalize()
+        return grad
+
+
+# ----------------------------------------------------------------------------- checking
+def gradcheck(loss, target, output, eps=1e-4, rtol=1e-3, atol=1e-5):
+    r"""Check ``loss.backward`` against central differences of ``loss.forward(...).sum()``.
+
+    .. math::
+
+        \frac{\partial}{\partial h_{ij}} \sum_e \ell_e
+        \approx \frac{L(h + \epsilon e_{ij}) - L(h - \epsilon e_{ij})}{2\epsilon}
+
+    in float64 (``output`` is converted), one element at a time: ``2 n d``
+    forward calls, so keep the batch small. An element passes when
+    ``|numeric - analytic| <= atol + rtol * |numeric|``.
+
+    Returns
+    -------
+    True
+
+    Raises
+    ------
+    LossError
+        At the worst element, with its indices, both values and the loss's name;
+        also when forward/backward break the contract or give non-finite values.
+    """
+    x = np.array(output, dtype=np.float64)
+    if x.ndim != 2:
+        raise LossError(f"gradcheck: output must have shape (n, d), got shape {x.shape}")
+    target = np.asarray(target)
+    analytic = np.asarray(call_backward(loss, target, x.copy().view(LossArray)), dtype=np.float64)
+    numeric = np.empty_like(x)
+    for i, j in np.ndindex(*x.shape):
+        orig = x[i, j]
+        x[i, j] = orig + eps
+        up = call_forward(loss, target, x.copy().view(LossArray)).sum()
+        x[i, j] = orig - eps
+        down = call_forward(loss, target, x.copy().view(LossArray)).sum()
+        x[i, j] = orig
+        numeric[i, j] = (up - down) / (2 * eps)
+    excess = np.abs(numeric - analytic) - (atol + rtol * np.abs(numeric))
+    # non-finite values fail too: NaN compares False and would otherwise pass
+    excess = np.where(np.isfinite(numeric) & np.isfinite(analytic), excess, np.inf)
+    if (excess > 0).any():
+        i, j = np.unravel_index(int(np.argmax(excess)), excess.shape)
+        bad = int((excess > 0).sum())
+        raise LossError(f"gradcheck failed for {type(loss).__name__} ('{loss.name}'): {bad} of {excess.size} "
+                        f"elements off; worst at output[{i}, {j}]: backward gives {float(analytic[i, j])!r}, "
+                        f"finite differences give {float(numeric[i, j])!r} (eps={eps}, rtol={rtol}, atol={atol})")
+    return True
