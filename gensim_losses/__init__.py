@@ -1,13 +1,36 @@
 """gensim-losses: gensim's Word2Vec with pluggable training losses at native speed.
 
->>> from gensim_losses import Word2Vec
+>>> from gensim_losses import Word2Vec, NEGSamplingLoss, NormPenalty
+>>> loss = NEGSamplingLoss() + NormPenalty(0.01)
 """
 
 import logging
 
+from gensim_losses.losses import (
+    AnchorPenalty,
+    BaseLoss,
+    CustomLoss,
+    DirectionPenalty,
+    HierarchicalSoftmaxLoss,
+    L2Penalty,
+    LossArray,
+    LossError,
+    NEGSamplingLoss,
+    NormPenalty,
+    Objective,
+    Penalty,
+    ScaledLoss,
+    SoftmaxLoss,
+    SumLoss,
+    gradcheck,
+)
 from gensim_losses.word2vec import Word2Vec
 
 __version__ = "0.1.0"
-__all__ = ["Word2Vec", "__version__"]
+__all__ = [
+    "AnchorPenalty", "BaseLoss", "CustomLoss", "DirectionPenalty", "HierarchicalSoftmaxLoss", "L2Penalty",
+    "LossArray", "LossError", "NEGSamplingLoss", "NormPenalty", "Objective", "Penalty", "ScaledLoss",
+    "SoftmaxLoss", "SumLoss", "Word2Vec", "gradcheck", "__version__",
+]
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())

@@ -148,6 +148,10 @@ cdef struct Config:
     const float *directions      # (n_directions, size)
     int n_directions
     int any_penalty
+    # Penalties and Python terms get the exact chain rule through CBOW's
+    # mean/sum, not gensim's learning-rate convention for the objectives:
+    # their step is scaled by this to undo what cbow_example does to c.work.
+    float pen_scale
     # Python terms' gradient (hybrid path): one row per example, or one row
     # per input position (ext_slot) when the term depends on h only
     const float *ext_grad
@@ -246,7 +250,7 @@ cdef double softmax_term(Config *c, uint32_t target, const float *h) noexcept no
 cdef void penalty_terms(Config *c, const float *h, int64_t word) noexcept nogil:
     """Built-in penalties on h; ``word`` is h's own word, or -1 (CBOW)."""
     cdef double sq, nrm, proj
-    cdef float w
+    cdef float w, step = c.alpha * c.pen_scale
     cdef int j
     cdef const float *d
     if c.weight[T_NORM] > 0 or c.weight[T_L2] > 0:
@@ -255,22 +259,22 @@ cdef void penalty_terms(Config *c, const float *h, int64_t word) noexcept nogil:
         if w > 0 and sq > 0:
             nrm = sqrt(sq)
             c.loss[T_NORM] += w * nrm
-            gl_axpy(c.size, <float>(-c.alpha * w / nrm), h, c.work)
+            gl_axpy(c.size, <float>(-step * w / nrm), h, c.work)
         w = c.weight[T_L2]
         if w > 0:
             c.loss[T_L2] += 0.5 * w * sq
-            gl_axpy(c.size, -c.alpha * w, h, c.work)
+            gl_axpy(c.size, -step * w, h, c.work)
     w = c.weight[T_DIRECTION]
     if w > 0:
         for j in range(c.n_directions):
             d = c.directions + j * c.size
             proj = gl_dot(c.size, h, d)
             c.loss[T_DIRECTION] += 0.5 * w * proj * proj
-            gl_axpy(c.size, <float>(-c.alpha * w * proj), d, c.work)
+            gl_axpy(c.size, <float>(-step * w * proj), d, c.work)
     w = c.weight[T_ANCHOR]
     if w > 0 and word >= 0 and c.anchor_mask[word]:
         c.loss[T_ANCHOR] += 0.5 * w * gl_axpy_diff(
-            c.size, -c.alpha * w, h, c.anchor_ref + word * c.size, c.work)
+            c.size, -step * w, h, c.anchor_ref + word * c.size, c.work)
 
 
 cdef inline void external_term(Config *c, int64_t position) noexcept nogil:
@@ -281,7 +285,7 @@ cdef inline void external_term(Config *c, int64_t position) noexcept nogil:
     else:
         r = c.ext_next
         c.ext_next += 1
-    gl_axpy(c.size, -c.alpha, c.ext_grad + r * c.size, c.work)
+    gl_axpy(c.size, -c.alpha * c.pen_scale, c.ext_grad + r * c.size, c.work)
 
 
 cdef inline void objectives(Config *c, uint32_t target, const float *h, int64_t word,
@@ -328,6 +332,7 @@ cdef inline void cbow_example(Config *c, const uint32_t *idx, int64_t i, int64_t
     cdef float *v
     cdef float step
     cdef int count = cbow_hidden(c, idx, i, j, k, c.neu1)
+    c.pen_scale = (1.0 / count) if c.cbow_mean else count
     memset(c.work, 0, c.size * sizeof(float))
     objectives(c, idx[i], c.neu1, -1, i)
     # gensim's update convention: the mean's error goes whole to every
@@ -405,6 +410,7 @@ cdef class KernelModel:
         if not (c.weight[T_NS] or c.weight[T_HS] or c.weight[T_SOFTMAX]):
             raise ValueError("nothing to train: no objective (negative sampling, hierarchical or full softmax)")
         c.sg = 1 if model.sg else 0
+        c.pen_scale = 1.0
         c.size = size
         c.window = model.window
         c.shrink_windows = 1 if model.shrink_windows else 0
@@ -573,43 +579,62 @@ cdef class Job:
     def effective_words(self):
         return self.n
 
-    def sg_inputs(self):
-        """Skip-gram: the input word of every example, in training order, and
-        for every position the number of examples it is the input of.
+    def examples(self, bint sg):
+        """Every training example of the job, in training order, as CSR arrays.
 
-        Returns ``(targets, inputs, input_positions, counts)``: per example
-        the predicted word, the input word and the input's position; per
-        position how many examples use it as input.
+        Returns ``(targets, starts, inputs)``: example ``e`` predicts
+        ``targets[e]`` from the input words ``inputs[starts[e]:starts[e + 1]]``
+        (one in skip-gram, the window in CBOW).
         """
-        cdef int64_t s, i, j, k, m, start = 0, e = 0, total = 0
-        # count first, so the arrays are allocated once
-        cdef cnp.ndarray[int64_t] counts = np.zeros(self.n, dtype=np.int64)
-        cdef int64_t[:] cv = counts
+        cdef int64_t s, i, j, k, m, start = 0, e = 0, n_in = 0, total = 0, total_in = 0
         for s in range(self.n_sent):
             for i in range(start, self.ends[s]):
                 self._window(i, start, self.ends[s], &j, &k)
-                total += k - j - 1
-                for m in range(j, k):
-                    if m != i:
-                        cv[m] += 1
+                if k - j > 1:
+                    total += (k - j - 1) if sg else 1
+                    total_in += k - j - 1
             start = self.ends[s]
         targets = np.empty(total, dtype=np.uint32)
-        inputs = np.empty(total, dtype=np.uint32)
-        positions = np.empty(total, dtype=np.int64)
+        starts = np.empty(total + 1, dtype=np.int64)
+        inputs = np.empty(total_in, dtype=np.uint32)
         cdef uint32_t[:] tv = targets, iv = inputs
-        cdef int64_t[:] pv = positions
+        cdef int64_t[:] sv = starts
         start = 0
         for s in range(self.n_sent):
             for i in range(start, self.ends[s]):
                 self._window(i, start, self.ends[s], &j, &k)
+                if k - j <= 1:
+                    continue
+                if not sg:  # one example per position, its whole window as input
+                    tv[e] = self.idx[i]
+                    sv[e] = n_in
+                    e += 1
+                for m in range(j, k):
+                    if m == i:
+                        continue
+                    if sg:  # one example per (position, context word)
+                        tv[e] = self.idx[i]
+                        sv[e] = n_in
+                        e += 1
+                    iv[n_in] = self.idx[m]
+                    n_in += 1
+            start = self.ends[s]
+        sv[e] = n_in
+        return targets, starts, inputs
+
+    def input_counts(self):
+        """Skip-gram: for each position, how many examples take it as input."""
+        cdef int64_t s, i, j, k, m, start = 0
+        counts = np.zeros(self.n, dtype=np.int64)
+        cdef int64_t[:] cv = counts
+        for s in range(self.n_sent):
+            for i in range(start, self.ends[s]):
+                self._window(i, start, self.ends[s], &j, &k)
                 for m in range(j, k):
                     if m != i:
-                        tv[e] = self.idx[i]
-                        iv[e] = self.idx[m]
-                        pv[e] = m
-                        e += 1
+                        cv[m] += 1
             start = self.ends[s]
-        return targets, inputs, positions, counts
+        return counts
 
     def cbow_hidden(self, KernelModel km):
         """CBOW: the target and hidden vector h of every example, in training

@@ -8,17 +8,20 @@ corpus_file epoch, how workers report failures, and how the loss is tallied.
 import logging
 import os
 import threading
+import warnings
 from queue import Queue
 
+import numpy as np
 from gensim.models import word2vec as gensim_word2vec
 from gensim.models.word2vec import MAX_WORDS_IN_BATCH
 
 from gensim_losses import _kernels
+from gensim_losses import losses as L
+from gensim_losses.plan import make_plan, plan_from_settings, split
 
 logger = logging.getLogger(__name__)
 
-# Raw words per corpus_file job, like gensim's batch_words for iterables.
-CORPUSFILE_JOB_WORDS = MAX_WORDS_IN_BATCH
+BACKENDS = ("auto", "reference")
 
 
 class _TrainingRun:
@@ -29,27 +32,40 @@ class _TrainingRun:
     """
 
     def __init__(self, model, compute_loss):
-        weights = {"ns": 1.0 if model.negative else 0.0, "hs": 1.0 if model.hs else 0.0}
-        self.kernel = _kernels.KernelModel(model, compute_loss, weights)
+        loss = getattr(model, "loss", None)
+        self.reference = getattr(model, "backend", "auto") == "reference"
+        self.plan = plan = plan_from_settings(model) if loss is None else make_plan(
+            loss, model, strict=not self.reference)
+        natives = plan.natives
+        self.kernel = _kernels.KernelModel(
+            model, compute_loss, plan.weights,
+            anchor=(natives["anchor"].vectors, natives["anchor"].mask) if "anchor" in natives else None,
+            directions=natives["direction"].directions if "direction" in natives else None)
         self.compute_loss = bool(compute_loss)
-        self.terms = tuple(t for t in _kernels.TERMS if weights.get(t))
+        self.names = plan.names()  # kernel term -> record name
+        self.terms = tuple(self.names.values()) + tuple(t.name for t in plan.python)
+        self.epoch = 0
         self.lock = threading.Lock()
         self.error = None
         self.token_index = None  # built on the first corpus_file epoch
         self.line_ranges = None
-        self.start_epoch()
+        self.start_epoch(0)
 
-    def start_epoch(self):
+    def start_epoch(self, epoch):
+        self.epoch = epoch
         self.examples = 0
         self.losses = dict.fromkeys(self.terms, 0.0)
 
-    def add(self, examples, losses):
-        """Merge one job's example count and its per-term losses (kernel order)."""
+    def add(self, examples, kernel_losses=(), named=()):
+        """Merge one job's example count, its kernel losses (in ``_kernels.TERMS``
+        order) and ``(name, loss)`` pairs of other terms."""
         with self.lock:
             self.examples += examples
-            for term, value in zip(_kernels.TERMS, losses):
-                if term in self.losses:
-                    self.losses[term] += value
+            for term, value in zip(_kernels.TERMS, kernel_losses):
+                if term in self.names:
+                    self.losses[self.names[term]] += value
+            for name, value in named:
+                self.losses[name] += value
 
     def record(self, epoch):
         """The finished epoch's record for ``model.loss_history``."""
@@ -97,17 +113,57 @@ def _line_ranges(path, parts):
     return list(zip(bounds[:-1], bounds[1:]))
 
 
+def _settings_for(loss, hs, negative, ns_exponent):
+    """gensim's ``hs``/``negative``/``ns_exponent`` for a loss; None means not given."""
+    if loss is None:
+        return (0 if hs is None else hs, 5 if negative is None else negative,
+                0.75 if ns_exponent is None else ns_exponent)
+    plan, _ = split(loss)
+    kinds = {type(obj): obj for obj in plan.objectives}
+    ns = kinds.get(L.NEGSamplingLoss)
+    if ns is not None:
+        if negative is not None and (negative == 0 or (ns.negative is not None and ns.negative != negative)):
+            raise ValueError(f"negative={negative} contradicts the loss's NEGSamplingLoss(negative="
+                             f"{ns.negative}): give the number of negatives in one place")
+        if ns_exponent is not None and ns.ns_exponent is not None and ns.ns_exponent != ns_exponent:
+            raise ValueError(f"ns_exponent={ns_exponent} contradicts the loss's NEGSamplingLoss(ns_exponent="
+                             f"{ns.ns_exponent})")
+        negative = ns.negative or negative or 5
+        ns_exponent = ns.ns_exponent if ns.ns_exponent is not None else ns_exponent
+    elif negative:
+        raise ValueError(f"negative={negative} contradicts the loss, which has no NEGSamplingLoss")
+    else:
+        negative = 0
+    has_hs = L.HierarchicalSoftmaxLoss in kinds
+    if hs is not None and bool(hs) != has_hs:
+        raise ValueError(f"hs={hs} contradicts the loss, which "
+                         f"{'has' if has_hs else 'has no'} HierarchicalSoftmaxLoss")
+    return int(has_hs), negative, 0.75 if ns_exponent is None else ns_exponent
+
+
 class Word2Vec(gensim_word2vec.Word2Vec):
     """gensim's :class:`~gensim.models.word2vec.Word2Vec`, trained by gensim_losses kernels.
 
     Every parameter keeps gensim's name and meaning; see
     :class:`gensim.models.word2vec.Word2Vec`. Differences:
 
+    loss : gensim_losses.BaseLoss, optional
+        The training loss (see docs/losses.md). Its objectives set ``hs``
+        and ``negative``; an explicit ``hs``/``negative``/``ns_exponent``
+        that contradicts it raises ValueError. None: gensim's behaviour from
+        ``hs``/``negative``. Public as ``model.loss``: a loss assigned between
+        ``train()`` calls takes effect at the next one.
+    backend : {'auto', 'reference'}, optional
+        'auto': built-in terms in the kernels, terms written in Python once per
+        job (the hybrid path). 'reference': pure numpy, one example at a time,
+        any loss; exact and slow.
     compute_loss : bool, optional
         On by default here (it costs little: see docs/benchmarks.md). The loss
         of every training example is summed in float64 per job and merged
         under a lock, so ``get_latest_training_loss()`` is exact and does not
         saturate.
+    size : int, optional
+        gensim 3's name of ``vector_size``; deprecated.
 
     Attributes
     ----------
@@ -130,10 +186,20 @@ class Word2Vec(gensim_word2vec.Word2Vec):
     def __init__(
             self, sentences=None, corpus_file=None, vector_size=100, alpha=0.025, window=5, min_count=5,
             max_vocab_size=None, sample=1e-3, seed=1, workers=3, min_alpha=0.0001,
-            sg=0, hs=0, negative=5, ns_exponent=0.75, cbow_mean=1, hashfxn=hash, epochs=5, null_word=0,
+            sg=0, hs=None, negative=None, ns_exponent=None, cbow_mean=1, hashfxn=hash, epochs=5, null_word=0,
             trim_rule=None, sorted_vocab=1, batch_words=MAX_WORDS_IN_BATCH, compute_loss=True, callbacks=(),
-            comment=None, max_final_vocab=None, shrink_windows=True,
+            comment=None, max_final_vocab=None, shrink_windows=True, loss=None, backend="auto", size=None,
     ):
+        if size is not None:
+            if vector_size != 100:
+                raise TypeError("give vector_size or its deprecated alias size, not both")
+            warnings.warn("size= is gensim 3's name: use vector_size=", DeprecationWarning, stacklevel=2)
+            vector_size = size
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+        hs, negative, ns_exponent = _settings_for(loss, hs, negative, ns_exponent)
+        self.loss = loss
+        self.backend = backend
         self.loss_history = []
         self._run = None
         super().__init__(
@@ -162,6 +228,7 @@ class Word2Vec(gensim_word2vec.Word2Vec):
             compute_loss = getattr(self, "compute_loss", True)
         self.loss_history = []
         self._run = None
+        self._follow_loss()
         try:
             return super().train(
                 corpus_iterable=corpus_iterable, corpus_file=corpus_file, total_examples=total_examples,
@@ -171,6 +238,43 @@ class Word2Vec(gensim_word2vec.Word2Vec):
             )
         finally:
             self._run = None
+
+    def _follow_loss(self):
+        """Give the model what ``self.loss`` needs (it may have been assigned since
+        the last ``train()``): the objectives' hs/negative and output layers."""
+        loss = getattr(self, "loss", None)
+        if loss is None or not len(self.wv.index_to_key):
+            return
+        self.hs, self.negative, self.ns_exponent = _settings_for(loss, None, None, self.ns_exponent)
+        vocab, size = len(self.wv.index_to_key), self.layer1_size
+        if self.hs and "code" not in self.wv.expandos:
+            self.create_binary_tree()
+        for name, needed in (("syn1", self.hs), ("syn1neg", self.negative), ("syn1softmax", self._softmax())):
+            if needed and getattr(self, name, None) is None:
+                setattr(self, name, np.zeros((vocab, size), dtype=np.float32))
+        if self.negative and (self.cum_table is None or len(self.cum_table) != vocab):
+            self.make_cum_table()
+
+    def _softmax(self):
+        loss = getattr(self, "loss", None)
+        return loss is not None and any(type(m) is L.SoftmaxLoss for m in loss.modules())
+
+    def init_weights(self):
+        super().init_weights()
+        if self._softmax():
+            self.syn1softmax = np.zeros((len(self.wv), self.layer1_size), dtype=np.float32)
+
+    def update_weights(self):
+        gained = len(self.wv) - len(self.wv.vectors)
+        super().update_weights()
+        if self._softmax() and getattr(self, "syn1softmax", None) is not None:
+            pad = np.zeros((gained, self.layer1_size), dtype=np.float32)
+            self.syn1softmax = np.vstack([self.syn1softmax, pad])
+
+    def _get_thread_working_mem(self):
+        work, neu1 = super()._get_thread_working_mem()
+        scores = np.zeros(len(self.wv) if self._softmax() else 0, dtype=np.float32)
+        return work, neu1, scores
 
     def _training_run(self):
         if self._run is None:
@@ -183,7 +287,7 @@ class Word2Vec(gensim_word2vec.Word2Vec):
 
     def _epoch(self, train_one_epoch, cur_epoch, *args, **kwargs):
         run = self._training_run()
-        run.start_epoch()
+        run.start_epoch(cur_epoch)
         result = train_one_epoch(*args, cur_epoch=cur_epoch, **kwargs)
         if run.error is not None:
             error, self._run = run.error, None
@@ -277,9 +381,116 @@ class Word2Vec(gensim_word2vec.Word2Vec):
 
     def _train_prepared(self, run, job, alpha, inits):
         """Train a prepared job and merge its loss records."""
-        work, neu1 = inits
-        examples, losses = _kernels.train_job(run.kernel, job, alpha, work, neu1)
-        run.add(examples, losses)
+        if run.reference:
+            return self._train_reference(run, job, alpha)
+        ext_grad = ext_slot = None
+        named = ()
+        if run.plan.python:
+            ext_grad, ext_slot, named = self._python_terms(run, job)
+        examples, losses = _kernels.train_job(run.kernel, job, alpha, *inits, ext_grad, ext_slot)
+        run.add(examples, losses, named)
+
+    def _python_terms(self, run, job):
+        """The hybrid path: evaluate the Python terms once for the whole job,
+        at the vectors as they are before it trains.
+
+        Returns the gradient rows the kernel adds into each example's update
+        (per input row for skip-gram terms of h alone, else per example),
+        the slot of each job position (or None) and the terms' losses.
+        """
+        syn0 = self.wv.vectors
+        counts = slot = None
+        if self.sg and not any(t.uses_target for t in run.plan.python):
+            rows, slot = np.unique(job.words(), return_inverse=True)
+            counts = np.bincount(slot, weights=job.input_counts(), minlength=len(rows))
+            targets, hidden, slot = rows, syn0[rows], slot.astype(np.int32)
+        elif self.sg:
+            targets, _, inputs = job.examples(True)
+            hidden = syn0[inputs]
+        else:
+            targets, hidden = job.cbow_hidden(run.kernel)
+        output = L.as_output(hidden)
+        grad = np.zeros(hidden.shape, dtype=np.float32)
+        named = []
+        for term in run.plan.python:
+            f = L.call_forward(term.loss, targets, output)
+            g = L.call_backward(term.loss, targets, output)
+            if not (np.isfinite(f).all() and np.isfinite(g).all()):
+                raise L.LossError(
+                    f"the Python term '{term.name}' ({type(term.loss).__name__}) gave non-finite values in "
+                    f"epoch {run.epoch}: forward {int((~np.isfinite(f)).sum())} and backward "
+                    f"{int((~np.isfinite(g)).sum())} of them; no vector was changed by this job")
+            grad += g
+            named.append((term.name, float(f @ counts if counts is not None else f.sum())))
+        return grad, slot, named if run.compute_loss else ()
+
+    def _train_reference(self, run, job, alpha):
+        """The reference path: pure numpy, one example at a time, every part of
+        the loss through its own forward/backward."""
+        plan = run.plan
+        ns = plan.natives.get("ns")
+        seed = ns.seed if ns is not None else None
+        try:
+            totals, examples = self._reference_examples(run, job, alpha)
+        finally:
+            if ns is not None:
+                ns.seed = seed
+        run.add(examples, named=totals.items() if run.compute_loss else ())
+
+    def _reference_examples(self, run, job, alpha):
+        plan, syn0 = run.plan, self.wv.vectors
+        lockf = self.wv.vectors_lockf
+        targets, starts, inputs = job.examples(bool(self.sg))
+        seeds = np.random.default_rng(self._job_seed()).integers(0, 2**62, len(targets))
+        totals = dict.fromkeys(run.terms, 0.0)
+        for e, target in enumerate(targets):
+            words = inputs[starts[e]:starts[e + 1]]
+            count = len(words)
+            h = syn0[words].sum(axis=0, keepdims=True)
+            if not self.sg and self.cbow_mean:
+                h /= count
+            out, t = L.as_output(h), target[None]
+            # as in the kernel: objectives follow gensim's CBOW update convention,
+            # other terms the exact chain rule (see Config.pen_scale)
+            pen_scale = 1.0 if self.sg else (1.0 / count if self.cbow_mean else float(count))
+            grad = np.zeros(h.shape, dtype=np.float64)
+            for term, obj in plan.natives.items():
+                weight = plan.weights[term]
+                name = run.names[term]
+                if isinstance(obj, L.Objective):
+                    if isinstance(obj, L.NEGSamplingLoss):
+                        obj.seed = int(seeds[e])  # the same negatives in every call for this example
+                    res = obj.compute(t, out)
+                    layer = getattr(self, obj.weights_name)
+                    np.add.at(layer, res.rows, (-alpha * weight * res.grad_rows).astype(np.float32))
+                    if term not in plan.output_only:
+                        grad += weight * res.grad_h
+                        totals[name] += weight * float(res.loss.sum())
+                    continue
+                scale = weight / obj.weight if obj.weight else 0.0
+                if term == "anchor" and not self.sg:
+                    # CBOW: the anchor acts on each input vector, shared over the window
+                    for w in words:
+                        v = L.as_output(syn0[w][None])
+                        totals[name] += scale / count * float(L.call_forward(obj, [w], v).sum())
+                        g = L.call_backward(obj, [w], v)[0]
+                        syn0[w] -= (alpha * scale / count * lockf[w % len(lockf)] * g).astype(np.float32)
+                    continue
+                own = words if term == "anchor" else t  # the anchor reads h's own word
+                totals[name] += scale * float(L.call_forward(obj, own, out).sum())
+                grad += scale * pen_scale * L.call_backward(obj, own, out)
+            for term in plan.python:
+                f, g = L.call_forward(term.loss, t, out), L.call_backward(term.loss, t, out)
+                if not (np.isfinite(f).all() and np.isfinite(g).all()):
+                    raise L.LossError(f"the Python term '{term.name}' gave non-finite values in epoch {run.epoch}")
+                grad += pen_scale * g
+                totals[term.name] += float(f.sum())
+            step = (-alpha * grad[0]).astype(np.float32)
+            if not self.sg and not self.cbow_mean:
+                step /= count
+            for w in words:
+                syn0[w] += lockf[w % len(lockf)] * step
+        return totals, len(targets)
 
     def _worker_loop(self, job_queue, progress_queue):
         # Unlike gensim's loop, a failing job does not kill the thread (which
@@ -322,4 +533,7 @@ class Word2Vec(gensim_word2vec.Word2Vec):
         super()._load_specials(*args, **kwargs)
         if not hasattr(self, "loss_history"):
             self.loss_history = []
+        for attr, default in (("loss", None), ("backend", "auto")):
+            if not hasattr(self, attr):
+                setattr(self, attr, default)
         self._run = None

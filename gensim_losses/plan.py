@@ -1,0 +1,223 @@
+"""Which path each part of a loss trains on.
+
+A loss is split into parts the kernels run natively (the built-in objectives
+and penalties, scaled) and Python terms (anything else), which the hybrid
+path evaluates once per job. A user's composite that holds a built-in
+objective as a child is split into that child (native) and the rest (Python):
+the rest is the composite with the child replaced by zero, and the split is
+checked numerically when the plan is made, so a composite that is not
+additive in its objective is refused instead of trained wrong.
+"""
+
+import copy
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from gensim_losses import losses as L
+
+# exact classes the kernels implement; a subclass may override the math
+NATIVE_OBJECTIVES = {L.NEGSamplingLoss: "ns", L.HierarchicalSoftmaxLoss: "hs", L.SoftmaxLoss: "softmax"}
+NATIVE_PENALTIES = {L.NormPenalty: "norm", L.L2Penalty: "l2", L.AnchorPenalty: "anchor",
+                    L.DirectionPenalty: "direction"}
+SPLIT_CHECKS = 4  # random batches compared when a composite is split
+SPLIT_RTOL = 1e-4
+
+
+@dataclass
+class PythonTerm:
+    """A term the hybrid path evaluates in Python once per job."""
+
+    name: str
+    loss: L.BaseLoss
+    uses_target: bool  # False: depends on h only, so skip-gram can evaluate it per input row
+
+
+@dataclass
+class LossPlan:
+    weights: dict = field(default_factory=dict)   # kernel term -> weight
+    natives: dict = field(default_factory=dict)   # kernel term -> the loss object
+    python: list = field(default_factory=list)    # PythonTerm
+    objectives: list = field(default_factory=list)  # the objective objects, for the model's settings
+    output_only: set = field(default_factory=set)   # reference backend: objectives that only train their layer
+
+    @property
+    def path(self):
+        return "hybrid" if self.python else "native"
+
+    def names(self):
+        """Record names of the kernel terms in use, by kernel term."""
+        return {term: self.natives[term].name for term in self.weights}
+
+
+class _Zero(L.BaseLoss):
+    """Stands in for a native objective while the rest of a composite is evaluated."""
+
+    term = "zero"
+
+    def forward(self, target, output):
+        return np.zeros(len(target), dtype=np.float64)
+
+    def backward(self, target, output):
+        return np.zeros(np.shape(output), dtype=np.float32)
+
+
+def _replace(loss, targets):
+    """A shallow copy of ``loss`` with every loss in ``targets`` (ids) replaced by zero."""
+    if id(loss) in targets:
+        return _Zero()
+    new = copy.copy(loss)
+    for attr, value in vars(loss).items():
+        if isinstance(value, L.BaseLoss):
+            setattr(new, attr, _replace(value, targets))
+        elif isinstance(value, (list, tuple)) and any(isinstance(v, L.BaseLoss) for v in value):
+            setattr(new, attr, type(value)(_replace(v, targets) if isinstance(v, L.BaseLoss) else v
+                                            for v in value))
+        elif isinstance(value, dict) and any(isinstance(v, L.BaseLoss) for v in value.values()):
+            setattr(new, attr, {k: _replace(v, targets) if isinstance(v, L.BaseLoss) else v
+                                for k, v in value.items()})
+    return new
+
+
+def _add_native(plan, loss, term, scale):
+    if term in plan.weights:
+        raise L.LossError(f"{type(loss).__name__} appears twice in the loss; combine them into one term "
+                          f"(e.g. a single {type(loss).__name__} with the summed weight)")
+    weight = scale * getattr(loss, "weight", 1.0)
+    if weight < 0:
+        raise L.LossError(f"{type(loss).__name__} has a negative scale ({scale}): it would be maximised")
+    plan.weights[term] = weight
+    plan.natives[term] = loss
+    if term in ("ns", "hs", "softmax"):
+        plan.objectives.append(loss)
+
+
+def _walk(loss, scale, plan, composites):
+    if isinstance(loss, L.SumLoss):
+        for part in loss.terms:
+            _walk(part, scale, plan, composites)
+    elif isinstance(loss, L.ScaledLoss):
+        _walk(loss.loss, scale * loss.scale, plan, composites)
+    elif type(loss) in NATIVE_OBJECTIVES:
+        _add_native(plan, loss, NATIVE_OBJECTIVES[type(loss)], scale)
+    elif type(loss) in NATIVE_PENALTIES:
+        _add_native(plan, loss, NATIVE_PENALTIES[type(loss)], scale)
+    elif type(loss) is L.CustomLoss:
+        _walk(loss.base, scale, plan, composites)
+        if loss.penalty:
+            _add_native(plan, L.NormPenalty(loss.penalty), "norm", scale)
+    else:
+        children = [m for m in loss.modules() if m is not loss and type(m) in NATIVE_OBJECTIVES]
+        for child in children:
+            _add_native(plan, child, NATIVE_OBJECTIVES[type(child)], scale)
+        rest = _replace(loss, {id(c) for c in children}) if children else loss
+        composites.append((loss, children, rest, scale))
+
+
+def split(loss):
+    """Walk ``loss`` into native parts and composites, without binding; returns ``(plan, composites)``."""
+    if not isinstance(loss, L.BaseLoss):
+        raise TypeError(f"loss must be a gensim_losses.BaseLoss (e.g. NEGSamplingLoss() or a subclass "
+                        f"with forward/backward), got {type(loss).__name__}")
+    plan, composites = LossPlan(), []
+    _walk(loss, 1.0, plan, composites)
+    if not plan.objectives:
+        raise L.LossError(f"{type(loss).__name__} has no objective to train: add NEGSamplingLoss(), "
+                          f"HierarchicalSoftmaxLoss() or SoftmaxLoss() (e.g. loss = NEGSamplingLoss() + "
+                          f"{type(loss).__name__}(...))")
+    return plan, composites
+
+
+def make_plan(loss, model, strict=True, rng=None):
+    """Split ``loss`` for ``model`` and bind it.
+
+    With ``strict`` (the native/hybrid backends) a composite that is not its
+    objective plus separate terms raises LossError; without (the reference
+    backend) it is kept whole as one Python term, and its objectives only
+    train their output layers.
+    """
+    plan, composites = split(loss)
+    loss.bind(model)
+    rng = rng or np.random.default_rng(0)
+    names = {obj.name for obj in plan.natives.values()}
+    for composite, children, rest, scale in composites:
+        name = composite.name
+        while name in names:
+            name += "_"
+        names.add(name)
+        try:
+            _check_split(composite, children, rest, model, rng)
+        except L.LossError:
+            if strict:
+                raise
+            rest = composite  # kept whole: it carries its objectives' loss and h-gradient
+            plan.output_only.update(NATIVE_OBJECTIVES[type(child)] for child in children)
+        uses_target = _uses_target(rest, model, rng)
+        plan.python.append(PythonTerm(name, rest if scale == 1 else L.ScaledLoss(rest, scale), uses_target))
+    return plan
+
+
+def _probe(model, rng, n=6):
+    """Random targets and hidden vectors of the sizes training uses."""
+    vocab, size = len(model.wv.index_to_key), model.wv.vector_size
+    target = rng.integers(0, vocab, n)
+    output = L.as_output(rng.normal(0.0, 0.5, (n, size)).astype(np.float32))
+    return target, output
+
+
+def _randomised_output_layers(model, objectives, rng):
+    """Output layers are zero on a fresh model, where a product with the
+    objective would look additive; probe with random ones."""
+    saved = {}
+    for obj in objectives:
+        name = obj.weights_name
+        if name not in saved and getattr(model, name, None) is not None:
+            saved[name] = getattr(model, name)
+            setattr(model, name, rng.normal(0, 0.3, saved[name].shape).astype(np.float32))
+    return saved
+
+
+def _check_split(composite, children, rest, model, rng):
+    """``composite == sum(children) + rest``, in forward and backward, on random probes."""
+    saved = _randomised_output_layers(model, children, rng)
+    try:
+        for _ in range(SPLIT_CHECKS):
+            target, output = _probe(model, rng)
+            whole_f = L.call_forward(composite, target, output.copy())
+            whole_b = L.call_backward(composite, target, output.copy())
+            part_f = L.call_forward(rest, target, output.copy())
+            part_b = np.asarray(L.call_backward(rest, target, output.copy()), dtype=np.float64)
+            for child in children:
+                part_f = part_f + L.call_forward(child, target, output.copy())
+                part_b = part_b + L.call_backward(child, target, output.copy())
+            if not (np.allclose(whole_f, part_f, rtol=SPLIT_RTOL, atol=1e-5)
+                    and np.allclose(whole_b, part_b, rtol=SPLIT_RTOL, atol=1e-5)):
+                kids = ", ".join(type(c).__name__ for c in children) or "none"
+                raise L.LossError(
+                    f"{type(composite).__name__} is not its objective ({kids}) plus separate terms: its "
+                    f"forward/backward differ from the sum of the parts (max forward difference "
+                    f"{np.max(np.abs(whole_f - part_f)):.3g}), so the kernels cannot train the objective "
+                    f"natively. Train it with backend='reference' (exact, pure numpy, slow).")
+    finally:
+        for name, value in saved.items():
+            setattr(model, name, value)
+
+
+def _uses_target(rest, model, rng):
+    target, output = _probe(model, rng)
+    other = (target + 1 + rng.integers(0, 5, len(target))) % len(model.wv.index_to_key)
+    f1 = L.call_forward(rest, target, output.copy())
+    f2 = L.call_forward(rest, other, output.copy())
+    b1 = L.call_backward(rest, target, output.copy())
+    b2 = L.call_backward(rest, other, output.copy())
+    return not (np.array_equal(f1, f2) and np.array_equal(np.asarray(b1), np.asarray(b2)))
+
+
+def plan_from_settings(model):
+    """The plan of a model without ``loss=``: gensim's hs/negative flags."""
+    plan = LossPlan()
+    if model.negative:
+        _add_native(plan, L.NEGSamplingLoss(), "ns", 1.0)
+    if model.hs:
+        _add_native(plan, L.HierarchicalSoftmaxLoss(), "hs", 1.0)
+    return plan
