@@ -4,12 +4,11 @@ A loss is split into parts the kernels run natively (the built-in objectives
 and penalties, scaled) and Python terms (anything else), which the hybrid
 path evaluates once per job. A user's composite that holds a built-in
 objective as a child is split into that child (native) and the rest (Python):
-the rest is the composite with the child replaced by zero, and the split is
-checked numerically when the plan is made, so a composite that is not
+the rest is the composite evaluated with the child muted (``losses.muted``),
+and the split is checked numerically when the plan is made, so a composite that is not
 additive in its objective is refused instead of trained wrong.
 """
 
-import copy
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -31,6 +30,16 @@ class PythonTerm:
     name: str
     loss: L.BaseLoss
     uses_target: bool  # False: depends on h only, so skip-gram can evaluate it per input row
+    muted: tuple = ()  # objective children the kernels train, silenced while evaluating ``loss``
+    scale: float = 1.0
+
+    def forward(self, target, output):
+        with L.muted(self.muted):
+            return self.scale * L.call_forward(self.loss, target, output)
+
+    def backward(self, target, output):
+        with L.muted(self.muted):
+            return self.scale * np.asarray(L.call_backward(self.loss, target, output))
 
 
 @dataclass
@@ -48,35 +57,6 @@ class LossPlan:
     def names(self):
         """Record names of the kernel terms in use, by kernel term."""
         return {term: self.natives[term].name for term in self.weights}
-
-
-class _Zero(L.BaseLoss):
-    """Stands in for a native objective while the rest of a composite is evaluated."""
-
-    term = "zero"
-
-    def forward(self, target, output):
-        return np.zeros(len(target), dtype=np.float64)
-
-    def backward(self, target, output):
-        return np.zeros(np.shape(output), dtype=np.float32)
-
-
-def _replace(loss, targets):
-    """A shallow copy of ``loss`` with every loss in ``targets`` (ids) replaced by zero."""
-    if id(loss) in targets:
-        return _Zero()
-    new = copy.copy(loss)
-    for attr, value in vars(loss).items():
-        if isinstance(value, L.BaseLoss):
-            setattr(new, attr, _replace(value, targets))
-        elif isinstance(value, (list, tuple)) and any(isinstance(v, L.BaseLoss) for v in value):
-            setattr(new, attr, type(value)(_replace(v, targets) if isinstance(v, L.BaseLoss) else v
-                                            for v in value))
-        elif isinstance(value, dict) and any(isinstance(v, L.BaseLoss) for v in value.values()):
-            setattr(new, attr, {k: _replace(v, targets) if isinstance(v, L.BaseLoss) else v
-                                for k, v in value.items()})
-    return new
 
 
 def _add_native(plan, loss, term, scale):
@@ -110,8 +90,7 @@ def _walk(loss, scale, plan, composites):
         children = [m for m in loss.modules() if m is not loss and type(m) in NATIVE_OBJECTIVES]
         for child in children:
             _add_native(plan, child, NATIVE_OBJECTIVES[type(child)], scale)
-        rest = _replace(loss, {id(c) for c in children}) if children else loss
-        composites.append((loss, children, rest, scale))
+        composites.append((loss, children, scale))
 
 
 def split(loss):
@@ -140,20 +119,22 @@ def make_plan(loss, model, strict=True, rng=None):
     loss.bind(model)
     rng = rng or np.random.default_rng(0)
     names = {obj.name for obj in plan.natives.values()}
-    for composite, children, rest, scale in composites:
+    for composite, children, scale in composites:
         name = composite.name
         while name in names:
             name += "_"
         names.add(name)
+        term = PythonTerm(name, composite, True, tuple(children), scale)
         try:
-            _check_split(composite, children, rest, model, rng)
+            _check_split(term, model, rng)
         except L.LossError:
             if strict:
                 raise
-            rest = composite  # kept whole: it carries its objectives' loss and h-gradient
+            # kept whole: it carries its objectives' loss and h-gradient
+            term.muted = ()
             plan.output_only.update(NATIVE_OBJECTIVES[type(child)] for child in children)
-        uses_target = _uses_target(rest, model, rng)
-        plan.python.append(PythonTerm(name, rest if scale == 1 else L.ScaledLoss(rest, scale), uses_target))
+        term.uses_target = _uses_target(term, model, rng)
+        plan.python.append(term)
     return plan
 
 
@@ -177,16 +158,17 @@ def _randomised_output_layers(model, objectives, rng):
     return saved
 
 
-def _check_split(composite, children, rest, model, rng):
+def _check_split(term, model, rng):
     """``composite == sum(children) + rest``, in forward and backward, on random probes."""
+    composite, children = term.loss, term.muted
     saved = _randomised_output_layers(model, children, rng)
     try:
         for _ in range(SPLIT_CHECKS):
             target, output = _probe(model, rng)
             whole_f = L.call_forward(composite, target, output.copy())
             whole_b = L.call_backward(composite, target, output.copy())
-            part_f = L.call_forward(rest, target, output.copy())
-            part_b = np.asarray(L.call_backward(rest, target, output.copy()), dtype=np.float64)
+            part_f = term.forward(target, output.copy()) / term.scale
+            part_b = term.backward(target, output.copy()).astype(np.float64) / term.scale
             for child in children:
                 part_f = part_f + L.call_forward(child, target, output.copy())
                 part_b = part_b + L.call_backward(child, target, output.copy())
@@ -203,13 +185,13 @@ def _check_split(composite, children, rest, model, rng):
             setattr(model, name, value)
 
 
-def _uses_target(rest, model, rng):
+def _uses_target(term, model, rng):
     target, output = _probe(model, rng)
     other = (target + 1 + rng.integers(0, 5, len(target))) % len(model.wv.index_to_key)
-    f1 = L.call_forward(rest, target, output.copy())
-    f2 = L.call_forward(rest, other, output.copy())
-    b1 = L.call_backward(rest, target, output.copy())
-    b2 = L.call_backward(rest, other, output.copy())
+    f1 = term.forward(target, output.copy())
+    f2 = term.forward(other, output.copy())
+    b1 = term.backward(target, output.copy())
+    b2 = term.backward(other, output.copy())
     return not (np.array_equal(f1, f2) and np.array_equal(np.asarray(b1), np.asarray(b2)))
 
 

@@ -413,8 +413,7 @@ class Word2Vec(gensim_word2vec.Word2Vec):
         grad = np.zeros(hidden.shape, dtype=np.float32)
         named = []
         for term in run.plan.python:
-            f = L.call_forward(term.loss, targets, output)
-            g = L.call_backward(term.loss, targets, output)
+            f, g = term.forward(targets, output), term.backward(targets, output)
             if not (np.isfinite(f).all() and np.isfinite(g).all()):
                 raise L.LossError(
                     f"the Python term '{term.name}' ({type(term.loss).__name__}) gave non-finite values in "
@@ -480,7 +479,7 @@ class Word2Vec(gensim_word2vec.Word2Vec):
                 totals[name] += scale * float(L.call_forward(obj, own, out).sum())
                 grad += scale * pen_scale * L.call_backward(obj, own, out)
             for term in plan.python:
-                f, g = L.call_forward(term.loss, t, out), L.call_backward(term.loss, t, out)
+                f, g = term.forward(t, out), term.backward(t, out)
                 if not (np.isfinite(f).all() and np.isfinite(g).all()):
                     raise L.LossError(f"the Python term '{term.name}' gave non-finite values in epoch {run.epoch}")
                 grad += pen_scale * g
