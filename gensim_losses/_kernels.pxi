@@ -648,17 +648,18 @@ cdef class Job:
         cdef Config c = km.base
         targets = np.empty(total, dtype=np.uint32)
         hidden = np.empty((total, c.size), dtype=np.float32)
-        cdef uint32_t[:] tv = targets
+        cdef uint32_t *tv = <uint32_t *>cnp.PyArray_DATA(targets)
         cdef float *hv = <float *>cnp.PyArray_DATA(hidden)
         start = 0
-        for s in range(self.n_sent):
-            for i in range(start, self.ends[s]):
-                self._window(i, start, self.ends[s], &j, &k)
-                if k - j > 1:
-                    tv[e] = self.idx[i]
-                    cbow_hidden(&c, self.idx + start, i - start, j - start, k - start, hv + e * c.size)
-                    e += 1
-            start = self.ends[s]
+        with nogil:
+            for s in range(self.n_sent):
+                for i in range(start, self.ends[s]):
+                    self._window(i, start, self.ends[s], &j, &k)
+                    if k - j > 1:
+                        tv[e] = self.idx[i]
+                        cbow_hidden(&c, self.idx + start, i - start, j - start, k - start, hv + e * c.size)
+                        e += 1
+                start = self.ends[s]
         return targets, hidden
 
     def words(self):

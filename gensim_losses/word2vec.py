@@ -410,17 +410,18 @@ class Word2Vec(gensim_word2vec.Word2Vec):
         else:
             targets, hidden = job.cbow_hidden(run.kernel)
         output = L.as_output(hidden)
-        grad = np.zeros(hidden.shape, dtype=np.float32)
-        named = []
+        grad, named = None, []
         for term in run.plan.python:
             f, g = term.forward(targets, output), term.backward(targets, output)
-            if not (np.isfinite(f).all() and np.isfinite(g).all()):
+            # one float64 pass instead of an isfinite mask: a NaN or inf anywhere makes the sum non-finite
+            if not (np.isfinite(f.sum()) and np.isfinite(np.add.reduce(g, axis=None, dtype=np.float64))):
                 raise L.LossError(
                     f"the Python term '{term.name}' ({type(term.loss).__name__}) gave non-finite values in "
                     f"epoch {run.epoch}: forward {int((~np.isfinite(f)).sum())} and backward "
                     f"{int((~np.isfinite(g)).sum())} of them; no vector was changed by this job")
-            grad += g
+            grad = g if grad is None else grad + g
             named.append((term.name, float(f @ counts if counts is not None else f.sum())))
+        grad = np.ascontiguousarray(grad, dtype=np.float32)
         return grad, slot, named if run.compute_loss else ()
 
     def _train_reference(self, run, job, alpha):
@@ -524,6 +525,20 @@ class Word2Vec(gensim_word2vec.Word2Vec):
                 job_queue.put(None)
 
     # ------------------------------------------------------------------ persistence
+    @classmethod
+    def load(cls, *args, **kwargs):
+        """Load a model saved by :meth:`save`; its loss's class must be importable."""
+        try:
+            return super().load(*args, **kwargs)
+        except ModuleNotFoundError as exc:
+            raise ImportError(f"cannot load the model: a class it holds (its loss?) is defined in module "
+                              f"{exc.name!r}, which cannot be imported; import or define it first") from exc
+        except AttributeError as exc:
+            if "Can't get attribute" not in str(exc):
+                raise
+            raise ImportError(f"cannot load the model: {exc} (is it its loss class? define or import it "
+                              f"before loading)") from exc
+
     def _save_specials(self, fname, separately, sep_limit, ignore, pickle_protocol, compress, subname):
         ignore = set(ignore).union(["_run"])
         return super()._save_specials(fname, separately, sep_limit, ignore, pickle_protocol, compress, subname)
