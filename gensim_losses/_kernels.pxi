@@ -818,7 +818,7 @@ cdef class LineReader:
     @property
     def progress(self):
         """Fraction of this reader's byte range read so far."""
-        return (self.pos - self.start) / max(self.end - self.start, 1)
+        return (self.pos - self.start) / <double>max(self.end - self.start, 1)
 
     def fill(self, KernelModel km, int64_t job_words, uint64_t seed):
         """The next job of at least ``job_words`` raw words (fewer at the end),

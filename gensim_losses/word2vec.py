@@ -245,7 +245,10 @@ class Word2Vec(gensim_word2vec.Word2Vec):
         loss = getattr(self, "loss", None)
         if loss is None or not len(self.wv.index_to_key):
             return
-        self.hs, self.negative, self.ns_exponent = _settings_for(loss, None, None, self.ns_exponent)
+        self.hs, self.negative, exponent = _settings_for(loss, None, None, None)
+        ns = [obj for obj in split(loss)[0].objectives if isinstance(obj, L.NEGSamplingLoss)]
+        if ns and ns[0].ns_exponent is not None and exponent != self.ns_exponent:
+            self.ns_exponent, self.cum_table = exponent, None  # rebuilt below
         vocab, size = len(self.wv.index_to_key), self.layer1_size
         if self.hs and "code" not in self.wv.expandos:
             self.create_binary_tree()
@@ -254,6 +257,19 @@ class Word2Vec(gensim_word2vec.Word2Vec):
                 setattr(self, name, np.zeros((vocab, size), dtype=np.float32))
         if self.negative and (self.cum_table is None or len(self.cum_table) != vocab):
             self.make_cum_table()
+
+    def _check_training_sanity(self, *args, **kwargs):
+        if getattr(self, "loss", None) is None:
+            return super()._check_training_sanity(*args, **kwargs)
+        # With a loss, its plan checks the objectives: a full-softmax model has
+        # neither hs nor negative, and ns + hs together is intended, not the
+        # mistake gensim warns of. Its other checks still apply.
+        settings = self.hs, self.negative
+        self.hs, self.negative = 0, 1
+        try:
+            return super()._check_training_sanity(*args, **kwargs)
+        finally:
+            self.hs, self.negative = settings
 
     def _softmax(self):
         loss = getattr(self, "loss", None)

@@ -8,6 +8,7 @@ import types
 
 import numpy as np
 import pytest
+from gensim.models import KeyedVectors
 from gensim.models.callbacks import CallbackAny2Vec
 from gensim.models.word2vec import LineSentence
 from gensim.test.utils import datapath
@@ -102,6 +103,30 @@ def test_native_matches_reference_exactly_without_random_draws(lee, sg):
             # the kernel skips steps of terms already right to 0.25%; float32 vs float64
             assert a[term] == pytest.approx(b[term], rel=2e-3), term
     np.testing.assert_allclose(native.wv.vectors, reference.wv.vectors, atol=2e-3)
+
+
+@pytest.mark.parametrize("sg", [1, 0])
+def test_softmax_anchor_direction_native_match_reference(lee, sg):
+    """Full softmax, anchor and direction penalties: no random draws either."""
+    corpus = lee[:6]
+    words = sorted({w for s in corpus for w in s})
+    rng = np.random.default_rng(5)
+    reference_kv = KeyedVectors(16)
+    reference_kv.add_vectors(words[::2], rng.normal(0, 0.3, (len(words[::2]), 16)).astype(np.float32))
+    direction = rng.normal(size=16)
+
+    def loss():
+        return (G.SoftmaxLoss() + G.AnchorPenalty(reference_kv, 0.5)
+                + G.DirectionPenalty(direction / np.linalg.norm(direction), 0.3))
+
+    native, reference = deterministic_pair(corpus, loss, sg)
+    for a, b in zip(native.loss_history, reference.loss_history):
+        assert a["examples"] == b["examples"]
+        for term in ("softmax", "anchor", "direction", "total"):
+            assert a[term] == pytest.approx(b[term], rel=2e-3), term
+    np.testing.assert_allclose(native.wv.vectors, reference.wv.vectors, atol=2e-3)
+    np.testing.assert_allclose(native.syn1softmax, reference.syn1softmax, atol=2e-3)
+    assert native.loss_history[-1]["softmax"] < native.loss_history[0]["softmax"]
 
 
 @pytest.mark.parametrize("sg", [1, 0])
@@ -308,3 +333,13 @@ def test_loss_pickles_without_its_model(lee):
     model = trained(lee, workers=1, loss=TutorialLoss(0.1))
     data = pickle.dumps(model.loss)
     assert len(data) < 10_000  # the bound model is not carried along
+
+
+def test_assigned_loss_brings_its_settings_and_output_layer(lee):
+    model = Word2Vec(lee[:100], vector_size=20, min_count=2, hs=1, negative=0, epochs=1, workers=1)
+    assert getattr(model, "syn1neg", None) is None
+    model.loss = NEGSamplingLoss(ns_exponent=0.5)
+    model.train(lee[:100], total_examples=100, epochs=1)
+    assert (model.negative, model.hs, model.ns_exponent) == (5, 0, 0.5)
+    assert model.syn1neg.shape == model.wv.vectors.shape
+    assert set(model.loss_history[0]) == {"epoch", "examples", "total", "ns"}

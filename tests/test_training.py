@@ -187,3 +187,22 @@ def test_long_lines_are_cut_like_linesentence(tmp_path):
     assert model.loss_history[0]["examples"] == 6 * 25_000 - 3 * 2 * (1 + 2 + 3)
     sentences = list(LineSentence(str(path)))
     assert [len(s) for s in sentences] == [10_000, 10_000, 5_000]
+
+
+def test_corpus_file_learning_rate_decays_within_epochs(lee):
+    model = deterministic(sg=1, workers=2, batch_words=2000)
+    model.build_vocab(corpus_file=LEE)
+    seen = []
+    alpha_at = model._alpha_at
+
+    def spy(epoch, progress):
+        seen.append((epoch, progress))
+        return alpha_at(epoch, progress)
+
+    model._alpha_at = spy
+    model.train(corpus_file=LEE, total_words=model.corpus_total_words, epochs=2, start_alpha=0.025,
+                end_alpha=0.0001)
+    progress = [p for _, p in seen]
+    assert min(progress) == 0 and 0.8 < max(progress) <= 1
+    last = max(seen)
+    assert alpha_at(*last) < 0.1 * 0.025  # near min_alpha by the end of the last epoch
