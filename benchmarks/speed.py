@@ -86,7 +86,7 @@ COMPARISONS = {
 }
 
 
-def time_training(side, params, corpus, epochs):
+def time_training(side, params, corpus, epochs, clock=time.perf_counter):
     """Build the vocabulary, then time ``train()``; return raw words per second."""
     _, cls, make_extra = side
     extra = make_extra()
@@ -95,24 +95,24 @@ def time_training(side, params, corpus, epochs):
     model = cls(**params, **extra)
     if isinstance(corpus, Path):
         model.build_vocab(corpus_file=str(corpus))
-        start = time.perf_counter()
+        start = clock()
         _, raw = model.train(corpus_file=str(corpus), total_words=model.corpus_total_words, epochs=epochs,
                              compute_loss=extra["compute_loss"])
     else:
         model.build_vocab(corpus)
-        start = time.perf_counter()
+        start = clock()
         _, raw = model.train(corpus, total_examples=model.corpus_count, epochs=epochs,
                              compute_loss=extra["compute_loss"])
-    return raw / (time.perf_counter() - start)
+    return raw / (clock() - start)
 
 
-def compare(sides, params, corpus, epochs, reps):
+def compare(sides, params, corpus, epochs, reps, clock=time.perf_counter):
     """Median words/s of both sides and the median per-repetition ratio b/a."""
     rates = ([], [])
     for rep in range(reps):
         order = (0, 1) if rep % 2 == 0 else (1, 0)
         for i in order:
-            rates[i].append(time_training(sides[i], params, corpus, epochs))
+            rates[i].append(time_training(sides[i], params, corpus, epochs, clock))
     ratios = [b / a for a, b in zip(*rates)]
     return statistics.median(rates[0]), statistics.median(rates[1]), statistics.median(ratios), ratios
 
@@ -141,6 +141,10 @@ def main(argv=None):
     parser.add_argument("--corpus", nargs="+", choices=["zipf", "lee"], default=["zipf", "lee"])
     parser.add_argument("--tokens", type=int, default=5_000_000, help="size of the Zipf corpus")
     parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--workers", type=int, default=BASE["workers"])
+    parser.add_argument("--clock", choices=["wall", "cpu"], default="wall",
+                        help="cpu: words per CPU-second of the whole process (steadier on a busy machine; "
+                             "use with --workers 1 to measure per-example cost)")
     parser.add_argument("--workdir", default=None, help="where corpora are cached (default: a temp dir)")
     parser.add_argument("--out", help="also write the markdown table here")
     args = parser.parse_args(argv)
@@ -159,7 +163,8 @@ def main(argv=None):
                 for source in args.inputs:
                     corpus = sentences if source == "iterable" else path
                     rate_a, rate_b, ratio, ratios = compare(
-                        sides, dict(BASE, **MODES[mode]), corpus, epochs, args.reps)
+                        sides, dict(BASE, workers=args.workers, **MODES[mode]), corpus, epochs, args.reps,
+                        time.process_time if args.clock == "cpu" else time.perf_counter)
                     row = (f"| {name} | {mode} | {source} | {rate_a / 1e6:.2f}M | {rate_b / 1e6:.2f}M "
                            f"| **{ratio:.2f}** | {' '.join(f'{r:.2f}' for r in ratios)} |")
                     lines.append(row)

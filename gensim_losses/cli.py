@@ -1,65 +1,545 @@
-"""The ``gensim-losses`` command (also ``python -m gensim_losses``)."""
+"""The ``gensim-losses`` command (also ``python -m gensim_losses``).
+
+Commands: ``train`` a model on a text corpus, ``evaluate`` saved vectors on
+gensim's shipped word-similarity and analogy sets, ``demo`` stock gensim
+against gensim_losses on gensim's bundled Lee corpus, ``bench`` the speed
+benchmark (source checkout only).
+
+Errors in what is asked (bad arguments, a missing or empty corpus, an
+unwritable output) end with one line on stderr and exit code 2; outputs are
+written to a temporary file beside the target and renamed into place, so a
+failed run leaves no partial file.
+"""
+
+from __future__ import annotations
 
 import argparse
+import importlib.util
 import logging
+import math
+import os
 import sys
+import tempfile
 import time
+import warnings
+from pathlib import Path
+from unittest import mock
 
-from gensim_losses.word2vec import Word2Vec
+PROG = "gensim-losses"
+EXIT_USAGE = 2
+
+logger = logging.getLogger("gensim_losses")
+
+
+class CLIError(Exception):
+    """A problem with what the user asked for: reported in one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but an error is one line (no usage block), exit code 2."""
+
+    def error(self, message):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+# ---------------------------------------------------------------------- tables
+def format_table(header, rows):
+    """Rows of cells as an aligned text table: first column left, the others right."""
+    rows = [[str(c) for c in header]] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    return "\n".join(
+        "  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths)))
+        for row in rows)
+
+
+def _num(value, fmt=".1f"):
+    return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else format(value, fmt)
 
 
 def loss_table(history):
-    """Per-epoch loss records as an aligned text table."""
+    """Per-epoch loss records (``model.loss_history``) as an aligned text table.
+
+    Loss values that were not computed (``compute_loss=False``) show as ``-``.
+    """
     terms = [k for k in history[0] if k not in ("epoch", "total", "examples")] if history else []
     header = ["epoch", "examples", "loss/example", "total", *terms]
-    rows = [header]
+    rows = []
     for rec in history:
-        per = rec["total"] / rec["examples"] if rec["total"] is not None and rec["examples"] else float("nan")
-        rows.append([str(rec["epoch"]), str(rec["examples"]), f"{per:.4f}", f"{rec['total']:.1f}",
-                     *(f"{rec[t]:.1f}" for t in terms)])
-    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
-    return "\n".join("  ".join(cell.rjust(w) for cell, w in zip(row, widths)) for row in rows)
+        total, examples = rec.get("total"), rec.get("examples")
+        per = total / examples if total is not None and examples else None
+        rows.append([rec["epoch"], _num(examples, "d"), _num(per, ".4f"), _num(total),
+                     *(_num(rec.get(t)) for t in terms)])
+    return format_table(header, rows)
 
 
-def demo(args):
-    """Train on gensim's bundled lee_background corpus and print the loss per epoch."""
-    from gensim.models.word2vec import LineSentence
+def comparison_table(tracker):
+    """A :class:`~gensim_losses.callbacks.LossTracker`'s models side by side, one row per epoch.
+
+    Per model: its total, its loss per example where it counts examples, and
+    its terms when it has more than one.
+    """
+    columns = []  # (header, model label, key)
+    for label in tracker.models():
+        entries = tracker.for_model(label)
+        columns.append((f"{label} total", label, "total"))
+        if any(e["examples"] for e in entries):
+            columns.append((f"{label} loss/ex", label, "loss_per_example"))
+        terms = tracker.terms(label)
+        if len(terms) > 1:
+            columns.extend((f"{label}: {t}", label, t) for t in terms)
+    by_epoch = {}
+    for entry in tracker.history:
+        by_epoch.setdefault(entry["epoch"], {})[entry["model"]] = entry
+    rows = []
+    for epoch in sorted(by_epoch):
+        cells = [epoch]
+        for _, label, key in columns:
+            value = by_epoch[epoch].get(label, {}).get(key)
+            cells.append(_num(value, ".4f" if key == "loss_per_example" else ".1f"))
+        rows.append(cells)
+    return format_table(["epoch", *(c[0] for c in columns)], rows)
+
+
+# ---------------------------------------------------------------------- evaluation
+def _analogy_questions(path):
+    with open(path, encoding="utf8") as fh:
+        return sum(1 for line in fh if line.strip() and not line.startswith(":"))
+
+
+def evaluate_vectors(wv):
+    """Scores of word vectors on gensim's shipped test sets.
+
+    Returns
+    -------
+    dict
+        ``wordsim353`` and ``simlex999``: Spearman correlation over the pairs
+        in the vocabulary (nan when too few), with ``*_oov`` the percentage of
+        pairs left out; ``analogies``: accuracy on ``questions-words.txt`` over
+        the questions answerable with the vocabulary (nan when none), with
+        ``analogies_answered`` and ``analogies_total``.
+    """
     from gensim.test.utils import datapath
 
-    corpus = list(LineSentence(datapath("lee_background.cor")))
-    words = sum(len(s) for s in corpus)
-    print(f"lee_background.cor: {len(corpus)} sentences, {words} words; "
-          f"skip-gram, negative sampling, {args.epochs} epochs, {args.workers} workers")
-    start = time.perf_counter()
-    model = Word2Vec(corpus, vector_size=100, window=5, min_count=2, sg=1, negative=5,
-                     epochs=args.epochs, workers=args.workers, seed=args.seed)
-    elapsed = time.perf_counter() - start
-    print(loss_table(model.loss_history))
-    print(f"trained in {elapsed:.1f}s; get_latest_training_loss() = {model.get_latest_training_loss():.1f}")
-    for word in ("government", "police"):
-        if word in model.wv:
-            near = ", ".join(w for w, _ in model.wv.most_similar(word, topn=5))
-            print(f"nearest to {word!r}: {near}")
+    scores = {}
+    with warnings.catch_warnings():
+        # a small vocabulary leaves few pairs: scipy warns about constant input, gensim logs the rest
+        warnings.simplefilter("ignore")
+        for name, fname in (("wordsim353", "wordsim353.tsv"), ("simlex999", "simlex999.txt")):
+            try:
+                _, spearman, oov = wv.evaluate_word_pairs(datapath(fname))
+                scores[name], scores[f"{name}_oov"] = float(spearman[0]), float(oov)
+            except (ValueError, ZeroDivisionError):  # no pair in the vocabulary
+                scores[name], scores[f"{name}_oov"] = float("nan"), 100.0
+        path = datapath("questions-words.txt")
+        scores["analogies_total"] = _analogy_questions(path)
+        try:
+            accuracy, sections = wv.evaluate_word_analogies(path)
+            overall = sections[-1]  # gensim's "Total accuracy" section
+            answered = len(overall["correct"]) + len(overall["incorrect"])
+        except (ValueError, ZeroDivisionError, IndexError):
+            accuracy, answered = float("nan"), 0
+        scores["analogies"] = float(accuracy) if answered else float("nan")
+        scores["analogies_answered"] = answered
+    return scores
+
+
+def evaluation_table(named_scores):
+    """``[(name, evaluate_vectors(...)), ...]`` as a table."""
+    header = ["vectors", "wordsim353 ρ", "(pairs OOV)", "simlex999 ρ", "(pairs OOV)", "analogies acc.",
+              "(answered)"]
+    rows = [[name, _num(s["wordsim353"], ".3f"), f"{s['wordsim353_oov']:.0f}%", _num(s["simlex999"], ".3f"),
+             f"{s['simlex999_oov']:.0f}%", _num(s["analogies"], ".3f"),
+             f"{s['analogies_answered']}/{s['analogies_total']}"] for name, s in named_scores]
+    return format_table(header, rows)
+
+
+def load_vectors(path):
+    """Word vectors from a saved model (gensim's ``save``, ours or stock), saved
+    KeyedVectors, or a word2vec-format file (text or binary, maybe compressed)."""
+    from gensim import utils
+    from gensim.models import KeyedVectors
+
+    path = str(path)
+    if not os.path.isfile(path):
+        raise CLIError(f"{path}: no such file")
+    try:
+        with utils.open(path, "rb") as fh:
+            first = fh.readline(200)
+    except OSError as exc:
+        raise CLIError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+    fields = first.split()
+    if len(fields) == 2 and all(f.isdigit() for f in fields):  # word2vec format's "<words> <dimensions>" header
+        for binary in (False, True):
+            try:
+                return KeyedVectors.load_word2vec_format(path, binary=binary)
+            except (ValueError, UnicodeDecodeError, EOFError):
+                continue
+        raise CLIError(f"{path}: looks like word2vec format but cannot be read as text or binary")
+    try:
+        obj = utils.SaveLoad.load(path)
+    except Exception as exc:  # an unpickling failure can be almost any exception
+        raise CLIError(f"{path}: not a saved gensim model or word2vec-format vectors ({type(exc).__name__})") \
+            from None
+    wv = getattr(obj, "wv", obj)
+    if not isinstance(wv, KeyedVectors):
+        raise CLIError(f"{path}: holds a {type(obj).__name__}, not a model with word vectors")
+    return wv
+
+
+def evaluate(args):
+    """Score a saved model or word2vec-format vectors on wordsim353, simlex999 and questions-words."""
+    wv = load_vectors(args.model)
+    print(f"{args.model}: {len(wv)} words, {wv.vector_size} dimensions")
+    print(evaluation_table([(Path(args.model).name, evaluate_vectors(wv))]))
     return 0
 
 
+# ---------------------------------------------------------------------- losses and files
+PENALTIES = {"norm": "NormPenalty", "l2": "L2Penalty"}
+OBJECTIVES = ("ns", "hs", "softmax")
+
+
+def parse_penalty(text):
+    """``NAME=WEIGHT`` (``norm=0.01``) as ``(name, weight)``; argparse type."""
+    name, sep, weight = text.partition("=")
+    name = name.strip().lower()
+    if not sep or name not in PENALTIES:
+        raise argparse.ArgumentTypeError(
+            f"--penalty wants NAME=WEIGHT with NAME one of {', '.join(PENALTIES)}, got {text!r}")
+    try:
+        value = float(weight)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--penalty {name}: weight {weight!r} is not a number") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"--penalty {name}: weight must be finite and >= 0, got {weight}")
+    return name, value
+
+
+def make_loss(objective="ns", negative=5, penalties=()):
+    """The loss object for ``--objective`` and ``--penalty`` options."""
+    import gensim_losses as G
+
+    if objective == "ns":
+        loss = G.NEGSamplingLoss(negative=negative)
+    elif objective == "hs":
+        loss = G.HierarchicalSoftmaxLoss()
+    elif objective == "softmax":
+        loss = G.SoftmaxLoss()
+    else:
+        raise CLIError(f"unknown objective {objective!r}: one of {', '.join(OBJECTIVES)}")
+    for name, weight in penalties:
+        loss = loss + getattr(G, PENALTIES[name])(weight)
+    return loss
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _check_corpus(path):
+    if not os.path.exists(path):
+        raise CLIError(f"corpus {path}: no such file")
+    if not os.path.isfile(path):
+        raise CLIError(f"corpus {path}: not a file")
+    if not os.access(path, os.R_OK):
+        raise CLIError(f"corpus {path}: not readable")
+    if os.path.getsize(path) == 0:
+        raise CLIError(f"corpus {path}: the file is empty")
+
+
+def check_writable(path, option):
+    """Fail now, before training, if ``path`` cannot be written later."""
+    target = Path(path)
+    parent = target.parent if str(target.parent) else Path(".")
+    if target.is_dir():
+        raise CLIError(f"{option} {path}: is a directory")
+    if not parent.is_dir():
+        raise CLIError(f"{option} {path}: directory {parent} does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK) or (target.exists() and not os.access(target, os.W_OK)):
+        raise CLIError(f"{option} {path}: not writable")
+
+
+def _umask():
+    mask = os.umask(0)  # the only way to read it is to set it
+    os.umask(mask)
+    return mask
+
+
+def atomic_write(path, write):
+    """Call ``write(tmp)`` on a temporary file beside ``path``, then move it into place.
+
+    The temporary name ends with ``path``'s own name so that gensim picks the
+    same compression from the extension (``.gz``, ``.bz2``). On any failure the
+    temporary file is removed and ``path`` is left as it was.
+    """
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=".", suffix=f".{target.name}", dir=target.parent if str(target.parent)
+                               else ".")
+    os.close(fd)
+    try:
+        # mkstemp makes it private (0600): give the file the mode a plain open() would
+        os.chmod(tmp, target.stat().st_mode & 0o7777 if target.exists() else 0o666 & ~_umask())
+        write(tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+# ---------------------------------------------------------------------- train
+def _progress_callbacks(mode):
+    """The progress callback for ``--progress``/``--no-progress``/neither (None)."""
+    if mode is False:
+        return []
+    from gensim_losses.callbacks import ProgressBar
+
+    bar = ProgressBar(bar=mode)  # True: a bar if tqdm is there; None: a bar on a terminal
+    # without a bar the progress is log lines: let them through whatever -v says
+    logger.setLevel(min(logger.getEffectiveLevel(), logging.INFO))
+    return [bar]
+
+
+def train(args):
+    """Train a model on a text corpus (one sentence a line, tokens split on whitespace)."""
+    from gensim.models.word2vec import LineSentence
+
+    from gensim_losses.word2vec import Word2Vec
+
+    _check_corpus(args.corpus)
+    if args.corpus_file and args.corpus.endswith((".gz", ".bz2", ".xz", ".zst")):
+        raise CLIError(f"corpus {args.corpus}: --corpus-file reads plain text "
+                       "(decompress it, or drop --corpus-file)")
+    outputs = [(p, opt) for p, opt in ((args.out, "--out"), (args.vectors, "--vectors")) if p]
+    for path, option in outputs:
+        check_writable(path, option)
+    if args.out and args.vectors and os.path.abspath(args.out) == os.path.abspath(args.vectors):
+        raise CLIError("--out and --vectors name the same file")
+    if args.objective != "ns" and args.negative is not None:
+        raise CLIError(f"--negative applies to --objective ns, not {args.objective}")
+    loss = make_loss(args.objective, args.negative or 5, args.penalty)
+
+    model = Word2Vec(vector_size=args.vector_size, window=args.window, min_count=args.min_count,
+                     sg=int(args.sg), epochs=args.epochs, workers=args.workers, seed=args.seed,
+                     alpha=args.alpha, loss=loss)
+    source = {"corpus_file": args.corpus} if args.corpus_file else {"corpus_iterable": LineSentence(args.corpus)}
+    try:
+        model.build_vocab(**source)
+    except UnicodeDecodeError:
+        raise CLIError(f"corpus {args.corpus}: not UTF-8 text") from None
+    if not model.corpus_total_words:
+        raise CLIError(f"corpus {args.corpus}: holds no words")
+    if not len(model.wv):
+        raise CLIError(f"corpus {args.corpus}: no word occurs --min-count={args.min_count} times or more "
+                       f"({model.corpus_total_words} words)")
+    mode = "skip-gram" if args.sg else "CBOW"
+    terms = " + ".join([args.objective] + [f"{w:g}*{n}" for n, w in args.penalty])
+    print(f"{args.corpus}: {model.corpus_count} sentences, {model.corpus_total_words} words, {len(model.wv)} "
+          f"in the vocabulary; {mode}, loss {terms}, {args.epochs} epochs, {args.workers} workers", flush=True)
+
+    start = time.perf_counter()
+    level = logger.level
+    callbacks = _progress_callbacks(args.progress)
+    try:
+        if args.corpus_file:
+            model.train(corpus_file=args.corpus, total_words=model.corpus_total_words, epochs=args.epochs,
+                        callbacks=callbacks)
+        else:
+            model.train(source["corpus_iterable"], total_examples=model.corpus_count, epochs=args.epochs,
+                        callbacks=callbacks)
+    finally:
+        logger.setLevel(level)  # main() may run in-process (tests, notebooks): leave logging as it was
+        for callback in callbacks:
+            callback.close()
+    elapsed = time.perf_counter() - start
+    print(loss_table(model.loss_history))
+    print(f"trained in {elapsed:.1f}s")
+
+    written = []
+    try:
+        if args.out:
+            # one file: arrays kept inside the pickle, not in .npy files named after the temporary name
+            atomic_write(args.out, lambda tmp: model.save(tmp, sep_limit=sys.maxsize))
+            written.append(f"model to {args.out}")
+        if args.vectors:
+            atomic_write(args.vectors, lambda tmp: model.wv.save_word2vec_format(tmp, binary=args.binary))
+            written.append(f"vectors ({'binary' if args.binary else 'text'} word2vec format) to {args.vectors}")
+    except OSError as exc:
+        raise CLIError(f"cannot write {exc.filename or 'the output'}: {exc.strerror or exc}") from None
+    print("wrote " + " and ".join(written) if written else "nothing saved (no --out, no --vectors)")
+    return 0
+
+
+# ---------------------------------------------------------------------- demo
+def demo(args):
+    """Stock gensim and gensim_losses (bare and with a penalty) side by side on gensim's lee_background.cor."""
+    import gensim
+    from gensim.models.word2vec import LineSentence
+    from gensim.test.utils import datapath
+
+    from gensim_losses.callbacks import LossTracker
+    from gensim_losses.word2vec import Word2Vec
+
+    corpus = list(LineSentence(datapath("lee_background.cor")))
+    words = sum(len(s) for s in corpus)
+    name, weight = args.penalty
+    print(f"lee_background.cor: {len(corpus)} sentences, {words} words; skip-gram, negative sampling, "
+          f"{args.epochs} epochs, {args.workers} workers")
+    params = dict(vector_size=100, window=5, min_count=2, sg=1, epochs=args.epochs, workers=args.workers,
+                  seed=args.seed)
+    tracker = LossTracker()
+    sides = [
+        ("stock", lambda: gensim.models.Word2Vec(negative=5, compute_loss=True, comment="stock", **params)),
+        ("ours", lambda: Word2Vec(loss=make_loss("ns", 5), comment="ours", **params)),
+        (f"ours+{name}", lambda: Word2Vec(loss=make_loss("ns", 5, [(name, weight)]), comment=f"ours+{name}",
+                                          **params)),
+    ]
+    models, times = [], []
+    for _, make in sides:
+        model = make()
+        model.build_vocab(corpus)
+        start = time.perf_counter()
+        # stock gensim's train() turns compute_loss off unless told again
+        model.train(corpus, total_examples=len(corpus), epochs=args.epochs, compute_loss=True, callbacks=[tracker])
+        times.append(time.perf_counter() - start)
+        models.append(model)
+    print()
+    print(comparison_table(tracker))
+    print(f"stock: differences of get_latest_training_loss() (a float32 tally that skips scores beyond ±6); "
+          f"ours: exact float64 sums; {name} weight {weight:g}")
+    print("trained in " + ", ".join(f"{label} {t:.1f}s" for (label, _), t in zip(sides, times)))
+    print()
+    print(evaluation_table([(label, evaluate_vectors(m.wv)) for (label, _), m in zip(sides, models)]))
+    ours = models[1]
+    for word in ("government", "police"):
+        if word in ours.wv:
+            near = ", ".join(w for w, _ in ours.wv.most_similar(word, topn=5))
+            print(f"ours, nearest to {word!r}: {near}")
+    return 0
+
+
+# ---------------------------------------------------------------------- bench
+def speed_script():
+    """Where benchmarks/speed.py is in a source checkout (it is not installed with the package)."""
+    return Path(__file__).resolve().parent.parent / "benchmarks" / "speed.py"
+
+
+def bench(args):
+    """Run benchmarks/speed.py (stock gensim against gensim_losses, words/s); needs a source checkout."""
+    script = speed_script()
+    if not script.is_file():
+        raise CLIError(f"bench needs a source checkout of gensim-losses: {script} not found "
+                       f"(benchmarks/ is not installed with the package)")
+    spec = importlib.util.spec_from_file_location("gensim_losses_speed_benchmark", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+
+    def one_line_error(parser, message):  # speed.py's parser, made to report as ours do
+        parser.exit(EXIT_USAGE, f"{PROG} bench: error: {message} (see {PROG} bench -- --help)\n")
+
+    # speed.py's argparse names itself after sys.argv[0] in its help
+    with mock.patch.object(sys, "argv", [f"{PROG} bench", *args.bench_args]), \
+            mock.patch.object(argparse.ArgumentParser, "error", one_line_error):
+        try:
+            module.main(args.bench_args)
+        except SystemExit as exc:  # its own argparse: --help or a bad option
+            return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else EXIT_USAGE)
+    return 0
+
+
+# ---------------------------------------------------------------------- parser
 def build_parser():
-    parser = argparse.ArgumentParser(prog="gensim-losses", description=__doc__)
+    parser = _Parser(prog=PROG, description=__doc__.split("\n\n")[0],
+                     epilog=f"'{PROG} COMMAND --help' describes each command.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log gensim's training progress")
-    sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("demo", help=demo.__doc__)
-    p.add_argument("--epochs", type=int, default=10)
-    p.add_argument("--workers", type=int, default=2)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("train", help=train.__doc__, description=train.__doc__)
+    p.add_argument("corpus", metavar="CORPUS", help="text file: one sentence a line, tokens split on whitespace")
+    p.add_argument("--corpus-file", action="store_true",
+                   help="train through corpus_file= (reads the file in parallel per worker) instead of "
+                        "streaming it as LineSentence")
+    arch = p.add_mutually_exclusive_group()
+    arch.add_argument("--sg", dest="sg", action="store_true", help="skip-gram")
+    arch.add_argument("--cbow", dest="sg", action="store_false", help="CBOW (the default, as in gensim)")
+    p.set_defaults(sg=False)
+    p.add_argument("--objective", choices=OBJECTIVES, default="ns",
+                   help="negative sampling, hierarchical softmax or full softmax (default: ns)")
+    p.add_argument("--negative", type=_positive_int, default=None,
+                   help="negatives per example with --objective ns (default 5)")
+    p.add_argument("--penalty", type=parse_penalty, action="append", default=[], metavar="NAME=WEIGHT",
+                   help=f"add a penalty: {', '.join(PENALTIES)} (repeatable), e.g. norm=0.01")
+    p.add_argument("--vector-size", type=_positive_int, default=100)
+    p.add_argument("--window", type=_positive_int, default=5)
+    p.add_argument("--min-count", type=_positive_int, default=5)
+    p.add_argument("--epochs", type=_positive_int, default=5)
+    p.add_argument("--workers", type=_positive_int, default=3)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--alpha", type=float, default=0.025, help="initial learning rate")
+    p.add_argument("--out", metavar="PATH", help="save the model (gensim's save(): Word2Vec.load reads it)")
+    p.add_argument("--vectors", metavar="PATH", help="write the word vectors in word2vec format")
+    p.add_argument("--binary", action="store_true", help="--vectors in binary word2vec format")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="--progress: a tqdm bar (log lines without tqdm); --no-progress: nothing; "
+                        "default: a bar on a terminal with tqdm installed, else log lines")
+    p.set_defaults(func=train)
+
+    p = sub.add_parser("evaluate", help=evaluate.__doc__, description=evaluate.__doc__)
+    p.add_argument("model", metavar="MODEL",
+                   help="a model saved with save() (gensim_losses or stock), saved KeyedVectors, "
+                        "or word2vec-format vectors (text or binary)")
+    p.set_defaults(func=evaluate)
+
+    p = sub.add_parser("demo", help=demo.__doc__, description=demo.__doc__)
+    p.add_argument("--epochs", type=_positive_int, default=10)
+    p.add_argument("--workers", type=_positive_int, default=2)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--penalty", type=parse_penalty, default=("norm", 0.01), metavar="NAME=WEIGHT",
+                   help="the penalty of the third model (default norm=0.01)")
     p.set_defaults(func=demo)
+
+    p = sub.add_parser(
+        "bench", help=bench.__doc__,
+        description=bench.__doc__ + " Other options go to speed.py: --compare, --modes, --inputs, --corpus, "
+                                    f"--tokens, --reps, --workdir, --out ('{PROG} bench -- --help' lists them).")
+    p.set_defaults(func=bench)
     return parser
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
+    """Run the command; returns the exit code (2 for a usage or input error)."""
+    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        args, extra = parser.parse_known_args(argv)
+        if args.command == "bench":
+            args.bench_args = [a for a in extra if a != "--"]
+        elif extra:
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    except SystemExit as exc:  # argparse: --help (0) or an error (2, already reported)
+        return exc.code if isinstance(exc.code, int) else 0
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         level=logging.INFO if args.verbose else logging.WARNING)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except CLIError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:  # output piped into head & co.: stop quietly
+        # the interpreter flushes stdout again at exit: point it at /dev/null so that does not fail too
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

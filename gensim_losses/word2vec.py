@@ -202,6 +202,7 @@ class Word2Vec(gensim_word2vec.Word2Vec):
         self.backend = backend
         self.loss_history = []
         self._run = None
+        self._listeners = []
         super().__init__(
             sentences=sentences, corpus_file=corpus_file, vector_size=vector_size, alpha=alpha,
             window=window, min_count=min_count, max_vocab_size=max_vocab_size, sample=sample, seed=seed,
@@ -228,6 +229,7 @@ class Word2Vec(gensim_word2vec.Word2Vec):
             compute_loss = getattr(self, "compute_loss", True)
         self.loss_history = []
         self._run = None
+        self._listeners = [cb for cb in callbacks if hasattr(cb, "on_progress")]
         self._follow_loss()
         try:
             return super().train(
@@ -238,6 +240,23 @@ class Word2Vec(gensim_word2vec.Word2Vec):
             )
         finally:
             self._run = None
+            self._listeners = []
+
+    def epoch_progress(self):
+        """The current epoch's record so far (as in ``loss_history``), or None outside ``train()``."""
+        run = self._run
+        return None if run is None else run.record(run.epoch)
+
+    def _log_progress(self, job_queue, progress_queue, cur_epoch, example_count, total_examples,
+                      raw_word_count, total_words, trained_word_count, elapsed):
+        """gensim's progress log line, then ``on_progress(model, report)`` of callbacks that have it."""
+        super()._log_progress(job_queue, progress_queue, cur_epoch, example_count, total_examples,
+                              raw_word_count, total_words, trained_word_count, elapsed)
+        report = dict(cur_epoch=cur_epoch, example_count=example_count, total_examples=total_examples,
+                      raw_word_count=raw_word_count, total_words=total_words,
+                      trained_word_count=trained_word_count, elapsed=elapsed)
+        for listener in getattr(self, "_listeners", ()):
+            listener.on_progress(self, report)
 
     def _follow_loss(self):
         """Give the model what ``self.loss`` needs (it may have been assigned since
@@ -353,20 +372,22 @@ class Word2Vec(gensim_word2vec.Word2Vec):
                                 cur_epoch=0, total_examples=None, total_words=None, **kwargs):
         try:
             mem = self._get_thread_working_mem()
-            progress_queue.put(self._do_train_epoch(
-                corpus_file, thread_id, offset, cython_vocab, mem, cur_epoch,
-                total_examples=total_examples, total_words=total_words, **kwargs))
+            self._do_train_epoch(corpus_file, thread_id, offset, cython_vocab, mem, cur_epoch,
+                                 total_examples=total_examples, total_words=total_words,
+                                 report=progress_queue.put, **kwargs)
         except BaseException as exc:  # reported to the caller of train()
             self._training_run().fail(exc)
         finally:
             progress_queue.put(None)
 
     def _do_train_epoch(self, corpus_file, thread_id, offset, cython_vocab, thread_private_mem, cur_epoch,
-                        total_examples=None, total_words=None, **kwargs):
+                        total_examples=None, total_words=None, report=None, **kwargs):
         """Train one worker's line range of ``corpus_file`` (``offset`` is ``(start, end)``) for one epoch.
 
         The range is read in jobs of about ``batch_words`` raw words; the
         learning rate decays linearly with the worker's progress through it.
+        ``report((sentences, effective words, raw words))`` is called after
+        every job, so progress shows within the epoch.
         """
         run = self._training_run()
         start, end = offset
@@ -378,6 +399,8 @@ class Word2Vec(gensim_word2vec.Word2Vec):
             if job is None:
                 break
             self._train_prepared(run, job, alpha, thread_private_mem)
+            if report is not None:
+                report((job.sentences, job.effective_words, job.raw_words))
             sentences += job.sentences
             effective += job.effective_words
             raw += job.raw_words
@@ -556,14 +579,14 @@ class Word2Vec(gensim_word2vec.Word2Vec):
                               f"before loading)") from exc
 
     def _save_specials(self, fname, separately, sep_limit, ignore, pickle_protocol, compress, subname):
-        ignore = set(ignore).union(["_run"])
+        ignore = set(ignore).union(["_run", "_listeners"])
         return super()._save_specials(fname, separately, sep_limit, ignore, pickle_protocol, compress, subname)
 
     def _load_specials(self, *args, **kwargs):
         super()._load_specials(*args, **kwargs)
         if not hasattr(self, "loss_history"):
             self.loss_history = []
-        for attr, default in (("loss", None), ("backend", "auto")):
+        for attr, default in (("loss", None), ("backend", "auto"), ("_listeners", [])):
             if not hasattr(self, attr):
                 setattr(self, attr, default)
         self._run = None

@@ -1,0 +1,204 @@
+"""The gensim-losses command, run in-process through main([...])."""
+
+import gzip
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from gensim.models import KeyedVectors
+
+from gensim_losses import Word2Vec, cli
+from gensim_losses.cli import main
+
+
+@pytest.fixture(scope="module")
+def corpus_path(tmp_path_factory):
+    rng = np.random.default_rng(0)
+    path = tmp_path_factory.mktemp("corpus") / "corpus.txt"
+    # a few real words too, so evaluate finds some wordsim353 pairs
+    words = [f"w{i}" for i in range(40)] + ["king", "queen", "man", "woman", "car", "automobile"]
+    lines = (" ".join(words[i] for i in rng.integers(0, len(words), 12)) for _ in range(300))
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_usage_error(code, err):
+    assert code == 2
+    assert err.endswith("\n") and err.count("\n") == 1, err  # one line
+    assert "error:" in err and "Traceback" not in err
+
+
+FAST = ("--vector-size", 8, "--epochs", 2, "--workers", 1, "--min-count", 1, "--no-progress")
+
+
+def test_train_writes_model_and_vectors(corpus_path, tmp_path, capsys):
+    out, vec = tmp_path / "m.model", tmp_path / "v.txt"
+    code, stdout, err = run(capsys, "train", corpus_path, "--sg", "--penalty", "norm=0.01",
+                            "--penalty", "l2=0.001", "--out", out, "--vectors", vec, *FAST)
+    assert code == 0, err
+    lines = stdout.splitlines()
+    header = next(line for line in lines if line.startswith("epoch"))
+    assert header.split() == ["epoch", "examples", "loss/example", "total", "ns", "norm", "l2"]
+    model = Word2Vec.load(str(out))
+    assert model.sg == 1 and model.wv.vector_size == 8 and len(model.loss_history) == 2
+    rows = [line.split() for line in lines[lines.index(header) + 1:][:2]]
+    assert [int(r[1]) for r in rows] == [rec["examples"] for rec in model.loss_history]
+    kv = KeyedVectors.load_word2vec_format(str(vec))
+    assert np.allclose(kv["w1"], model.wv["w1"], atol=1e-5)
+    assert sorted(os.listdir(tmp_path)) == ["m.model", "v.txt"]  # no temporary file left
+    assert oct(out.stat().st_mode & 0o777) != oct(0o600)  # not mkstemp's private mode
+
+
+@pytest.mark.parametrize("objective", ["hs", "softmax"])
+def test_train_corpus_file_cbow(objective, corpus_path, tmp_path, capsys):
+    vec = tmp_path / "v.bin"
+    code, stdout, err = run(capsys, "train", corpus_path, "--corpus-file", "--cbow", "--objective", objective,
+                            "--vectors", vec, "--binary", *FAST)
+    assert code == 0, err
+    assert objective in stdout.splitlines()[1].split()  # the term's column in the loss table
+    kv = KeyedVectors.load_word2vec_format(str(vec), binary=True)
+    assert len(kv) == 46
+
+
+def test_train_shows_progress_lines(corpus_path, capsys, caplog):
+    caplog.set_level("INFO", logger="gensim_losses")
+    code, _, err = run(capsys, "train", corpus_path, *FAST[:-1])  # default progress: log lines off a terminal
+    assert code == 0, err
+    assert any(r.getMessage().startswith("EPOCH 1: done") for r in caplog.records)
+
+
+def test_evaluate_model_and_vectors(corpus_path, tmp_path, capsys):
+    out, vec = tmp_path / "m.model", tmp_path / "v.bin"
+    assert run(capsys, "train", corpus_path, "--out", out, "--vectors", vec, "--binary", *FAST)[0] == 0
+    for path in (out, vec):
+        code, stdout, err = run(capsys, "evaluate", path)
+        assert code == 0, err
+        header, row = stdout.splitlines()[1:3]
+        assert "wordsim353" in header and "simlex999" in header and "analogies" in header
+        assert row.split()[0] == path.name and row.split()[-1].endswith("/19544")
+
+
+def test_evaluate_stock_model(tmp_path, capsys):
+    import gensim
+
+    model = gensim.models.Word2Vec([["king", "queen", "man", "woman"]] * 20, vector_size=4, min_count=1)
+    model.save(str(tmp_path / "stock.model"))
+    model.wv.save(str(tmp_path / "stock.kv"))
+    for name in ("stock.model", "stock.kv"):
+        code, stdout, _ = run(capsys, "evaluate", tmp_path / name)
+        assert code == 0 and "4 words, 4 dimensions" in stdout
+
+
+def test_demo(capsys):
+    code, stdout, err = run(capsys, "demo", "--epochs", 1, "--workers", 1)
+    assert code == 0, err
+    assert "stock total" in stdout and "ours loss/ex" in stdout and "ours+norm: norm" in stdout
+    lines = stdout.splitlines()
+    row = lines[next(i for i, line in enumerate(lines) if line.startswith("epoch ")) + 1].split()
+    assert row[0] == "0" and "-" not in row and len(row) == 8  # every model has a loss
+    assert "wordsim353" in stdout
+    header = next(i for i, line in enumerate(lines) if line.startswith("vectors "))
+    assert [line.split()[0] for line in lines[header + 1:header + 4]] == ["stock", "ours", "ours+norm"]
+
+
+def test_bench_passes_its_options_through(capsys):
+    if not cli.speed_script().is_file():
+        pytest.skip("not a source checkout")
+    code, stdout, _ = run(capsys, "bench", "--", "--help")
+    assert code == 0 and "--reps" in stdout and "gensim-losses bench" in stdout
+    code, _, err = run(capsys, "bench", "--modes", "NOPE")
+    assert_usage_error(code, err)
+
+
+def test_bench_without_a_source_checkout(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(cli, "speed_script", lambda: tmp_path / "benchmarks" / "speed.py")
+    code, _, err = run(capsys, "bench", "--reps", 1)
+    assert_usage_error(code, err)
+    assert "source checkout" in err
+
+
+def test_help_in_a_subprocess():
+    result = subprocess.run([sys.executable, "-m", "gensim_losses", "--help"], capture_output=True, text=True,
+                            timeout=60, env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
+    assert result.returncode == 0, result.stderr
+    for command in ("train", "evaluate", "demo", "bench"):
+        assert command in result.stdout
+
+
+@pytest.mark.parametrize("argv, message", [
+    ([], "required: COMMAND"),
+    (["frob"], "invalid choice"),
+    (["train"], "required: CORPUS"),
+    (["train", "{corpus}", "--penalty", "dropout=0.1"], "NAME=WEIGHT"),
+    (["train", "{corpus}", "--penalty", "norm=-1"], ">= 0"),
+    (["train", "{corpus}", "--penalty", "norm=x"], "not a number"),
+    (["train", "{corpus}", "--epochs", "0"], "at least 1"),
+    (["train", "{corpus}", "--objective", "nce"], "invalid choice"),
+    (["train", "{corpus}", "--sg", "--cbow"], "not allowed with"),
+    (["train", "{corpus}", "--objective", "hs", "--negative", "3"], "--negative applies"),
+    (["train", "{corpus}", "--bogus"], "unrecognized arguments"),
+    (["train", "{tmp}/missing.txt", "--out", "{tmp}/m"], "no such file"),
+    (["train", "{tmp}/empty.txt", "--out", "{tmp}/m"], "empty"),
+    (["train", "{tmp}/blank.txt", "--out", "{tmp}/m"], "holds no words"),
+    (["train", "{tmp}", "--out", "{tmp}/m"], "not a file"),
+    (["train", "{corpus}", "--out", "{tmp}/nodir/m"], "does not exist"),
+    (["train", "{corpus}", "--vectors", "{tmp}"], "is a directory"),
+    (["train", "{corpus}", "--out", "{tmp}/m", "--vectors", "{tmp}/m"], "same file"),
+    (["train", "{corpus}", "--min-count", "100000", "--out", "{tmp}/m"], "no word occurs"),
+    (["train", "{tmp}/corpus.txt.gz", "--corpus-file"], "plain text"),
+    (["evaluate", "{tmp}/missing.model"], "no such file"),
+    (["evaluate", "{corpus}"], "not a saved gensim model"),
+])
+def test_errors_exit_2_in_one_line_and_write_nothing(argv, message, corpus_path, tmp_path, capsys):
+    (tmp_path / "empty.txt").write_text("")
+    (tmp_path / "blank.txt").write_text("\n   \n\t\n")
+    (tmp_path / "corpus.txt.gz").write_bytes(gzip.compress(corpus_path.read_bytes()))
+    before = sorted(os.listdir(tmp_path))
+    argv = [a.format(corpus=corpus_path, tmp=tmp_path) for a in argv]
+    code, _, err = run(capsys, *argv, *(("--workers", "1") if argv[:1] == ["train"] else ()))
+    assert_usage_error(code, err)
+    assert message in err
+    assert sorted(os.listdir(tmp_path)) == before
+
+
+def test_unwritable_output_is_refused_before_training(corpus_path, tmp_path, capsys):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        if os.access(locked, os.W_OK):
+            pytest.skip("running as a user who can write anywhere (root)")
+        code, stdout, err = run(capsys, "train", corpus_path, "--out", locked / "m", *FAST)
+    finally:
+        locked.chmod(0o700)
+    assert_usage_error(code, err)
+    assert "not writable" in err and stdout == ""
+
+
+def test_failed_write_leaves_nothing_half_written(corpus_path, tmp_path, capsys, monkeypatch):
+    out = tmp_path / "m.model"
+    out.write_text("the previous model")
+
+    def full_disk(self, fname, *args, **kwargs):
+        with open(fname, "wb") as fh:
+            fh.write(b"partial")
+        raise OSError(28, "No space left on device", fname)
+
+    monkeypatch.setattr(Word2Vec, "save", full_disk)
+    code, _, err = run(capsys, "train", corpus_path, "--out", out, *FAST)
+    assert_usage_error(code, err)
+    assert "No space left on device" in err
+    assert os.listdir(tmp_path) == ["m.model"] and out.read_text() == "the previous model"
+
+
+def test_loss_table_shows_missing_losses():
+    table = cli.loss_table([{"epoch": 0, "examples": 10, "total": None, "ns": None}])
+    assert table.splitlines()[1].split() == ["0", "10", "-", "-", "-"]
