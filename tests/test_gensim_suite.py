@@ -47,6 +47,17 @@ globals().update({
 })
 
 
+# gensim's sanity tests are statistical: with workers=2 the result depends on
+# thread timing (stock gensim's too), and the calibrated thresholds (e.g. a
+# rank under 50) fail now and then on a loaded machine. Those tests may run
+# up to three times; every other gensim test must pass at once.
+for _cls in [c for c in list(globals().values()) if inspect.isclass(c) and issubclass(c, unittest.TestCase)]:
+    for _name, _method in list(vars(_cls).items()):
+        if _name.startswith("test") and "model_sanity(" in inspect.getsource(_method):
+            pytest.mark.flaky(reruns=2)(_method)
+del _cls, _name, _method
+
+
 @pytest.fixture(autouse=True)
 def _in_tmp_dir(tmp_path, monkeypatch):
     # TestWord2VecScripts writes vec.txt into the working directory.
