@@ -1,0 +1,70 @@
+"""Every ```python block of README.md and docs/**/*.md runs.
+
+The blocks of one file run in order in one fresh namespace (later blocks use
+earlier names), with the working directory a temporary one and the checkout's
+root on ``sys.path`` (for ``examples/``). A block preceded
+by an HTML comment ``<!-- no-test: reason -->`` is left out.
+"""
+
+import re
+from pathlib import Path
+
+import pytest
+
+import gensim_losses
+
+ROOT = Path(__file__).resolve().parent.parent
+DOC_FILES = sorted([ROOT / "README.md", *(ROOT / "docs").rglob("*.md")])
+
+FENCE = re.compile(r"^```([\w+-]*)[^\n]*\n(.*?)^```[ \t]*$", re.S | re.M)
+NO_TEST = re.compile(r"<!--\s*no-test:[^>]*-->\s*$")
+
+
+def python_blocks(path):
+    """(line number, source) of each ```python block of `path` not marked no-test."""
+    text = path.read_text()
+    blocks = []
+    for match in FENCE.finditer(text):
+        if match.group(1) != "python":
+            continue
+        if NO_TEST.search(text[: match.start()].rstrip()):
+            continue
+        line = text.count("\n", 0, match.start()) + 1
+        blocks.append((line, match.group(2)))
+    return blocks
+
+
+def test_blocks_are_found():
+    found = {p.relative_to(ROOT).as_posix(): len(python_blocks(p)) for p in DOC_FILES}
+    assert found["README.md"] >= 1
+    assert found["docs/losses.md"] >= 3
+
+
+def test_no_test_marker_skips_the_next_block(tmp_path):
+    doc = tmp_path / "x.md"
+    doc.write_text("```python\na = 1\n```\n\n<!-- no-test: shown only -->\n```python\nraise SystemExit\n```\n")
+    assert [src for _, src in python_blocks(doc)] == ["a = 1\n"]
+
+
+@pytest.mark.parametrize("path", DOC_FILES, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_doc_blocks_run(path, tmp_path, monkeypatch):
+    blocks = python_blocks(path)
+    if not blocks:
+        pytest.skip("no python blocks")
+    pytest.importorskip("matplotlib").use("Agg")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(ROOT))  # docs may import examples/ from the checkout
+    monkeypatch.setattr("sys.argv", [str(path)])
+    namespace = {"__name__": "__docs__"}
+    for line, source in blocks:
+        code = compile(source, f"{path.relative_to(ROOT)}:{line}", "exec")
+        try:
+            exec(code, namespace)
+        except SystemExit as exc:  # an example's main() returning 0
+            assert not exc.code, f"{path.name} line {line}: exit {exc.code}"
+
+
+def test_api_lists_every_public_name():
+    api = (ROOT / "docs" / "api.md").read_text()
+    missing = [name for name in gensim_losses.__all__ if f"`{name}" not in api]
+    assert not missing, f"docs/api.md does not describe {missing}"
