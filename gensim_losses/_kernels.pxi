@@ -351,20 +351,17 @@ cdef inline void cbow_example(Config *c, const uint32_t *idx, int64_t i, int64_t
             gl_axpy(c.size, step, c.work, v)
 
 
-cdef inline void window_of(Config *c, const int32_t *shrink, int64_t i, int64_t n,
+cdef inline void window_of(int64_t window, int64_t shrink, int64_t i, int64_t start, int64_t end,
                            int64_t *j, int64_t *k) noexcept nogil:
-    j[0] = i - c.window + shrink[i]
-    if j[0] < 0:
-        j[0] = 0
-    k[0] = i + c.window + 1 - shrink[i]
-    if k[0] > n:
-        k[0] = n
+    """Window ``[j, k)`` of position ``i`` (its window shrunk by ``shrink``) in the sentence ``[start, end)``."""
+    j[0] = max(i - window + shrink, start)
+    k[0] = min(i + window + 1 - shrink, end)
 
 
 cdef void train_sentence(Config *c, const uint32_t *idx, const int32_t *shrink, int64_t n) noexcept nogil:
     cdef int64_t i, j, k, m
     for i in range(n):
-        window_of(c, shrink, i, n, &j, &k)
+        window_of(c.window, shrink[i], i, 0, n, &j, &k)
         if c.sg:
             for m in range(j, k):
                 if m != i:
@@ -667,9 +664,7 @@ cdef class Job:
         return np.array(<uint32_t[:self.n]>self.idx, copy=True) if self.n else np.empty(0, np.uint32)
 
     cdef inline void _window(self, int64_t i, int64_t start, int64_t end, int64_t *j, int64_t *k) noexcept nogil:
-        """Window ``[j, k)`` of absolute position ``i`` in the sentence ``[start, end)``."""
-        j[0] = max(i - self.window + self.shrink[i], start)
-        k[0] = min(i + self.window + 1 - self.shrink[i], end)
+        window_of(self.window, self.shrink[i], i, start, end, j, k)
 
 
 def prepare_batch(KernelModel km, sentences, uint64_t seed):
