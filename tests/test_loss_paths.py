@@ -12,6 +12,7 @@ from gensim.models import KeyedVectors
 from gensim.models.callbacks import CallbackAny2Vec
 from gensim.models.word2vec import LineSentence
 from gensim.test.utils import datapath
+from tutorial_loss import TutorialLoss
 
 import gensim_losses as G
 from gensim_losses import BaseLoss, NEGSamplingLoss, Word2Vec
@@ -20,23 +21,6 @@ from gensim_losses import BaseLoss, NEGSamplingLoss, Word2Vec
 @pytest.fixture(scope="module")
 def lee():
     return list(LineSentence(datapath("lee_background.cor")))
-
-
-class TutorialLoss(BaseLoss):
-    """The tutorial's class, verbatim but for its name (no super().__init__())."""
-
-    def __init__(self, penalty):
-        self.penalty = penalty
-        self.neg_loss = NEGSamplingLoss()
-
-    def forward(self, target, output):
-        loss = self.neg_loss.forward(target, output)
-        return loss + self.penalty * output.norm()
-
-    def backward(self, target, output):
-        grad = self.neg_loss.backward(target, output)
-        grad += self.penalty * output.normalize()
-        return grad
 
 
 def mean_norm(model):

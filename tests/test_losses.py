@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from gensim.models import KeyedVectors
 from scipy.special import expit, logsumexp
+from tutorial_loss import TutorialLoss
 
 from gensim_losses import Word2Vec
 from gensim_losses import functional as F
@@ -58,23 +59,6 @@ def reference_kv(words, dim, seed=0):
     kv = KeyedVectors(dim)
     kv.add_vectors(list(words), np.random.default_rng(seed).normal(size=(len(words), dim)).astype(np.float32))
     return kv
-
-
-class TutorialLoss(BaseLoss):
-    """The DESIGN.md tutorial class, verbatim: no super().__init__()."""
-
-    def __init__(self, penalty):
-        self.penalty = penalty
-        self.neg_loss = NEGSamplingLoss()
-
-    def forward(self, target, output):
-        loss = self.neg_loss.forward(target, output)
-        return loss + self.penalty * output.norm()
-
-    def backward(self, target, output):
-        grad = self.neg_loss.backward(target, output)
-        grad += self.penalty * output.normalize()
-        return grad
 
 
 # ----------------------------------------------------------------------------- gradcheck
