@@ -7,6 +7,7 @@
 import logging
 
 from gensim_losses.callbacks import LossTracker, ProgressBar
+from gensim_losses.engine import DivergenceError
 from gensim_losses.losses import (
     AnchorPenalty,
     BaseLoss,
@@ -29,8 +30,8 @@ from gensim_losses.word2vec import Word2Vec
 
 __version__ = "0.1.0"
 __all__ = [
-    "AnchorPenalty", "BaseLoss", "CustomLoss", "DirectionPenalty", "HierarchicalSoftmaxLoss", "L2Penalty",
-    "LossArray", "LossError", "LossTracker", "NEGSamplingLoss", "NormPenalty", "Objective", "Penalty",
+    "AnchorPenalty", "BaseLoss", "CustomLoss", "DirectionPenalty", "DivergenceError", "HierarchicalSoftmaxLoss",
+    "L2Penalty", "LossArray", "LossError", "LossTracker", "NEGSamplingLoss", "NormPenalty", "Objective", "Penalty",
     "ProgressBar", "ScaledLoss", "SoftmaxLoss", "SumLoss", "Word2Vec", "gradcheck", "__version__",
 ]
 

@@ -38,6 +38,7 @@ import numpy as np
 cimport numpy as cnp
 from cpython.dict cimport PyDict_GetItemWithError
 from cpython.ref cimport PyObject
+from libc.float cimport DBL_MAX, FLT_MAX
 from libc.math cimport exp, fabs, log, log1p, sqrt
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from libc.stdio cimport FILE, fopen, fclose
@@ -80,6 +81,7 @@ cdef float TABLE[2 * (TABLE_SIZE + 1)]
 # |x| > 6, i.e. sigmoid(-6)) is counted in the loss but not applied: its
 # step is negligible and skipping saves two vector updates.
 cdef float GRAD_EPS = 0.0024726
+SKIP_BELOW = GRAD_EPS
 
 
 cdef void _fill_table():
@@ -92,27 +94,6 @@ cdef void _fill_table():
 
 
 _fill_table()
-
-
-cdef inline float logistic_grad(float x, float label, int compute_loss, double *loss) noexcept nogil:
-    """Return ``label - sigmoid(x)``; add ``-log P(label | x) = softplus(x) - label * x`` to loss."""
-    cdef float t, frac, sig, sp
-    cdef int i
-    if x >= MAX_EXP:
-        sig = 1.0
-        sp = x
-    elif x <= -MAX_EXP:
-        sig = 0.0
-        sp = 0.0
-    else:
-        t = (x + MAX_EXP) * TABLE_SCALE
-        i = <int>t
-        frac = t - i
-        sig = TABLE[2 * i] + frac * (TABLE[2 * i + 2] - TABLE[2 * i])
-        sp = TABLE[2 * i + 1] + frac * (TABLE[2 * i + 3] - TABLE[2 * i + 1])
-    if compute_loss:
-        loss[0] += sp - label * x
-    return label - sig
 
 
 # Linear congruential generator of word2vec.c and java.util.Random: cheap,
@@ -165,6 +146,48 @@ cdef struct Config:
     # per-job records, merged by the caller
     double loss[N_TERMS]
     int64_t examples
+    int diverged         # a score was NaN or infinite: the job stops (see logistic_grad)
+
+
+cdef inline float logistic_grad(Config *c, float x, float label, double *loss) noexcept nogil:
+    """Return ``label - sigmoid(x)``; add ``-log P(label | x) = softplus(x) - label * x`` to loss.
+
+    A NaN or infinite score means the vectors have diverged: it marks the job
+    (``c.diverged``) and returns 0, so nothing is learnt from it.
+    """
+    cdef float t, frac, sig, sp
+    cdef int i
+    if -MAX_EXP < x < MAX_EXP:  # false for NaN
+        t = (x + MAX_EXP) * TABLE_SCALE
+        i = <int>t
+        if i > TABLE_SIZE - 1:  # a score just below MAX_EXP rounds t up to TABLE_SIZE
+            i = TABLE_SIZE - 1
+        frac = t - i
+        sig = TABLE[2 * i] + frac * (TABLE[2 * i + 2] - TABLE[2 * i])
+        sp = TABLE[2 * i + 1] + frac * (TABLE[2 * i + 3] - TABLE[2 * i + 1])
+    elif MAX_EXP <= x <= FLT_MAX:
+        sig = 1.0
+        sp = x
+    elif -FLT_MAX <= x <= -MAX_EXP:
+        sig = 0.0
+        sp = 0.0
+    else:
+        c.diverged = 1
+        return 0.0
+    if c.compute_loss:
+        loss[0] += sp - label * x
+    return label - sig
+
+
+def logistic(float x, float label):
+    """The kernels' ``logistic_grad`` for one score, for checking the table:
+    ``(label - sigmoid(x), -log P(label | x), diverged)``."""
+    cdef Config c
+    cdef double loss = 0.0
+    memset(&c, 0, sizeof(Config))
+    c.compute_loss = 1
+    g = logistic_grad(&c, x, label, &loss)
+    return g, loss, bool(c.diverged)
 
 
 cdef inline uint32_t draw_negative(Config *c) noexcept nogil:
@@ -198,7 +221,7 @@ cdef double ns_term(Config *c, uint32_t target, const float *h) noexcept nogil:
                 continue
             label = 0.0
         row = c.syn1neg + <int64_t>w * c.size
-        g = logistic_grad(gl_dot(c.size, h, row), label, c.compute_loss, &loss)
+        g = logistic_grad(c, gl_dot(c.size, h, row), label, &loss)
         if fabs(g) < GRAD_EPS:
             continue
         g *= step
@@ -216,7 +239,7 @@ cdef double hs_term(Config *c, uint32_t target, const float *h) noexcept nogil:
     cdef int64_t b
     for b in range(c.code_offsets[target], c.code_offsets[target + 1]):
         row = c.syn1 + <int64_t>c.points[b] * c.size
-        g = logistic_grad(gl_dot(c.size, h, row), 1.0 - c.codes[b], c.compute_loss, &loss)
+        g = logistic_grad(c, gl_dot(c.size, h, row), 1.0 - c.codes[b], &loss)
         if fabs(g) < GRAD_EPS:
             continue
         g *= step
@@ -239,6 +262,9 @@ cdef double softmax_term(Config *c, uint32_t target, const float *h) noexcept no
     for v in range(c.vocab_size):
         total += exp(c.scores[v] - top)
     lse = top + log(total)
+    if not (-DBL_MAX <= lse <= DBL_MAX):  # a NaN or infinite score: diverged, as in logistic_grad
+        c.diverged = 1
+        return 0.0
     for v in range(c.vocab_size):
         g = <float>((1.0 if v == target else 0.0) - exp(c.scores[v] - lse)) * step
         row = c.syn1softmax + v * c.size
@@ -297,6 +323,8 @@ cdef inline void objectives(Config *c, uint32_t target, const float *h, int64_t 
         c.loss[T_NS] += ns_term(c, target, h)
     if c.weight[T_SOFTMAX] != 0:
         c.loss[T_SOFTMAX] += softmax_term(c, target, h)
+    if c.diverged:
+        return
     if c.any_penalty:
         penalty_terms(c, h, word)
     if c.ext_grad != NULL:
@@ -310,7 +338,8 @@ cdef inline void sg_example(Config *c, const uint32_t *idx, int64_t i, int64_t m
     cdef float *h = c.syn0 + <int64_t>context * c.size
     memset(c.work, 0, c.size * sizeof(float))
     objectives(c, idx[i], h, context, m)
-    gl_axpy(c.size, c.lockf[context % c.lockf_len], c.work, h)
+    if not c.diverged:
+        gl_axpy(c.size, c.lockf[context % c.lockf_len], c.work, h)
 
 
 cdef inline int cbow_hidden(Config *c, const uint32_t *idx, int64_t i, int64_t j, int64_t k,
@@ -335,6 +364,8 @@ cdef inline void cbow_example(Config *c, const uint32_t *idx, int64_t i, int64_t
     c.pen_scale = (1.0 / count) if c.cbow_mean else count
     memset(c.work, 0, c.size * sizeof(float))
     objectives(c, idx[i], c.neu1, -1, i)
+    if c.diverged:
+        return
     # gensim's update convention: the mean's error goes whole to every
     # context word, the sum's error is shared out among them.
     if not c.cbow_mean:
@@ -359,6 +390,7 @@ cdef inline void window_of(int64_t window, int64_t shrink, int64_t i, int64_t st
 
 
 cdef void train_sentence(Config *c, const uint32_t *idx, const int32_t *shrink, int64_t n) noexcept nogil:
+    """Train every example of one sentence; stop at the first that diverges."""
     cdef int64_t i, j, k, m
     for i in range(n):
         window_of(c.window, shrink[i], i, 0, n, &j, &k)
@@ -366,8 +398,12 @@ cdef void train_sentence(Config *c, const uint32_t *idx, const int32_t *shrink, 
             for m in range(j, k):
                 if m != i:
                     sg_example(c, idx, i, m)
+                    if c.diverged:
+                        return
         elif k - j > 1:  # CBOW needs a context (word2vec.c skips it too)
             cbow_example(c, idx, i, j, k)
+            if c.diverged:
+                return
 
 
 cdef float *_float_ptr(cnp.ndarray a, str name, bint writeable=True) except NULL:
@@ -696,8 +732,10 @@ def train_job(KernelModel km, Job job, float alpha, cnp.ndarray work, cnp.ndarra
     terms, one row per example in training order, or one row per slot when
     ``ext_slot`` maps each position to a slot (skip-gram, h-only terms).
 
-    Returns ``(examples, losses)``: ``losses`` are float64 sums over this
-    job's examples, in the order of ``TERMS``.
+    Returns ``(examples, losses, diverged)``: ``losses`` are float64 sums
+    over this job's examples, in the order of ``TERMS``. ``diverged``: a
+    score or a loss became NaN or infinite; the job stopped at that example,
+    which changed no input vector (see ``logistic_grad``).
     """
     cdef Config c = km.base
     cdef int64_t s, start = 0
@@ -723,9 +761,14 @@ def train_job(KernelModel km, Job job, float alpha, cnp.ndarray work, cnp.ndarra
                 # slots are per job position; a sentence sees its own slice
                 c.ext_slot = <int32_t *>cnp.PyArray_DATA(ext_slot) + start
             train_sentence(&c, job.idx + start, job.shrink + start, job.ends[s] - start)
+            if c.diverged:
+                break
             start = job.ends[s]
     job.next_random = c.next_random
-    return c.examples, tuple(c.loss[t] for t in range(N_TERMS))
+    losses = tuple(c.loss[t] for t in range(N_TERMS))
+    # a penalty's loss overflows without any score doing so (e.g. l2 of a huge h)
+    diverged = bool(c.diverged) or not all(-DBL_MAX <= v <= DBL_MAX for v in losses)
+    return c.examples, losses, diverged
 
 
 cdef class TokenIndex:

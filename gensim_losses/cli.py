@@ -18,12 +18,14 @@ import importlib.util
 import logging
 import math
 import os
+import stat
 import sys
-import tempfile
 import time
 import warnings
 from pathlib import Path
 from unittest import mock
+
+from gensim_losses.persistence import atomic_write, explain_missing_class
 
 PROG = "gensim-losses"
 EXIT_USAGE = 2
@@ -160,8 +162,7 @@ def load_vectors(path):
     from gensim.models import KeyedVectors
 
     path = str(path)
-    if not os.path.isfile(path):
-        raise CLIError(f"{path}: no such file")
+    check_readable_file(path)
     try:
         with utils.open(path, "rb") as fh:
             first = fh.readline(200)
@@ -176,7 +177,10 @@ def load_vectors(path):
                 continue
         raise CLIError(f"{path}: looks like word2vec format but cannot be read as text or binary")
     try:
-        obj = utils.SaveLoad.load(path)
+        with explain_missing_class():
+            obj = utils.SaveLoad.load(path)
+    except ImportError as exc:  # a class it holds (a custom loss) cannot be imported: say which
+        raise CLIError(f"{path}: {exc}") from None
     except Exception as exc:  # an unpickling failure can be almost any exception
         raise CLIError(f"{path}: not a saved gensim model or word2vec-format vectors ({type(exc).__name__})") \
             from None
@@ -242,57 +246,48 @@ def _positive_int(text):
     return value
 
 
-def _check_corpus(path):
-    if not os.path.exists(path):
-        raise CLIError(f"corpus {path}: no such file")
-    if not os.path.isfile(path):
-        raise CLIError(f"corpus {path}: not a file")
+def _unreachable(path):
+    """Why ``path`` cannot be reached: the first directory on it that cannot be searched, or None."""
+    for parent in reversed(Path(path).parents):
+        if parent.is_dir() and not os.access(parent, os.X_OK):
+            return f"permission denied on directory {parent}"
+    return None
+
+
+def check_readable_file(path, what=""):
+    """Fail with what is really wrong unless ``path`` is a readable, non-empty file."""
+    what = f"{what} " if what else ""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise CLIError(f"{what}{path}: no such file") from None
+    except PermissionError:
+        raise CLIError(f"{what}{path}: {_unreachable(path) or 'permission denied'}") from None
+    except OSError as exc:
+        raise CLIError(f"{what}{path}: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise CLIError(f"{what}{path}: is a directory, not a file")
+    if not stat.S_ISREG(info.st_mode):
+        raise CLIError(f"{what}{path}: not a regular file")
     if not os.access(path, os.R_OK):
-        raise CLIError(f"corpus {path}: not readable")
-    if os.path.getsize(path) == 0:
-        raise CLIError(f"corpus {path}: the file is empty")
+        raise CLIError(f"{what}{path}: not readable (permission denied)")
+    if info.st_size == 0:
+        raise CLIError(f"{what}{path}: the file is empty")
 
 
 def check_writable(path, option):
     """Fail now, before training, if ``path`` cannot be written later."""
     target = Path(path)
     parent = target.parent if str(target.parent) else Path(".")
-    if target.is_dir():
-        raise CLIError(f"{option} {path}: is a directory")
-    if not parent.is_dir():
-        raise CLIError(f"{option} {path}: directory {parent} does not exist")
+    try:
+        if target.is_dir():
+            raise CLIError(f"{option} {path}: is a directory")
+        if not parent.is_dir():
+            raise CLIError(f"{option} {path}: directory {parent} does not exist")
+    except PermissionError:
+        raise CLIError(f"{option} {path}: {_unreachable(target) or 'permission denied'}") from None
     if not os.access(parent, os.W_OK | os.X_OK) or (target.exists() and not os.access(target, os.W_OK)):
         raise CLIError(f"{option} {path}: not writable")
-
-
-def _umask():
-    mask = os.umask(0)  # the only way to read it is to set it
-    os.umask(mask)
-    return mask
-
-
-def atomic_write(path, write):
-    """Call ``write(tmp)`` on a temporary file beside ``path``, then move it into place.
-
-    The temporary name ends with ``path``'s own name so that gensim picks the
-    same compression from the extension (``.gz``, ``.bz2``). On any failure the
-    temporary file is removed and ``path`` is left as it was.
-    """
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=".", suffix=f".{target.name}", dir=target.parent if str(target.parent)
-                               else ".")
-    os.close(fd)
-    try:
-        # mkstemp makes it private (0600): give the file the mode a plain open() would
-        os.chmod(tmp, target.stat().st_mode & 0o7777 if target.exists() else 0o666 & ~_umask())
-        write(tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 # ---------------------------------------------------------------------- train
@@ -312,9 +307,10 @@ def train(args):
     """Train a model on a text corpus (one sentence a line, tokens split on whitespace)."""
     from gensim.models.word2vec import LineSentence
 
+    from gensim_losses.engine import DivergenceError
     from gensim_losses.word2vec import Word2Vec
 
-    _check_corpus(args.corpus)
+    check_readable_file(args.corpus, "corpus")
     if args.corpus_file and args.corpus.endswith((".gz", ".bz2", ".xz", ".zst")):
         raise CLIError(f"corpus {args.corpus}: --corpus-file reads plain text "
                        "(decompress it, or drop --corpus-file)")
@@ -355,6 +351,8 @@ def train(args):
         else:
             model.train(source["corpus_iterable"], total_examples=model.corpus_count, epochs=args.epochs,
                         callbacks=callbacks)
+    except DivergenceError as exc:  # caused by what was asked (--alpha): nothing is written
+        raise CLIError(f"{exc} With this command: a smaller --alpha.") from None
     finally:
         logger.setLevel(level)  # main() may run in-process (tests, notebooks): leave logging as it was
         for callback in callbacks:
@@ -366,8 +364,7 @@ def train(args):
     written = []
     try:
         if args.out:
-            # one file: arrays kept inside the pickle, not in .npy files named after the temporary name
-            atomic_write(args.out, lambda tmp: model.save(tmp, sep_limit=sys.maxsize))
+            model.save(args.out, sep_limit=sys.maxsize)  # atomic; one file, no .npy side files
             written.append(f"model to {args.out}")
         if args.vectors:
             atomic_write(args.vectors, lambda tmp: model.wv.save_word2vec_format(tmp, binary=args.binary))

@@ -202,4 +202,6 @@ def plan_from_settings(model):
         _add_native(plan, L.NEGSamplingLoss(), "ns", 1.0)
     if model.hs:
         _add_native(plan, L.HierarchicalSoftmaxLoss(), "hs", 1.0)
+    for objective in plan.objectives:  # the reference backend calls them
+        objective.bind(model)
     return plan

@@ -283,19 +283,19 @@ def test_progress_mid_epoch_report_in_gensims_style(corpus, caplog):
 
 def test_corpus_file_workers_report_every_job(corpus, tmp_path, monkeypatch):
     """gensim reports progress as reports arrive: corpus_file workers send one per job."""
-    from gensim_losses import word2vec as w2v
+    from gensim_losses import engine
 
     puts = []
 
-    class CountingQueue(w2v.Queue):
+    class CountingQueue(engine.Queue):
         def put(self, item, *args, **kwargs):
             puts.append(item)
             return super().put(item, *args, **kwargs)
 
-    monkeypatch.setattr(w2v, "Queue", CountingQueue)
     path = tmp_path / "c.txt"
     path.write_text("\n".join(" ".join(s) for s in corpus) + "\n")
     model = ours(corpus, batch_words=100, workers=2)
+    monkeypatch.setattr(engine, "Queue", CountingQueue)  # after the constructor's own (iterable) training
     model.train(corpus_file=str(path), total_words=model.corpus_total_words, epochs=1)
     reports = [p for p in puts if p is not None]
     assert len(reports) >= 15  # 2000 words in jobs of ~100

@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 
+import gensim
 import numpy as np
 import pytest
 from gensim.models import KeyedVectors
@@ -192,7 +193,8 @@ def test_failed_write_leaves_nothing_half_written(corpus_path, tmp_path, capsys,
             fh.write(b"partial")
         raise OSError(28, "No space left on device", fname)
 
-    monkeypatch.setattr(Word2Vec, "save", full_disk)
+    # the write itself fails: gensim's save, under our atomic one
+    monkeypatch.setattr(gensim.models.word2vec.Word2Vec, "save", full_disk)
     code, _, err = run(capsys, "train", corpus_path, "--out", out, *FAST)
     assert_usage_error(code, err)
     assert "No space left on device" in err

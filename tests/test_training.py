@@ -11,7 +11,7 @@ from gensim.models.word2vec import LineSentence
 from gensim.test.utils import datapath
 
 import gensim_losses
-from gensim_losses import _kernels, _kernels_baseline, word2vec
+from gensim_losses import _kernels, _kernels_baseline, engine
 
 LEE = datapath("lee_background.cor")
 
@@ -50,7 +50,7 @@ def test_avx2_and_baseline_kernels_agree(lee, monkeypatch):
     b = deterministic(sg=1, negative=5, hs=1, sample=1e-3)
     b.build_vocab(lee)
     a.train(lee, total_examples=a.corpus_count, epochs=1)
-    monkeypatch.setattr(word2vec, "_kernels", _kernels_baseline)
+    monkeypatch.setattr(engine, "_kernels", _kernels_baseline)
     b.train(lee, total_examples=b.corpus_count, epochs=1)
     # same random draws; only float rounding (FMA, summation order) differs
     assert a.loss_history[0]["examples"] == b.loss_history[0]["examples"]
@@ -159,7 +159,7 @@ def test_corpus_file_worker_failure_reaches_the_caller(lee, monkeypatch):
             raise RuntimeError("worker 1 failed")
         return real(path, start, end, vocab)
 
-    monkeypatch.setattr(word2vec._kernels, "LineReader", flaky)
+    monkeypatch.setattr(engine._kernels, "LineReader", flaky)
     with pytest.raises(RuntimeError, match="worker 1 failed"):
         model.train(corpus_file=LEE, total_words=model.corpus_total_words, epochs=2)
     assert_no_training_threads_left()
@@ -170,7 +170,7 @@ def test_line_ranges_partition_the_file(tmp_path):
     lines = [" ".join(["w"] * (i % 7 + 1)) for i in range(101)]
     path.write_text("\n".join(lines) + "\n")
     for parts in (1, 2, 3, 8, 200):
-        ranges = word2vec._line_ranges(str(path), parts)
+        ranges = engine.line_ranges(str(path), parts)
         assert ranges[0][0] == 0 and ranges[-1][1] == path.stat().st_size
         data = path.read_bytes()
         assert b"".join(data[a:b] for a, b in ranges) == data

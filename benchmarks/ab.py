@@ -1,0 +1,145 @@
+"""gensim_losses against an earlier revision of itself: the cost of a change.
+
+The base revision is checked out into a git worktree and its kernels built in
+place; each measurement runs in a child process whose ``PYTHONPATH`` picks
+one tree or the other, so both are the same code path from the same
+interpreter. Two measures:
+
+* ``time`` (default): raw words/s of ``train()`` on the benchmark Zipf
+  corpus (``benchmarks/corpora.py``), base and current alternating, order
+  swapped every repetition; medians and the per-repetition ratios.
+* ``instructions``: training instructions counted by valgrind on
+  lee_background (one worker, 2 epochs; the vocabulary-only run of the same
+  tree subtracted), which the load on the machine does not disturb.
+
+Examples
+--------
+::
+
+    python benchmarks/ab.py --base HEAD~3 --reps 5
+    python benchmarks/ab.py --base HEAD~3 --measure instructions
+"""
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+import corpora  # noqa: E402
+
+MODES = {
+    "SG-NS": dict(sg=1, hs=0, negative=5),
+    "CBOW-NS": dict(sg=0, hs=0, negative=5),
+    "SG-HS": dict(sg=1, hs=1, negative=0),
+    "CBOW-HS": dict(sg=0, hs=1, negative=0),
+}
+
+CHILD = """
+import json, sys, time
+from gensim.models.word2vec import LineSentence
+from gensim.test.utils import datapath
+import gensim_losses
+params, source, path, epochs, train = json.loads(sys.argv[1])
+path = path or datapath("lee_background.cor")
+model = gensim_losses.Word2Vec(**params)
+if source == "corpus_file":
+    model.build_vocab(corpus_file=path)
+    run = lambda: model.train(corpus_file=path, total_words=model.corpus_total_words, epochs=epochs)
+else:
+    corpus = list(LineSentence(path))
+    model.build_vocab(corpus)
+    run = lambda: model.train(corpus, total_examples=model.corpus_count, epochs=epochs)
+if train:
+    start = time.perf_counter()
+    _, raw = run()
+    print(json.dumps({"words_per_s": raw / (time.perf_counter() - start), "file": gensim_losses.__file__}))
+"""
+
+
+def build_base(rev, workdir):
+    """A worktree of ``rev`` with its kernels built in place; returns its path."""
+    tree = Path(workdir) / "base"
+    if not tree.exists():
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree), rev], check=True,
+                       capture_output=True)
+    subprocess.run([sys.executable, "setup.py", "build_ext", "--inplace"], cwd=tree, check=True,
+                   capture_output=True)
+    return tree
+
+
+def child(tree, args, valgrind=False):
+    env = dict(os.environ, PYTHONPATH=str(tree))
+    command = [sys.executable, "-c", CHILD, json.dumps(args)]
+    if valgrind:
+        command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *command]
+    out = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    if valgrind:
+        return int(re.search(r"Collected : (\d+)", out.stderr).group(1))
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    if not result["file"].startswith(str(tree)):  # the tree must be the one imported
+        raise RuntimeError(f"child imported {result['file']}, not the tree {tree}")
+    return result["words_per_s"]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--base", required=True, help="git revision to compare against (e.g. HEAD~1)")
+    parser.add_argument("--measure", choices=["time", "instructions"], default="time")
+    parser.add_argument("--modes", nargs="+", choices=list(MODES), default=list(MODES))
+    parser.add_argument("--inputs", nargs="+", choices=["iterable", "corpus_file"],
+                        default=["iterable", "corpus_file"])
+    parser.add_argument("--tokens", type=int, default=5_000_000, help="size of the Zipf corpus (time)")
+    parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workdir", default=None, help="keeps the worktree and corpus between runs")
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(args.workdir or tmp)
+        workdir.mkdir(parents=True, exist_ok=True)
+        base = build_base(args.base, workdir)
+        trees = {"base": base, "current": ROOT}
+        if args.measure == "time":
+            path = str(corpora.zipf_corpus(workdir / "zipf.txt", n_tokens=args.tokens))
+            print(f"| mode | input | {args.base} words/s | current words/s | ratio current/base (median) "
+                  f"| ratios |\n|---|---|---|---|---|---|", flush=True)
+        else:
+            path = None
+            print(f"| mode | {args.base} instructions | current instructions | ratio |\n|---|---|---|---|",
+                  flush=True)
+        for mode in args.modes:
+            params = dict(vector_size=100, window=5, min_count=5, workers=args.workers, seed=1, **MODES[mode])
+            if args.measure == "instructions":
+                params["workers"] = 1
+                counts = {}
+                for name, tree in trees.items():
+                    vocab_only = child(tree, [params, "iterable", None, 2, False], valgrind=True)
+                    counts[name] = child(tree, [params, "iterable", None, 2, True], valgrind=True) - vocab_only
+                print(f"| {mode} | {counts['base'] / 1e6:.0f}M | {counts['current'] / 1e6:.0f}M "
+                      f"| {counts['current'] / counts['base']:.4f} |", flush=True)
+                continue
+            for source in args.inputs:
+                rates = {"base": [], "current": []}
+                for rep in range(args.reps):
+                    order = ("base", "current") if rep % 2 == 0 else ("current", "base")
+                    for name in order:
+                        rates[name].append(child(trees[name], [params, source, path, 1, True]))
+                ratios = [c / b for b, c in zip(rates["base"], rates["current"])]
+                print(f"| {mode} | {source} | {statistics.median(rates['base']) / 1e6:.2f}M "
+                      f"| {statistics.median(rates['current']) / 1e6:.2f}M | **{statistics.median(ratios):.3f}** "
+                      f"| {' '.join(f'{r:.2f}' for r in ratios)} |", flush=True)
+        if not args.workdir:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(base)],
+                           capture_output=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,470 @@
+"""The training engine: one ``train()`` call's state, its threads, and how a
+job reaches the kernels.
+
+:class:`KernelTraining` is a mixin for gensim's Word2Vec family. It keeps
+gensim's ``train()`` (epochs, callbacks, progress logging) and replaces what
+runs inside an epoch:
+
+* the threads. Iterable input: a producer cuts the corpus into jobs of about
+  ``batch_words`` words, workers train them. ``corpus_file``: one thread per
+  line-aligned byte range of the file reads and trains its own jobs. Every
+  thread is handed the :class:`TrainingRun` it belongs to and never looks it
+  up on the model, so a thread of an interrupted ``train()`` cannot add to
+  the next one;
+* failures. An exception in any thread stops the others and is raised from
+  ``train()``. An exception in the caller's thread (Ctrl-C, a failing
+  callback) stops every thread, waits for them, then propagates. Every
+  blocking queue operation polls the run's stop flag, so no thread can wait
+  forever on a queue nobody serves any more;
+* what a job runs: the kernels, with the gradient of Python terms from
+  :mod:`gensim_losses.hybrid`, or the pure-numpy :mod:`gensim_losses.reference`;
+* divergence. The kernels mark a job whose scores or losses became NaN or
+  infinite; the engine raises :class:`DivergenceError`, and checks at each
+  epoch's end that every trained array is still finite.
+"""
+
+import logging
+import os
+import threading
+import time
+from queue import Empty, Full, Queue
+
+import numpy as np
+from gensim.models import word2vec as gensim_word2vec
+
+from gensim_losses import _kernels, hybrid, reference
+from gensim_losses.plan import make_plan, plan_from_settings
+
+logger = logging.getLogger(__name__)
+
+POLL_SECONDS = 0.1  # how often a thread blocked on a queue looks at the stop flag
+STOP_SECONDS = 5.0  # how long an interrupted train() waits for its threads
+TRAINED_ARRAYS = ("wv.vectors", "syn1neg", "syn1", "syn1softmax")
+
+
+class DivergenceError(FloatingPointError):
+    """Training diverged: a score, a loss or a trained weight became NaN or infinite."""
+
+
+class TrainingRun:
+    """State of one ``train()`` call, shared by its threads.
+
+    Per-job losses arrive as float64 sums and are merged here under a lock,
+    so no worker's tally is lost and no float32 total saturates. ``error``
+    holds the first failure of any thread; ``stopped`` means the caller has
+    gone (an exception in its thread): threads end as soon as they can.
+    """
+
+    def __init__(self, model, compute_loss):
+        loss = getattr(model, "loss", None)
+        self.reference = getattr(model, "backend", "auto") == "reference"
+        self.plan = plan = plan_from_settings(model) if loss is None else make_plan(
+            loss, model, strict=not self.reference)
+        natives = plan.natives
+        self.kernel = _kernels.KernelModel(
+            model, compute_loss, plan.weights,
+            anchor=(natives["anchor"].vectors, natives["anchor"].mask) if "anchor" in natives else None,
+            directions=natives["direction"].directions if "direction" in natives else None)
+        self.compute_loss = bool(compute_loss)
+        self.names = plan.names()  # kernel term -> record name
+        self.terms = tuple(self.names.values()) + tuple(t.name for t in plan.python)
+        self.epoch = 0
+        self.lock = threading.Lock()
+        self.error = None
+        self.stopped = False
+        self.token_index = None  # built on the first corpus_file epoch
+        self.line_ranges = None
+        self.start_epoch(0)
+
+    def start_epoch(self, epoch):
+        self.epoch = epoch
+        self.examples = 0
+        self.losses = dict.fromkeys(self.terms, 0.0)
+
+    def add(self, examples, kernel_losses=(), named=()):
+        """Merge one job's example count, its kernel losses (in ``_kernels.TERMS``
+        order) and ``(name, loss)`` pairs of other terms."""
+        with self.lock:
+            self.examples += examples
+            for term, value in zip(_kernels.TERMS, kernel_losses):
+                if term in self.names:
+                    self.losses[self.names[term]] += value
+            for name, value in named:
+                self.losses[name] += value
+
+    def record(self, epoch):
+        """The finished epoch's record for ``model.loss_history``."""
+        with self.lock:
+            rec = {"epoch": epoch, "examples": self.examples}
+            if self.compute_loss:
+                rec["total"] = sum(self.losses.values())
+                rec.update(self.losses)
+            else:
+                rec["total"] = None
+                rec.update(dict.fromkeys(self.terms))
+            return rec
+
+    def fail(self, exc):
+        """Keep the first failure; the threads drain their queues and end."""
+        with self.lock:
+            if self.error is None:
+                self.error = exc
+
+    def stop(self):
+        """The caller has gone: every thread ends at its next job or queue operation."""
+        self.stopped = True
+
+    @property
+    def failed(self):
+        return self.error is not None or self.stopped
+
+    def until_failed(self, iterable):
+        """Stop feeding jobs as soon as any thread has failed or the run is stopped."""
+        for item in iterable:
+            if self.failed:
+                return
+            yield item
+
+    def put(self, queue, item):
+        """``queue.put(item)``, given up once the run is stopped; True if put."""
+        while True:
+            try:
+                queue.put(item, timeout=POLL_SECONDS)
+                return True
+            except Full:
+                if self.stopped:
+                    return False
+
+    def get(self, queue):
+        """``queue.get()``, or None once the run is stopped."""
+        while True:
+            try:
+                return queue.get(timeout=POLL_SECONDS)
+            except Empty:
+                if self.stopped:
+                    return None
+
+
+def line_ranges(path, parts):
+    """Split a file into ``parts`` byte ranges that each start at a line start."""
+    size = os.path.getsize(path)
+    bounds = [0]
+    with open(path, "rb") as fh:
+        for i in range(1, parts):
+            nominal = size * i // parts
+            if nominal <= bounds[-1]:
+                bounds.append(bounds[-1])
+                continue
+            fh.seek(nominal - 1)
+            fh.readline()  # finish the line that straddles the cut
+            bounds.append(max(fh.tell(), bounds[-1]))
+    bounds.append(size)
+    return list(zip(bounds[:-1], bounds[1:]))
+
+
+def trained_arrays(model):
+    """``(name, array)`` of every weight array the kernels write."""
+    for name in TRAINED_ARRAYS:
+        owner, attr = (model.wv, "vectors") if name == "wv.vectors" else (model, name)
+        array = getattr(owner, attr, None)
+        if array is not None and np.size(array):
+            yield name, array
+
+
+def nonfinite_rows(model):
+    """``{array name: number of rows holding a NaN or inf}`` over :func:`trained_arrays`; empty if all finite.
+
+    One float64 sum per array first (a NaN or inf anywhere makes it
+    non-finite), so a finite model costs one pass and no temporary array.
+    """
+    bad = {}
+    for name, array in trained_arrays(model):
+        if not np.isfinite(np.add.reduce(array, axis=None, dtype=np.float64)):
+            bad[name] = int((~np.isfinite(array)).any(axis=1).sum())
+    return bad
+
+
+def _describe(bad):
+    return ", ".join(f"{count} rows of {name}" for name, count in bad.items())
+
+
+def _join(threads, deadline):
+    """Wait for ``threads`` until ``deadline`` (time.monotonic()); return those still alive."""
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    return [t for t in threads if t.is_alive()]
+
+
+class KernelTraining:
+    """Training of a gensim Word2Vec-family model through this package's kernels.
+
+    Mixed in before the gensim class; see the module docstring.
+    """
+
+    # ------------------------------------------------------------------ train()
+    def train(
+            self, corpus_iterable=None, corpus_file=None, total_examples=None, total_words=None,
+            epochs=None, start_alpha=None, end_alpha=None, word_count=0,
+            queue_factor=2, report_delay=1.0, compute_loss=None, callbacks=(), **kwargs,
+    ):
+        """Train as :meth:`gensim.models.word2vec.Word2Vec.train` does.
+
+        ``compute_loss=None`` (the default) keeps the model's setting.
+        ``loss_history`` is reset and gets one record per epoch. A worker's
+        exception stops the other threads and is raised here; so is an
+        exception in this thread (e.g. KeyboardInterrupt), once every thread
+        has stopped. A diverging model raises :class:`DivergenceError`.
+        """
+        if compute_loss is None:
+            compute_loss = getattr(self, "compute_loss", True)
+        self.loss_history = []
+        self._run = None
+        self._listeners = [cb for cb in callbacks if hasattr(cb, "on_progress")]
+        self._follow_loss()
+        try:
+            return super().train(
+                corpus_iterable=corpus_iterable, corpus_file=corpus_file, total_examples=total_examples,
+                total_words=total_words, epochs=epochs, start_alpha=start_alpha, end_alpha=end_alpha,
+                word_count=word_count, queue_factor=queue_factor, report_delay=report_delay,
+                compute_loss=compute_loss, callbacks=callbacks, **kwargs,
+            )
+        finally:
+            self._run = None
+            self._listeners = []
+
+    def _follow_loss(self):
+        """Give the model what its loss needs before training (a subclass hook)."""
+
+    def epoch_progress(self):
+        """The current epoch's record so far (as in ``loss_history``), or None outside ``train()``."""
+        run = getattr(self, "_run", None)
+        return None if run is None else run.record(run.epoch)
+
+    def _log_progress(self, job_queue, progress_queue, cur_epoch, example_count, total_examples,
+                      raw_word_count, total_words, trained_word_count, elapsed):
+        """gensim's progress log line, then ``on_progress(model, report)`` of callbacks that have it."""
+        super()._log_progress(job_queue, progress_queue, cur_epoch, example_count, total_examples,
+                              raw_word_count, total_words, trained_word_count, elapsed)
+        report = dict(cur_epoch=cur_epoch, example_count=example_count, total_examples=total_examples,
+                      raw_word_count=raw_word_count, total_words=total_words,
+                      trained_word_count=trained_word_count, elapsed=elapsed)
+        for listener in getattr(self, "_listeners", ()):
+            listener.on_progress(self, report)
+
+    # ------------------------------------------------------------------ epochs
+    def _start_run(self):
+        """The run of this ``train()`` call, made at its first epoch (after gensim's own checks)."""
+        if self._run is None:
+            bad = nonfinite_rows(self)
+            if bad:
+                raise ValueError(f"the model holds NaN or infinite weights before training ({_describe(bad)}): "
+                                 f"an earlier run diverged, or they were set so; train a fresh model or "
+                                 f"reset those rows")
+            self._run = TrainingRun(self, getattr(self, "compute_loss", True))
+        return self._run
+
+    def _epoch(self, train_one_epoch, cur_epoch, *args, **kwargs):
+        run = self._start_run()
+        run.start_epoch(cur_epoch)
+        result = train_one_epoch(run, *args, cur_epoch=cur_epoch, **kwargs)
+        error = run.error
+        bad = nonfinite_rows(self)
+        if error is None and bad:
+            # written by an update that overflowed without any later score reading it
+            error = DivergenceError(
+                f"training diverged in epoch {cur_epoch}: {_describe(bad)} became NaN or infinite. "
+                f"{self._divergence_advice()}")
+        elif isinstance(error, DivergenceError) and bad:
+            error = DivergenceError(f"{error} ({_describe(bad)} had already overflowed to inf or NaN.)")
+        if error is not None:
+            self._run = None
+            raise error
+        record = run.record(cur_epoch)
+        self.loss_history.append(record)
+        if record["total"] is not None:
+            self.running_training_loss += record["total"]
+        logger.debug("EPOCH %i loss record %s", cur_epoch, record)
+        return result
+
+    def _divergence_advice(self):
+        return (f"The vectors are no longer meaningful: lower the learning rate (alpha={self.alpha:g} now; "
+                f"gensim's default is 0.025) and train a fresh model.")
+
+    def _diverged(self, run, alpha):
+        return DivergenceError(
+            f"training diverged in epoch {run.epoch} at learning rate {alpha:.4g}: a score or a loss "
+            f"became NaN or infinite (the vectors grew until float32 overflowed). The job stopped at that "
+            f"example; every vector is still finite. {self._divergence_advice()}")
+
+    def _run_epoch_threads(self, run, threads, follow_progress):
+        """Start ``threads``, follow the epoch with ``follow_progress()`` in this thread and
+        wait for them. On an exception here (Ctrl-C, a failing callback) stop them first."""
+        for thread in threads:
+            thread.start()
+        try:
+            report = follow_progress()
+            for thread in threads:
+                thread.join()
+            return report
+        except BaseException:
+            run.stop()
+            alive = _join(threads, time.monotonic() + STOP_SECONDS)
+            if alive:
+                logger.warning("%i training threads did not stop within %.0f s (a job or the corpus iterator "
+                               "is still running); they will end on their own", len(alive), STOP_SECONDS)
+            raise
+
+    def _train_epoch(self, data_iterable, cur_epoch=0, total_examples=None, total_words=None,
+                     queue_factor=2, report_delay=1.0, callbacks=()):
+        return self._epoch(self._iterable_epoch, cur_epoch, data_iterable, total_examples=total_examples,
+                           total_words=total_words, queue_factor=queue_factor, report_delay=report_delay)
+
+    def _iterable_epoch(self, run, data_iterable, cur_epoch=0, total_examples=None, total_words=None,
+                        queue_factor=2, report_delay=1.0):
+        job_queue = Queue(maxsize=queue_factor * self.workers)
+        progress_queue = Queue(maxsize=(queue_factor + 1) * self.workers)
+        threads = [threading.Thread(target=self._worker_loop, args=(run, job_queue, progress_queue),
+                                    name=f"gensim_losses._worker_loop-{i}", daemon=True)
+                   for i in range(self.workers)]
+        threads.append(threading.Thread(
+            target=self._job_producer, args=(run, data_iterable, job_queue),
+            kwargs=dict(cur_epoch=cur_epoch, total_examples=total_examples, total_words=total_words),
+            name="gensim_losses._job_producer", daemon=True))
+        return self._run_epoch_threads(run, threads, lambda: self._log_epoch_progress(
+            progress_queue, job_queue, cur_epoch=cur_epoch, total_examples=total_examples,
+            total_words=total_words, report_delay=report_delay, is_corpus_file_mode=False))
+
+    def _job_producer(self, run, data_iterator, job_queue, cur_epoch=0, total_examples=None, total_words=None):
+        """Cut the corpus into jobs of at most ``batch_words`` raw words (a longer
+        sentence is a job of its own), each with its learning rate, as gensim does."""
+        try:
+            batch, batch_size, pushed_examples, pushed_words, jobs = [], 0, 0, 0, 0
+            alpha = self._get_next_alpha(0.0, cur_epoch)
+            for item in run.until_failed(data_iterator):
+                length = self._raw_word_count([item])
+                if batch and batch_size + length > self.batch_words:
+                    if not run.put(job_queue, (batch, alpha)):
+                        return
+                    jobs += 1
+                    pushed_examples += len(batch)
+                    pushed_words += batch_size
+                    progress = pushed_examples / total_examples if total_examples else pushed_words / total_words
+                    alpha = self._get_next_alpha(progress, cur_epoch)
+                    batch, batch_size = [], 0
+                batch.append(item)
+                batch_size += length
+            if batch and not run.failed:
+                jobs += run.put(job_queue, (batch, alpha))
+            if jobs == 0 and self.train_count == 0 and not run.failed:
+                gensim_word2vec.logger.warning(
+                    "train() called with an empty iterator (if not intended, be sure to provide a corpus "
+                    "that offers restartable iteration = an iterable).")
+        except BaseException as exc:  # e.g. the corpus iterator raised
+            run.fail(exc)
+        finally:
+            for _ in range(self.workers):
+                run.put(job_queue, None)
+
+    def _worker_loop(self, run, job_queue, progress_queue):
+        # Unlike gensim's loop, a failing job does not kill the thread (which
+        # would leave train() waiting forever): the error is kept for the
+        # caller and the thread drains the queue so the producer can finish.
+        try:
+            mem = self._get_thread_working_mem()
+            while True:
+                job = run.get(job_queue)
+                if job is None:
+                    break
+                if run.failed:
+                    continue
+                sentences, alpha = job
+                try:
+                    effective, raw = self._train_job(run, sentences, alpha, mem)
+                except BaseException as exc:
+                    run.fail(exc)
+                    continue
+                if not run.put(progress_queue, (len(sentences), effective, raw)):
+                    break
+        except BaseException as exc:
+            run.fail(exc)
+        finally:
+            run.put(progress_queue, None)
+
+    def _train_epoch_corpusfile(self, corpus_file, cur_epoch=0, **kwargs):
+        return self._epoch(self._corpusfile_epoch, cur_epoch, corpus_file, **kwargs)
+
+    def _corpusfile_epoch(self, run, corpus_file, cur_epoch=0, total_examples=None, total_words=None,
+                          callbacks=(), **kwargs):
+        if not total_words:
+            raise ValueError("total_words must be provided alongside corpus_file argument.")
+        if run.token_index is None:
+            run.token_index = _kernels.TokenIndex(self.wv.index_to_key)
+            run.line_ranges = line_ranges(corpus_file, self.workers)
+        progress_queue = Queue()  # unbounded: a worker never waits to report
+        threads = [
+            threading.Thread(
+                target=self._worker_loop_corpusfile,
+                args=(run, corpus_file, run.line_ranges[i], progress_queue, cur_epoch),
+                name=f"gensim_losses._worker_loop_corpusfile-{i}", daemon=True)
+            for i in range(self.workers)
+        ]
+        return self._run_epoch_threads(run, threads, lambda: self._log_epoch_progress(
+            progress_queue=progress_queue, job_queue=None, cur_epoch=cur_epoch,
+            total_examples=total_examples, total_words=total_words, is_corpus_file_mode=True))
+
+    def _worker_loop_corpusfile(self, run, corpus_file, byte_range, progress_queue, cur_epoch):
+        """Train one worker's line range of ``corpus_file`` for one epoch.
+
+        The range is read in jobs of about ``batch_words`` raw words; the
+        learning rate decays linearly with the worker's progress through it.
+        Progress is reported after every job, so it shows within the epoch.
+        """
+        try:
+            mem = self._get_thread_working_mem()
+            reader = _kernels.LineReader(os.fspath(corpus_file), *byte_range, run.token_index)
+            while not run.failed:
+                alpha = self._alpha_at(cur_epoch, reader.progress)
+                job = reader.fill(run.kernel, self.batch_words, self._job_seed())
+                if job is None:
+                    break
+                self._train_prepared(run, job, alpha, mem)
+                progress_queue.put((job.sentences, job.effective_words, job.raw_words))
+        except BaseException as exc:  # reported to the caller of train()
+            run.fail(exc)
+        finally:
+            progress_queue.put(None)
+
+    def _alpha_at(self, cur_epoch, epoch_progress):
+        """Linear decay from alpha to min_alpha over all epochs, as gensim's."""
+        progress = (cur_epoch + epoch_progress) / self.epochs
+        return max(self.min_alpha, self.alpha - (self.alpha - self.min_alpha) * progress)
+
+    # ------------------------------------------------------------------ jobs
+    def _job_seed(self):
+        draw = getattr(self.random, "randint", None) or self.random.integers
+        return int(draw(0, 2**24)) * 2**24 + int(draw(0, 2**24))
+
+    def _train_job(self, run, sentences, alpha, mem):
+        """Train one job of sentences; return (effective words, raw words) as gensim does."""
+        job = _kernels.prepare_batch(run.kernel, sentences, self._job_seed())
+        self._train_prepared(run, job, alpha, mem)
+        return job.effective_words, job.raw_words
+
+    def _do_train_job(self, sentences, alpha, inits):
+        """gensim's entry point for one job, on the current run (kept for code that calls it)."""
+        return self._train_job(self._start_run(), sentences, alpha, inits)
+
+    def _train_prepared(self, run, job, alpha, mem):
+        """Train a prepared job on the run's path and merge its loss records."""
+        if run.reference:
+            examples, named = reference.train_job(self, run, job, alpha)
+            run.add(examples, named=named.items() if run.compute_loss else ())
+            return
+        ext_grad = ext_slot = None
+        named = ()
+        if run.plan.python:
+            ext_grad, ext_slot, named = hybrid.python_terms(self, run, job)
+        examples, losses, diverged = _kernels.train_job(run.kernel, job, alpha, *mem, ext_grad, ext_slot)
+        if diverged:
+            raise self._diverged(run, alpha)
+        run.add(examples, losses, named)
