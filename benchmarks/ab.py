@@ -1,9 +1,11 @@
 """gensim_losses against an earlier revision of itself: the cost of a change.
 
-The base revision is checked out into a git worktree and its kernels built in
-place; each measurement runs in a child process whose ``PYTHONPATH`` picks
-one tree or the other, so both are the same code path from the same
-interpreter. Two measures:
+The base revision (and the head revision, if given; else the working tree) is
+checked out into a git worktree and its kernels built in place; each
+measurement runs in a child process whose ``PYTHONPATH`` and working
+directory pick one tree or the other, so both are the same code path from
+the same interpreter. Give ``--head`` when you keep editing while it runs.
+Two measures:
 
 * ``time`` (default): raw words/s of ``train()`` on the benchmark Zipf
   corpus (``benchmarks/corpora.py``), base and current alternating, order
@@ -17,7 +19,7 @@ Examples
 ::
 
     python benchmarks/ab.py --base HEAD~3 --reps 5
-    python benchmarks/ab.py --base HEAD~3 --measure instructions
+    python benchmarks/ab.py --base HEAD~3 --head HEAD --measure instructions
 """
 
 import argparse
@@ -64,9 +66,9 @@ if train:
 """
 
 
-def build_base(rev, workdir):
+def build_tree(rev, workdir, name):
     """A worktree of ``rev`` with its kernels built in place; returns its path."""
-    tree = Path(workdir) / "base"
+    tree = Path(workdir) / name
     if not tree.exists():
         subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree), rev], check=True,
                        capture_output=True)
@@ -76,11 +78,13 @@ def build_base(rev, workdir):
 
 
 def child(tree, args, valgrind=False):
-    env = dict(os.environ, PYTHONPATH=str(tree))
+    # a fixed hash seed: the same process twice makes the same dict and set orders
+    env = dict(os.environ, PYTHONPATH=str(tree), PYTHONHASHSEED="0")
     command = [sys.executable, "-c", CHILD, json.dumps(args)]
     if valgrind:
         command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *command]
-    out = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    # cwd too: python -c puts the working directory first on sys.path
+    out = subprocess.run(command, env=env, cwd=tree, capture_output=True, text=True, check=True)
     if valgrind:
         return int(re.search(r"Collected : (\d+)", out.stderr).group(1))
     result = json.loads(out.stdout.strip().splitlines()[-1])
@@ -92,6 +96,7 @@ def child(tree, args, valgrind=False):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base", required=True, help="git revision to compare against (e.g. HEAD~1)")
+    parser.add_argument("--head", default=None, help="git revision to measure (default: the working tree)")
     parser.add_argument("--measure", choices=["time", "instructions"], default="time")
     parser.add_argument("--modes", nargs="+", choices=list(MODES), default=list(MODES))
     parser.add_argument("--inputs", nargs="+", choices=["iterable", "corpus_file"],
@@ -105,15 +110,16 @@ def main(argv=None):
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(args.workdir or tmp)
         workdir.mkdir(parents=True, exist_ok=True)
-        base = build_base(args.base, workdir)
-        trees = {"base": base, "current": ROOT}
+        trees = {"base": build_tree(args.base, workdir, "base"),
+                 "current": build_tree(args.head, workdir, "head") if args.head else ROOT}
         if args.measure == "time":
             path = str(corpora.zipf_corpus(workdir / "zipf.txt", n_tokens=args.tokens))
-            print(f"| mode | input | {args.base} words/s | current words/s | ratio current/base (median) "
+            print(f"| mode | input | {args.base} words/s | {args.head or 'current'} words/s | ratio (median) "
                   f"| ratios |\n|---|---|---|---|---|---|", flush=True)
         else:
             path = None
-            print(f"| mode | {args.base} instructions | current instructions | ratio |\n|---|---|---|---|",
+            head = args.head or "current"
+            print(f"| mode | {args.base} instructions | {head} instructions | ratio |\n|---|---|---|---|",
                   flush=True)
         for mode in args.modes:
             params = dict(vector_size=100, window=5, min_count=5, workers=args.workers, seed=1, **MODES[mode])
@@ -137,8 +143,10 @@ def main(argv=None):
                       f"| {statistics.median(rates['current']) / 1e6:.2f}M | **{statistics.median(ratios):.3f}** "
                       f"| {' '.join(f'{r:.2f}' for r in ratios)} |", flush=True)
         if not args.workdir:
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(base)],
-                           capture_output=True)
+            for tree in trees.values():
+                if tree != ROOT:
+                    subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)],
+                                   capture_output=True)
 
 
 if __name__ == "__main__":

@@ -7,14 +7,19 @@
 import logging
 
 from gensim_losses.callbacks import LossTracker, ProgressBar
+from gensim_losses.corpus import Sentence
 from gensim_losses.engine import DivergenceError
 from gensim_losses.losses import (
     AnchorPenalty,
     BaseLoss,
     CustomLoss,
     DirectionPenalty,
+    ExampleBatch,
+    GlobalContextLoss,
+    GroupNegativeLoss,
     HierarchicalSoftmaxLoss,
     L2Penalty,
+    LexiconPenalty,
     LossArray,
     LossError,
     NEGSamplingLoss,
@@ -30,9 +35,10 @@ from gensim_losses.word2vec import Word2Vec
 
 __version__ = "0.1.0"
 __all__ = [
-    "AnchorPenalty", "BaseLoss", "CustomLoss", "DirectionPenalty", "DivergenceError", "HierarchicalSoftmaxLoss",
-    "L2Penalty", "LossArray", "LossError", "LossTracker", "NEGSamplingLoss", "NormPenalty", "Objective", "Penalty",
-    "ProgressBar", "ScaledLoss", "SoftmaxLoss", "SumLoss", "Word2Vec", "gradcheck", "__version__",
+    "AnchorPenalty", "BaseLoss", "CustomLoss", "DirectionPenalty", "DivergenceError", "ExampleBatch",
+    "GlobalContextLoss", "GroupNegativeLoss", "HierarchicalSoftmaxLoss", "L2Penalty", "LexiconPenalty",
+    "LossArray", "LossError", "LossTracker", "NEGSamplingLoss", "NormPenalty", "Objective", "Penalty",
+    "ProgressBar", "ScaledLoss", "Sentence", "SoftmaxLoss", "SumLoss", "Word2Vec", "gradcheck", "__version__",
 ]
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())

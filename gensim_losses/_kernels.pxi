@@ -47,6 +47,8 @@ from libc.string cimport memset, memcmp
 
 cnp.import_array()
 
+from gensim_losses.corpus import Sentence, parts as corpus_parts
+
 cdef extern from "_vecmath.h" nogil:
     float gl_dot(int n, const float *x, const float *y)
     void gl_axpy(int n, float a, const float *x, float *y)
@@ -65,8 +67,9 @@ cdef int MAX_WORDS = 10000
 
 # The loss terms a kernel tallies, in the order of Config.loss.
 cdef enum:
-    T_NS, T_HS, T_SOFTMAX, T_NORM, T_L2, T_ANCHOR, T_DIRECTION, N_TERMS
-TERMS = ("ns", "hs", "softmax", "norm", "l2", "anchor", "direction")
+    T_NS, T_HS, T_SOFTMAX, T_NORM, T_L2, T_ANCHOR, T_DIRECTION, T_GLOBAL, T_GROUP, T_LEXICON, N_TERMS
+TERMS = ("ns", "hs", "softmax", "norm", "l2", "anchor", "direction", "global_context", "group_negative",
+         "lexicon")
 
 # Sigmoid and softplus, interleaved as (sigmoid, softplus) pairs, sampled on
 # [-MAX_EXP, MAX_EXP] and read with linear interpolation (error < 2e-6).
@@ -133,6 +136,24 @@ cdef struct Config:
     # mean/sum, not gensim's learning-rate convention for the objectives:
     # their step is scaled by this to undo what cbow_example does to c.work.
     float pen_scale
+    # the current sentence: its weight scales every term of its examples;
+    # its context words (GlobalContextLoss), when that term is on
+    float sw
+    const uint32_t *ctx
+    int64_t n_ctx
+    # GroupNegativeLoss: word w's group is word_group[w] (-1: none, or alone
+    # in it); group g's members are group_members[group_starts[g]:group_starts[g + 1]],
+    # with their cumulative count^exponent table at the same offsets in group_cum
+    const int32_t *word_group
+    const int64_t *group_starts
+    const uint32_t *group_members
+    const uint32_t *group_cum
+    int group_negative
+    # LexiconPenalty: word w's partners are lex_partners[lex_starts[w]:lex_starts[w + 1]]
+    const int64_t *lex_starts
+    const uint32_t *lex_partners
+    const uint8_t *lex_antonym
+    float lex_margin
     # Python terms' gradient (hybrid path): one row per example, or one row
     # per input position (ext_slot) when the term depends on h only
     const float *ext_grad
@@ -190,70 +211,83 @@ def logistic(float x, float label):
     return g, loss, bool(c.diverged)
 
 
-cdef inline uint32_t draw_negative(Config *c) noexcept nogil:
-    """Inverse-CDF draw from the unigram^ns_exponent table (binary search)."""
-    cdef uint64_t x = next_rand(&c.next_random) % c.cum_table[c.cum_len - 1]
-    cdef uint64_t lo = 0, hi = c.cum_len, mid
+cdef inline int64_t draw_from(Config *c, const uint32_t *cum, int64_t n) noexcept nogil:
+    """Inverse-CDF draw from a cumulative table ``cum[0:n]``: its index (binary search)."""
+    cdef uint64_t x = next_rand(&c.next_random) % cum[n - 1]
+    cdef int64_t lo = 0, hi = n, mid
     while lo < hi:
         mid = (lo + hi) >> 1
-        if c.cum_table[mid] > x:
+        if cum[mid] > x:
             hi = mid
         else:
             lo = mid + 1
-    return <uint32_t>lo
+    return lo
 
 
-cdef double ns_term(Config *c, uint32_t target, const float *h) noexcept nogil:
-    """Negative sampling for one example:
+cdef inline void binary_term(Config *c, const float *h, float *row, float label, float step,
+                             double *loss) noexcept nogil:
+    """One binary-logistic term of ``h`` against an output ``row``: add its loss,
+    and (unless skipped, see GRAD_EPS) its step on h into c.work and on the row."""
+    cdef float g = logistic_grad(c, gl_dot(c.size, h, row), label, loss)
+    if fabs(g) < GRAD_EPS:
+        return
+    g *= step
+    gl_axpy(c.size, g, row, c.work)
+    gl_axpy(c.size, g, h, row)
+
+
+cdef double ns_term(Config *c, uint32_t target, const float *h, float scale) noexcept nogil:
+    """Negative sampling for one example, times ``scale``:
     ``-log s(u_t.h) - sum_k log s(-u_k.h)`` over ``negative`` draws."""
     cdef double loss = 0.0
-    cdef float label, g, step = c.alpha * c.weight[T_NS]
+    cdef float step = c.alpha * scale
     cdef uint32_t w
-    cdef float *row
     cdef int d
-    for d in range(c.negative + 1):
-        if d == 0:
-            w = target
-            label = 1.0
-        else:
-            w = draw_negative(c)
-            if w == target:
-                continue
-            label = 0.0
-        row = c.syn1neg + <int64_t>w * c.size
-        g = logistic_grad(c, gl_dot(c.size, h, row), label, &loss)
-        if fabs(g) < GRAD_EPS:
-            continue
-        g *= step
-        gl_axpy(c.size, g, row, c.work)
-        gl_axpy(c.size, g, h, row)
-    return loss * c.weight[T_NS]
+    binary_term(c, h, c.syn1neg + <int64_t>target * c.size, 1.0, step, &loss)
+    for d in range(c.negative):
+        w = <uint32_t>draw_from(c, c.cum_table, c.cum_len)
+        if w != target:
+            binary_term(c, h, c.syn1neg + <int64_t>w * c.size, 0.0, step, &loss)
+    return loss * scale
 
 
-cdef double hs_term(Config *c, uint32_t target, const float *h) noexcept nogil:
-    """Hierarchical softmax for one example:
+cdef double group_term(Config *c, uint32_t target, const float *h, float scale) noexcept nogil:
+    """GroupNegativeLoss for one example, times ``scale``: ``-sum_k log s(-u_k.h)``
+    over ``group_negative`` draws from the target's own group."""
+    cdef double loss = 0.0
+    cdef float step = c.alpha * scale
+    cdef int32_t g = c.word_group[target]
+    cdef int64_t first, n
+    cdef uint32_t w
+    cdef int d
+    if g < 0:
+        return 0.0
+    first = c.group_starts[g]
+    n = c.group_starts[g + 1] - first
+    for d in range(c.group_negative):
+        w = c.group_members[first + draw_from(c, c.group_cum + first, n)]
+        if w != target:
+            binary_term(c, h, c.syn1neg + <int64_t>w * c.size, 0.0, step, &loss)
+    return loss * scale
+
+
+cdef double hs_term(Config *c, uint32_t target, const float *h, float scale) noexcept nogil:
+    """Hierarchical softmax for one example, times ``scale``:
     ``-sum_b log s((1 - 2 code_b) u_b.h)`` along the target's Huffman path."""
     cdef double loss = 0.0
-    cdef float g, step = c.alpha * c.weight[T_HS]
-    cdef float *row
+    cdef float step = c.alpha * scale
     cdef int64_t b
     for b in range(c.code_offsets[target], c.code_offsets[target + 1]):
-        row = c.syn1 + <int64_t>c.points[b] * c.size
-        g = logistic_grad(c, gl_dot(c.size, h, row), 1.0 - c.codes[b], &loss)
-        if fabs(g) < GRAD_EPS:
-            continue
-        g *= step
-        gl_axpy(c.size, g, row, c.work)
-        gl_axpy(c.size, g, h, row)
-    return loss * c.weight[T_HS]
+        binary_term(c, h, c.syn1 + <int64_t>c.points[b] * c.size, 1.0 - c.codes[b], step, &loss)
+    return loss * scale
 
 
-cdef double softmax_term(Config *c, uint32_t target, const float *h) noexcept nogil:
-    """Full softmax for one example: ``log sum_v exp(w_v.h) - w_t.h``.
+cdef double softmax_term(Config *c, uint32_t target, const float *h, float scale) noexcept nogil:
+    """Full softmax for one example, times ``scale``: ``log sum_v exp(w_v.h) - w_t.h``.
     Costs O(vocabulary * size): meant for small vocabularies (item2vec)."""
     cdef int64_t v
     cdef double top = -1e300, total = 0.0, lse
-    cdef float g, step = c.alpha * c.weight[T_SOFTMAX]
+    cdef float g, step = c.alpha * scale
     cdef float *row
     for v in range(c.vocab_size):
         c.scores[v] = gl_dot(c.size, h, c.syn1softmax + v * c.size)
@@ -270,13 +304,25 @@ cdef double softmax_term(Config *c, uint32_t target, const float *h) noexcept no
         row = c.syn1softmax + v * c.size
         gl_axpy(c.size, g, row, c.work)
         gl_axpy(c.size, g, h, row)
-    return (lse - c.scores[target]) * c.weight[T_SOFTMAX]
+    return (lse - c.scores[target]) * scale
+
+
+cdef inline void predict(Config *c, uint32_t target, const float *h, float scale, double *into) noexcept nogil:
+    """The model's objectives for predicting ``target`` from ``h``, each with
+    its weight, times ``scale``; their losses are added to ``into[T_HS]``,
+    ``into[T_NS]``, ``into[T_SOFTMAX]``."""
+    if c.weight[T_HS] != 0:
+        into[T_HS] += hs_term(c, target, h, c.weight[T_HS] * scale)
+    if c.weight[T_NS] != 0:
+        into[T_NS] += ns_term(c, target, h, c.weight[T_NS] * scale)
+    if c.weight[T_SOFTMAX] != 0:
+        into[T_SOFTMAX] += softmax_term(c, target, h, c.weight[T_SOFTMAX] * scale)
 
 
 cdef void penalty_terms(Config *c, const float *h, int64_t word) noexcept nogil:
     """Built-in penalties on h; ``word`` is h's own word, or -1 (CBOW)."""
     cdef double sq, nrm, proj
-    cdef float w, step = c.alpha * c.pen_scale
+    cdef float w, sw = c.sw, step = c.alpha * c.pen_scale * c.sw
     cdef int j
     cdef const float *d
     if c.weight[T_NORM] > 0 or c.weight[T_L2] > 0:
@@ -284,22 +330,22 @@ cdef void penalty_terms(Config *c, const float *h, int64_t word) noexcept nogil:
         w = c.weight[T_NORM]
         if w > 0 and sq > 0:
             nrm = sqrt(sq)
-            c.loss[T_NORM] += w * nrm
+            c.loss[T_NORM] += sw * w * nrm
             gl_axpy(c.size, <float>(-step * w / nrm), h, c.work)
         w = c.weight[T_L2]
         if w > 0:
-            c.loss[T_L2] += 0.5 * w * sq
+            c.loss[T_L2] += sw * 0.5 * w * sq
             gl_axpy(c.size, -step * w, h, c.work)
     w = c.weight[T_DIRECTION]
     if w > 0:
         for j in range(c.n_directions):
             d = c.directions + j * c.size
             proj = gl_dot(c.size, h, d)
-            c.loss[T_DIRECTION] += 0.5 * w * proj * proj
+            c.loss[T_DIRECTION] += sw * 0.5 * w * proj * proj
             gl_axpy(c.size, <float>(-step * w * proj), d, c.work)
     w = c.weight[T_ANCHOR]
     if w > 0 and word >= 0 and c.anchor_mask[word]:
-        c.loss[T_ANCHOR] += 0.5 * w * gl_axpy_diff(
+        c.loss[T_ANCHOR] += sw * 0.5 * w * gl_axpy_diff(
             c.size, -step * w, h, c.anchor_ref + word * c.size, c.work)
 
 
@@ -311,18 +357,15 @@ cdef inline void external_term(Config *c, int64_t position) noexcept nogil:
     else:
         r = c.ext_next
         c.ext_next += 1
-    gl_axpy(c.size, -c.alpha * c.pen_scale, c.ext_grad + r * c.size, c.work)
+    gl_axpy(c.size, -c.alpha * c.pen_scale * c.sw, c.ext_grad + r * c.size, c.work)
 
 
 cdef inline void objectives(Config *c, uint32_t target, const float *h, int64_t word,
                             int64_t position) noexcept nogil:
     """All loss terms of one example; c.work must be zero on entry."""
-    if c.weight[T_HS] != 0:
-        c.loss[T_HS] += hs_term(c, target, h)
-    if c.weight[T_NS] != 0:
-        c.loss[T_NS] += ns_term(c, target, h)
-    if c.weight[T_SOFTMAX] != 0:
-        c.loss[T_SOFTMAX] += softmax_term(c, target, h)
+    predict(c, target, h, c.sw, c.loss)
+    if c.group_negative:
+        c.loss[T_GROUP] += group_term(c, target, h, c.weight[T_GROUP] * c.sw)
     if c.diverged:
         return
     if c.any_penalty:
@@ -376,10 +419,53 @@ cdef inline void cbow_example(Config *c, const uint32_t *idx, int64_t i, int64_t
             step = c.lockf[idx[m] % c.lockf_len]
             if c.weight[T_ANCHOR] > 0 and c.anchor_mask[idx[m]]:
                 # the anchor acts on each input vector, shared over the window
-                c.loss[T_ANCHOR] += 0.5 * c.weight[T_ANCHOR] / count * gl_axpy_diff(
-                    c.size, -c.alpha * c.weight[T_ANCHOR] / count * step, v,
+                c.loss[T_ANCHOR] += c.sw * 0.5 * c.weight[T_ANCHOR] / count * gl_axpy_diff(
+                    c.size, -c.alpha * c.sw * c.weight[T_ANCHOR] / count * step, v,
                     c.anchor_ref + <int64_t>idx[m] * c.size, v)
             gl_axpy(c.size, step, c.work, v)
+
+
+cdef void global_context(Config *c, uint32_t word) noexcept nogil:
+    """GlobalContextLoss at one centre position: the centre word's input vector
+    predicts every word of its sentence's context, through the model's objectives."""
+    cdef float *h = c.syn0 + <int64_t>word * c.size
+    cdef double part[N_TERMS]
+    cdef int64_t t
+    memset(part, 0, sizeof(part))
+    memset(c.work, 0, c.size * sizeof(float))
+    for t in range(c.n_ctx):
+        predict(c, c.ctx[t], h, c.weight[T_GLOBAL] * c.sw, part)
+    c.loss[T_GLOBAL] += part[T_HS] + part[T_NS] + part[T_SOFTMAX]
+    if not c.diverged:
+        gl_axpy(c.size, c.lockf[word % c.lockf_len], c.work, h)
+
+
+cdef void lexicon_term(Config *c, uint32_t word) noexcept nogil:
+    """LexiconPenalty at one occurrence of ``word``: its input vector takes one
+    step on the penalty of each of its pairs, all from the same vector, the
+    partners held fixed (synonyms ``l/2 |v - u|^2``, antonyms ``l max(0, cos - m)``)."""
+    cdef float *v = c.syn0 + <int64_t>word * c.size
+    cdef const float *u
+    cdef float lam = c.weight[T_LEXICON] * c.sw, step = c.alpha * lam
+    cdef double vv, uu, cos, norms
+    cdef int64_t p
+    memset(c.work, 0, c.size * sizeof(float))
+    vv = gl_dot(c.size, v, v)
+    for p in range(c.lex_starts[word], c.lex_starts[word + 1]):
+        u = c.syn0 + <int64_t>c.lex_partners[p] * c.size
+        if not c.lex_antonym[p]:
+            c.loss[T_LEXICON] += 0.5 * lam * gl_axpy_diff(c.size, -step, v, u, c.work)
+            continue
+        uu = gl_dot(c.size, u, u)
+        if vv > 0 and uu > 0:
+            norms = sqrt(vv * uu)
+            cos = gl_dot(c.size, v, u) / norms
+            if cos > c.lex_margin:
+                # d cos / dv = u / (|v||u|) - cos v / |v|^2
+                c.loss[T_LEXICON] += lam * (cos - c.lex_margin)
+                gl_axpy(c.size, <float>(-step / norms), u, c.work)
+                gl_axpy(c.size, <float>(step * cos / vv), v, c.work)
+    gl_axpy(c.size, c.lockf[word % c.lockf_len], c.work, v)
 
 
 cdef inline void window_of(int64_t window, int64_t shrink, int64_t i, int64_t start, int64_t end,
@@ -390,7 +476,8 @@ cdef inline void window_of(int64_t window, int64_t shrink, int64_t i, int64_t st
 
 
 cdef void train_sentence(Config *c, const uint32_t *idx, const int32_t *shrink, int64_t n) noexcept nogil:
-    """Train every example of one sentence; stop at the first that diverges."""
+    """Train one sentence, position by position: the position's examples, then
+    its global context and its lexicon pairs. Stop at the first divergence."""
     cdef int64_t i, j, k, m
     for i in range(n):
         window_of(c.window, shrink[i], i, 0, n, &j, &k)
@@ -404,6 +491,12 @@ cdef void train_sentence(Config *c, const uint32_t *idx, const int32_t *shrink, 
             cbow_example(c, idx, i, j, k)
             if c.diverged:
                 return
+        if c.n_ctx:
+            global_context(c, idx[i])
+            if c.diverged:
+                return
+        if c.lex_starts != NULL:
+            lexicon_term(c, idx[i])
 
 
 cdef float *_float_ptr(cnp.ndarray a, str name, bint writeable=True) except NULL:
@@ -427,7 +520,8 @@ cdef class KernelModel:
     cdef readonly dict key_to_index
     cdef readonly tuple arrays
 
-    def __init__(self, model, bint compute_loss, dict weights, anchor=None, directions=None):
+    def __init__(self, model, bint compute_loss, dict weights, anchor=None, directions=None, groups=None,
+                 lexicon=None):
         wv = model.wv
         cdef int size = wv.vector_size
         cdef int t
@@ -520,8 +614,37 @@ cdef class KernelModel:
             c.directions = _float_ptr(dirs, "directions", False)
             c.n_directions = dirs.shape[0]
             arrays.append(dirs)
+        if c.weight[T_GROUP]:
+            (word_group, starts, members, cum), negative = groups
+            word_group = np.ascontiguousarray(word_group, dtype=np.int32)
+            starts = np.ascontiguousarray(starts, dtype=np.int64)
+            members = np.ascontiguousarray(members, dtype=np.uint32)
+            cum = np.ascontiguousarray(cum, dtype=np.uint32)
+            if word_group.shape != (c.vocab_size,) or members.shape != cum.shape or starts[-1] != members.size:
+                raise ValueError("group tables do not match the vocabulary: bind the GroupNegativeLoss again")
+            if not c.weight[T_NS]:
+                raise ValueError("group negatives need negative sampling's output layer (NEGSamplingLoss)")
+            c.word_group = <int32_t *>cnp.PyArray_DATA(word_group)
+            c.group_starts = <int64_t *>cnp.PyArray_DATA(starts)
+            c.group_members = <uint32_t *>cnp.PyArray_DATA(members)
+            c.group_cum = <uint32_t *>cnp.PyArray_DATA(cum)
+            c.group_negative = negative
+            arrays += [word_group, starts, members, cum]
+        if c.weight[T_LEXICON]:
+            (lex_starts, partners, antonym), margin = lexicon
+            lex_starts = np.ascontiguousarray(lex_starts, dtype=np.int64)
+            partners = np.ascontiguousarray(partners, dtype=np.uint32)
+            antonym = np.ascontiguousarray(antonym, dtype=np.uint8)
+            if lex_starts.shape != (c.vocab_size + 1,) or partners.shape != antonym.shape:
+                raise ValueError("lexicon pairs do not match the vocabulary: bind the LexiconPenalty again")
+            c.lex_starts = <int64_t *>cnp.PyArray_DATA(lex_starts)
+            c.lex_partners = <uint32_t *>cnp.PyArray_DATA(partners)
+            c.lex_antonym = <uint8_t *>cnp.PyArray_DATA(antonym)
+            c.lex_margin = margin
+            arrays += [lex_starts, partners, antonym]
         c.any_penalty = (c.weight[T_NORM] > 0 or c.weight[T_L2] > 0 or c.weight[T_DIRECTION] > 0
                          or (c.weight[T_ANCHOR] > 0 and c.sg))
+        c.sw = 1.0
         self.arrays = tuple(arrays)
 
     @property
@@ -536,13 +659,33 @@ cdef void *_grow(void *p, size_t nbytes) except NULL:
     return q
 
 
+cdef inline int _room(void **array, int64_t *cap, int64_t needed, size_t item) noexcept nogil:
+    """Grow ``*array`` (doubling ``*cap``) until it holds ``needed`` items; -1 when out of memory."""
+    cdef int64_t new_cap = cap[0]
+    cdef void *q
+    if needed <= cap[0]:
+        return 0
+    while new_cap < needed:
+        new_cap *= 2
+    q = realloc(array[0], new_cap * item)
+    if q == NULL:
+        return -1
+    array[0] = q
+    cap[0] = new_cap
+    return 0
+
+
 cdef class Job:
     """Sentences of one training job: vocabulary indices after subsampling,
-    with each position's window shrink already drawn."""
+    with each position's window shrink already drawn, and each sentence's
+    weight and context words."""
     cdef uint32_t *idx
     cdef int32_t *shrink
     cdef int64_t *ends       # end position of each sentence
-    cdef int64_t n, cap, n_sent, sent_cap
+    cdef float *weights      # weight of each sentence
+    cdef int64_t *ctx_ends   # end of each sentence's context words in ctx
+    cdef uint32_t *ctx
+    cdef int64_t n, cap, n_sent, sent_cap, n_ctx, ctx_cap
     cdef readonly int64_t raw_words, sentences
     cdef int64_t window
     cdef uint64_t next_random
@@ -550,45 +693,60 @@ cdef class Job:
     def __cinit__(self):
         self.cap = 16384
         self.sent_cap = 1024
+        self.ctx_cap = 16
         self.idx = <uint32_t *>malloc(self.cap * sizeof(uint32_t))
         self.shrink = NULL
         self.ends = <int64_t *>malloc(self.sent_cap * sizeof(int64_t))
-        if self.idx == NULL or self.ends == NULL:
+        self.weights = <float *>malloc(self.sent_cap * sizeof(float))
+        self.ctx_ends = <int64_t *>malloc(self.sent_cap * sizeof(int64_t))
+        self.ctx = <uint32_t *>malloc(self.ctx_cap * sizeof(uint32_t))
+        if self.idx == NULL or self.ends == NULL or self.weights == NULL or self.ctx_ends == NULL or self.ctx == NULL:
             raise MemoryError()
 
     def __dealloc__(self):
         free(self.idx)
         free(self.shrink)
         free(self.ends)
+        free(self.weights)
+        free(self.ctx_ends)
+        free(self.ctx)
 
     cdef int push(self, uint32_t word) noexcept nogil:
         """Append a word; -1 when out of memory (callers raise MemoryError)."""
-        cdef void *q
-        if self.n == self.cap:
-            q = realloc(self.idx, 2 * self.cap * sizeof(uint32_t))
-            if q == NULL:
-                return -1
-            self.idx = <uint32_t *>q
-            self.cap *= 2
+        if _room(<void **>&self.idx, &self.cap, self.n + 1, sizeof(uint32_t)):
+            return -1
         self.idx[self.n] = word
         self.n += 1
         return 0
 
-    cdef int end_sentence(self, int64_t raw) noexcept nogil:
+    cdef int push_context(self, uint32_t word) noexcept nogil:
+        """Append a context word to the current sentence; -1 when out of memory."""
+        if _room(<void **>&self.ctx, &self.ctx_cap, self.n_ctx + 1, sizeof(uint32_t)):
+            return -1
+        self.ctx[self.n_ctx] = word
+        self.n_ctx += 1
+        return 0
+
+    cdef int end_sentence(self, int64_t raw, float weight) noexcept nogil:
         """Close the current sentence of ``raw`` raw words; -1 when out of memory."""
-        cdef void *q
-        if self.n_sent == self.sent_cap:
-            q = realloc(self.ends, 2 * self.sent_cap * sizeof(int64_t))
-            if q == NULL:
-                return -1
-            self.ends = <int64_t *>q
-            self.sent_cap *= 2
+        cdef int64_t cap_w = self.sent_cap, cap_c = self.sent_cap  # the three grow alike
+        if (_room(<void **>&self.weights, &cap_w, self.n_sent + 1, sizeof(float))
+                or _room(<void **>&self.ctx_ends, &cap_c, self.n_sent + 1, sizeof(int64_t))
+                or _room(<void **>&self.ends, &self.sent_cap, self.n_sent + 1, sizeof(int64_t))):
+            return -1
         self.ends[self.n_sent] = self.n
+        self.weights[self.n_sent] = weight
+        self.ctx_ends[self.n_sent] = self.n_ctx
         self.n_sent += 1
+        self.count(raw)
+        return 0
+
+    cdef inline void count(self, int64_t raw) noexcept nogil:
+        """Count ``raw`` raw words of one sentence in the progress totals (a
+        sentence of weight 0 is counted without being trained)."""
         self.raw_words += raw
         if raw:
             self.sentences += 1
-        return 0
 
     cdef int finish(self, Config *c) except -1:
         """Subsample every sentence and draw the windows (uses c.next_random)."""
@@ -615,9 +773,10 @@ cdef class Job:
     def examples(self, bint sg):
         """Every training example of the job, in training order, as CSR arrays.
 
-        Returns ``(targets, starts, inputs)``: example ``e`` predicts
-        ``targets[e]`` from the input words ``inputs[starts[e]:starts[e + 1]]``
-        (one in skip-gram, the window in CBOW).
+        Returns ``(targets, starts, inputs, positions)``: example ``e``
+        predicts ``targets[e]`` from the input words
+        ``inputs[starts[e]:starts[e + 1]]`` (one in skip-gram, the window in
+        CBOW); ``positions[e]`` is the job position of its centre word.
         """
         cdef int64_t s, i, j, k, m, start = 0, e = 0, n_in = 0, total = 0, total_in = 0
         for s in range(self.n_sent):
@@ -630,8 +789,9 @@ cdef class Job:
         targets = np.empty(total, dtype=np.uint32)
         starts = np.empty(total + 1, dtype=np.int64)
         inputs = np.empty(total_in, dtype=np.uint32)
+        positions = np.empty(total, dtype=np.int64)
         cdef uint32_t[:] tv = targets, iv = inputs
-        cdef int64_t[:] sv = starts
+        cdef int64_t[:] sv = starts, pv = positions
         start = 0
         for s in range(self.n_sent):
             for i in range(start, self.ends[s]):
@@ -641,6 +801,7 @@ cdef class Job:
                 if not sg:  # one example per position, its whole window as input
                     tv[e] = self.idx[i]
                     sv[e] = n_in
+                    pv[e] = i
                     e += 1
                 for m in range(j, k):
                     if m == i:
@@ -648,12 +809,26 @@ cdef class Job:
                     if sg:  # one example per (position, context word)
                         tv[e] = self.idx[i]
                         sv[e] = n_in
+                        pv[e] = i
                         e += 1
                     iv[n_in] = self.idx[m]
                     n_in += 1
             start = self.ends[s]
         sv[e] = n_in
-        return targets, starts, inputs
+        return targets, starts, inputs, positions
+
+    def sentences_of(self):
+        """Per sentence: ``(ends, weights, context_ids, context_offsets)``;
+        sentence ``s`` holds the positions ``[ends[s - 1], ends[s])`` (from 0)
+        and the context words ``context_ids[context_offsets[s]:context_offsets[s + 1]]``."""
+        n = self.n_sent
+        ends = np.array(<int64_t[:n]>self.ends, copy=True) if n else np.zeros(0, np.int64)
+        weights = np.array(<float[:n]>self.weights, copy=True) if n else np.zeros(0, np.float32)
+        offsets = np.zeros(n + 1, dtype=np.int64)
+        if n:
+            offsets[1:] = <int64_t[:n]>self.ctx_ends
+        ctx = np.array(<uint32_t[:self.n_ctx]>self.ctx, copy=True) if self.n_ctx else np.zeros(0, np.uint32)
+        return ends, weights, ctx, offsets
 
     def input_counts(self):
         """Skip-gram: for each position, how many examples take it as input."""
@@ -703,24 +878,38 @@ cdef class Job:
         window_of(self.window, self.shrink[i], i, start, end, j, k)
 
 
-def prepare_batch(KernelModel km, sentences, uint64_t seed):
-    """A ``Job`` from tokenised sentences; out-of-vocabulary tokens are dropped
-    (which widens the window, as in gensim)."""
+def prepare_batch(KernelModel km, sentences, uint64_t seed, first_index=None):
+    """A ``Job`` from corpus items: token lists or ``Sentence`` items (checked
+    here; ``first_index``, the corpus index of the first item, goes into
+    their error messages). Out-of-vocabulary tokens are dropped (which widens
+    the window, as in gensim); a sentence of weight 0 is counted, not trained."""
     cdef Job job = Job()
     cdef Config c = km.base
     cdef dict k2i = km.key_to_index
     cdef PyObject *found
     cdef int64_t raw
+    cdef float weight
     c.next_random = seed
     job.window = c.window
-    for sentence in sentences:
+    for n, sentence in enumerate(sentences):
+        if type(sentence) is Sentence:
+            sentence, weight, context = corpus_parts(sentence, None if first_index is None else first_index + n)
+            if weight == 0:
+                job.count(len(sentence))
+                continue
+            for token in context:
+                found = PyDict_GetItemWithError(k2i, token)
+                if found != NULL and job.push_context(<uint32_t>(<object>found)):
+                    raise MemoryError()
+        else:
+            weight = 1.0
         raw = 0
         for token in sentence:
             raw += 1
             found = PyDict_GetItemWithError(k2i, token)  # raises for unhashable tokens
             if found != NULL and job.push(<uint32_t>(<object>found)):
                 raise MemoryError()
-        if job.end_sentence(raw):
+        if job.end_sentence(raw, weight):
             raise MemoryError()
     job.finish(&c)
     return job
@@ -760,6 +949,10 @@ def train_job(KernelModel km, Job job, float alpha, cnp.ndarray work, cnp.ndarra
             if c.ext_slot != NULL:
                 # slots are per job position; a sentence sees its own slice
                 c.ext_slot = <int32_t *>cnp.PyArray_DATA(ext_slot) + start
+            c.sw = job.weights[s]
+            if c.weight[T_GLOBAL]:
+                c.ctx = job.ctx + (job.ctx_ends[s - 1] if s else 0)
+                c.n_ctx = job.ctx_ends[s] - (job.ctx_ends[s - 1] if s else 0)
             train_sentence(&c, job.idx + start, job.shrink + start, job.ends[s] - start)
             if c.diverged:
                 break
@@ -769,6 +962,25 @@ def train_job(KernelModel km, Job job, float alpha, cnp.ndarray work, cnp.ndarra
     # a penalty's loss overflows without any score doing so (e.g. l2 of a huge h)
     diverged = bool(c.diverged) or not all(-DBL_MAX <= v <= DBL_MAX for v in losses)
     return c.examples, losses, diverged
+
+
+def group_sample(KernelModel km, uint32_t target, int64_t n, uint64_t seed):
+    """``n`` draws of the kernels' group sampler for ``target``'s group (before
+    a draw equal to the target is dropped); empty when it draws nothing."""
+    cdef Config c = km.base
+    cdef int32_t g
+    cdef int64_t first, size, i
+    if c.word_group == NULL or target >= c.vocab_size or c.word_group[target] < 0:
+        return np.zeros(0, dtype=np.uint32)
+    g = c.word_group[target]
+    first = c.group_starts[g]
+    size = c.group_starts[g + 1] - first
+    c.next_random = seed
+    out = np.empty(n, dtype=np.uint32)
+    cdef uint32_t[:] ov = out
+    for i in range(n):
+        ov[i] = c.group_members[first + draw_from(&c, c.group_cum + first, size)]
+    return out
 
 
 cdef class TokenIndex:
@@ -895,10 +1107,10 @@ cdef class LineReader:
                     if word >= 0:
                         status = job.push(<uint32_t>word)
                     if n_raw == MAX_WORDS:
-                        status = status or job.end_sentence(n_raw)
+                        status = status or job.end_sentence(n_raw, 1.0)
                         n_raw = 0
                 if n_raw:
-                    status = status or job.end_sentence(n_raw)
+                    status = status or job.end_sentence(n_raw, 1.0)
         if status:
             raise MemoryError()
         if job.raw_words == 0:

@@ -37,5 +37,6 @@ LineReader = _module.LineReader
 Job = _module.Job
 prepare_batch = _module.prepare_batch
 train_job = _module.train_job
+group_sample = _module.group_sample
 TERMS = _module.TERMS
 MAX_SENTENCE_WORDS = _module.MAX_SENTENCE_WORDS

@@ -60,11 +60,7 @@ class TrainingRun:
         self.reference = getattr(model, "backend", "auto") == "reference"
         self.plan = plan = plan_from_settings(model) if loss is None else make_plan(
             loss, model, strict=not self.reference)
-        natives = plan.natives
-        self.kernel = _kernels.KernelModel(
-            model, compute_loss, plan.weights,
-            anchor=(natives["anchor"].vectors, natives["anchor"].mask) if "anchor" in natives else None,
-            directions=natives["direction"].directions if "direction" in natives else None)
+        self.kernel = _kernels.KernelModel(model, compute_loss, plan.weights, **_kernel_tables(plan.natives))
         self.compute_loss = bool(compute_loss)
         self.names = plan.names()  # kernel term -> record name
         self.terms = tuple(self.names.values()) + tuple(t.name for t in plan.python)
@@ -143,6 +139,20 @@ class TrainingRun:
             except Empty:
                 if self.stopped:
                     return None
+
+
+def _kernel_tables(natives):
+    """The arrays the kernels read for the native terms that have some."""
+    tables = {}
+    if "anchor" in natives:
+        tables["anchor"] = (natives["anchor"].vectors, natives["anchor"].mask)
+    if "direction" in natives:
+        tables["directions"] = natives["direction"].directions
+    if "group_negative" in natives:
+        tables["groups"] = (natives["group_negative"].tables(), natives["group_negative"].negative)
+    if "lexicon" in natives:
+        tables["lexicon"] = (natives["lexicon"].pairs(), natives["lexicon"].margin)
+    return tables
 
 
 def line_ranges(path, parts):
@@ -340,10 +350,10 @@ class KernelTraining:
         try:
             batch, batch_size, pushed_examples, pushed_words, jobs = [], 0, 0, 0, 0
             alpha = self._get_next_alpha(0.0, cur_epoch)
-            for item in run.until_failed(data_iterator):
+            for index, item in enumerate(run.until_failed(data_iterator)):
                 length = self._raw_word_count([item])
                 if batch and batch_size + length > self.batch_words:
-                    if not run.put(job_queue, (batch, alpha)):
+                    if not run.put(job_queue, (batch, alpha, index - len(batch))):
                         return
                     jobs += 1
                     pushed_examples += len(batch)
@@ -354,7 +364,7 @@ class KernelTraining:
                 batch.append(item)
                 batch_size += length
             if batch and not run.failed:
-                jobs += run.put(job_queue, (batch, alpha))
+                jobs += run.put(job_queue, (batch, alpha, pushed_examples))
             if jobs == 0 and self.train_count == 0 and not run.failed:
                 gensim_word2vec.logger.warning(
                     "train() called with an empty iterator (if not intended, be sure to provide a corpus "
@@ -377,9 +387,9 @@ class KernelTraining:
                     break
                 if run.failed:
                     continue
-                sentences, alpha = job
+                sentences, alpha, first = job
                 try:
-                    effective, raw = self._train_job(run, sentences, alpha, mem)
+                    effective, raw = self._train_job(run, sentences, alpha, mem, first)
                 except BaseException as exc:
                     run.fail(exc)
                     continue
@@ -397,6 +407,9 @@ class KernelTraining:
                           callbacks=(), **kwargs):
         if not total_words:
             raise ValueError("total_words must be provided alongside corpus_file argument.")
+        if "global_context" in run.plan.weights:
+            raise ValueError("GlobalContextLoss reads each Sentence's context, which a corpus_file (plain lines) "
+                             "cannot carry: train from a corpus_iterable of gensim_losses.Sentence items")
         if run.token_index is None:
             run.token_index = _kernels.TokenIndex(self.wv.index_to_key)
             run.line_ranges = line_ranges(corpus_file, self.workers)
@@ -444,9 +457,10 @@ class KernelTraining:
         draw = getattr(self.random, "randint", None) or self.random.integers
         return int(draw(0, 2**24)) * 2**24 + int(draw(0, 2**24))
 
-    def _train_job(self, run, sentences, alpha, mem):
-        """Train one job of sentences; return (effective words, raw words) as gensim does."""
-        job = _kernels.prepare_batch(run.kernel, sentences, self._job_seed())
+    def _train_job(self, run, sentences, alpha, mem, first=None):
+        """Train one job of corpus items (``first``: the corpus index of the first,
+        for error messages); return (effective words, raw words) as gensim does."""
+        job = _kernels.prepare_batch(run.kernel, sentences, self._job_seed(), first)
         self._train_prepared(run, job, alpha, mem)
         return job.effective_words, job.raw_words
 

@@ -23,8 +23,10 @@ __all__ = [
     "anchor_penalty",
     "binary_logistic",
     "direction_penalty",
+    "group_negative_sampling",
     "hierarchical_softmax",
     "l2_penalty",
+    "lexicon_penalty",
     "negative_sampling",
     "norm_penalty",
     "softmax",
@@ -146,6 +148,32 @@ def negative_sampling(h, rows, labels=None, mask=None):
         labels = np.zeros(k1)
         labels[0] = 1.0
     return _logistic_over_rows(h, rows, labels, mask)
+
+
+def group_negative_sampling(h, rows, mask=None):
+    r"""Extra negatives only: the loss of pushing ``h`` away from each row.
+
+    .. math::
+
+        \ell = -\sum_{j=1}^{k} \log\sigma(-u_j \cdot h)
+
+    the :func:`binary_logistic` loss of label 0 on each of the ``k`` rows
+    (``GroupNegativeLoss``: negatives drawn from the target's own group).
+
+    Parameters
+    ----------
+    h : array_like, shape (n, d)
+    rows : array_like, shape (n, k, d)
+    mask : array_like of bool, shape (n, k), optional
+        False drops a row (a draw equal to the target, or no group).
+
+    Returns
+    -------
+    loss : ndarray, shape (n,)
+    grad_h : ndarray, shape (n, d)
+    grad_rows : ndarray, shape (n, k, d)
+    """
+    return _logistic_over_rows(h, rows, np.zeros(np.shape(rows)[1]), mask)
 
 
 def hierarchical_softmax(h, rows, codes, mask=None):
@@ -320,3 +348,52 @@ def direction_penalty(h, directions, weight):
     directions = np.atleast_2d(np.asarray(directions, dtype=dtype))
     proj = h @ directions.T  # (n, m)
     return dtype(0.5 * weight) * np.einsum("nm,nm->n", proj, proj), dtype(weight) * (proj @ directions)
+
+
+def lexicon_penalty(v, partners, antonym, weight, margin):
+    r"""Lexicon constraints on one word's vector against each of its partners' (held fixed).
+
+    For a synonym pair, attraction; for an antonym pair, a hinge on the
+    cosine that repels only while the two are more similar than ``margin``:
+
+    .. math::
+
+        \ell_{syn} = \frac{\lambda}{2} \lVert v - u \rVert_2^2,
+        \qquad
+        \ell_{ant} = \lambda \max\big(0, \cos(v, u) - m\big)
+
+    with gradients :math:`\lambda (v - u)` and, where the hinge is active,
+    :math:`\lambda \big(u / (\lVert v\rVert \lVert u\rVert) - \cos(v, u)\, v / \lVert v\rVert^2\big)`
+    (0 where either vector is 0).
+
+    Parameters
+    ----------
+    v : array_like, shape (n, d)
+        The vector of the word in each pair that is being trained.
+    partners : array_like, shape (n, d)
+        The other word's vector of each pair.
+    antonym : array_like of bool, shape (n,)
+        True for an antonym pair, False for a synonym pair.
+    weight, margin : float
+
+    Returns
+    -------
+    loss : ndarray, shape (n,)
+    grad_v : ndarray, shape (n, d)
+    """
+    v, dtype = _hidden(v)
+    u = np.asarray(partners, dtype=dtype)
+    antonym = np.asarray(antonym, dtype=bool)
+    diff = v - u
+    loss = dtype(0.5 * weight) * np.einsum("nd,nd->n", diff, diff)
+    grad = dtype(weight) * diff
+    if antonym.any():
+        nv, nu = np.linalg.norm(v, axis=1), np.linalg.norm(u, axis=1)
+        ok = (nv > 0) & (nu > 0)
+        cos = np.where(ok, np.einsum("nd,nd->n", v, u) / np.where(ok, nv * nu, 1), 0)
+        active = antonym & ok & (cos > margin)
+        safe_v, safe_u = np.where(ok, nv, 1)[:, None], np.where(ok, nu, 1)[:, None]
+        g_cos = u / (safe_v * safe_u) - cos[:, None] * v / safe_v**2
+        loss = np.where(antonym, np.where(active, weight * (cos - margin), 0), loss).astype(dtype)
+        grad = np.where(antonym[:, None], np.where(active[:, None], weight * g_cos, 0), grad).astype(dtype)
+    return loss, grad

@@ -10,6 +10,7 @@ failing job changes nothing.
 
 import numpy as np
 
+from gensim_losses import jobs
 from gensim_losses import losses as L
 
 
@@ -19,30 +20,38 @@ def python_terms(model, run, job):
     Returns
     -------
     grad : ndarray of float32
-        Gradient rows the kernel adds into each example's update: per
-        distinct input word for skip-gram terms of ``h`` alone (evaluated
-        once per word, weighted by how many examples use it), else per
+        Gradient rows the kernel adds into each example's update (scaled
+        there by the example's sentence weight): per distinct input word for
+        skip-gram terms of ``h`` alone (evaluated once per word), else per
         example in training order.
     slot : ndarray of int32 or None
         For per-word rows: the row of each job position.
     named : list of (str, float)
-        Each term's loss over the job (empty when the run computes no loss).
+        Each term's loss over the job, every example counted with its
+        sentence weight (empty when the run computes no loss).
     """
+    terms = run.plan.python
     syn0 = model.wv.vectors
-    counts = slot = None
-    if model.sg and not any(t.uses_target for t in run.plan.python):
-        rows, slot = np.unique(job.words(), return_inverse=True)
-        counts = np.bincount(slot, weights=job.input_counts(), minlength=len(rows))
+    wants_batch = any(t.takes_batch for t in terms)
+    view = jobs.view(model, job, with_examples=False)
+    slot = batch = None
+    if model.sg and not wants_batch and not any(t.uses_target for t in terms):
+        rows, slot = np.unique(view.words, return_inverse=True)
+        # how many examples take each row as input, each counted with its sentence's weight
+        counts = np.bincount(slot, weights=job.input_counts() * view.position_weight, minlength=len(rows))
         targets, hidden, slot = rows, syn0[rows], slot.astype(np.int32)
-    elif model.sg:
-        targets, _, inputs = job.examples(True)
-        hidden = syn0[inputs]
-    else:
+    elif model.sg or wants_batch or not (view.position_weight == 1).all():
+        view = jobs.view(model, job)
+        targets, counts = view.targets, view.weight
+        hidden = syn0[view.inputs] if model.sg else job.cbow_hidden(run.kernel)[1]
+        batch = view.batch() if wants_batch else None
+    else:  # CBOW of plain sentences: no example lists needed
         targets, hidden = job.cbow_hidden(run.kernel)
+        counts = np.ones(len(targets))
     output = L.as_output(hidden)
     grad, named = None, []
-    for term in run.plan.python:
-        f, g = term.forward(targets, output), term.backward(targets, output)
+    for term in terms:
+        f, g = term.forward(targets, output, batch), term.backward(targets, output, batch)
         # one float64 pass instead of an isfinite mask: a NaN or inf anywhere makes the sum non-finite
         if not (np.isfinite(f.sum()) and np.isfinite(np.add.reduce(g, axis=None, dtype=np.float64))):
             raise L.LossError(
@@ -50,6 +59,6 @@ def python_terms(model, run, job):
                 f"epoch {run.epoch}: forward {int((~np.isfinite(f)).sum())} and backward "
                 f"{int((~np.isfinite(g)).sum())} of them; no vector was changed by this job")
         grad = g if grad is None else grad + g
-        named.append((term.name, float(f @ counts if counts is not None else f.sum())))
+        named.append((term.name, float(f @ counts)))
     grad = np.ascontiguousarray(grad, dtype=np.float32)
     return grad, slot, named if run.compute_loss else ()

@@ -16,6 +16,8 @@ gradient of the summed loss with respect to ``output``, shape ``(n, d)``.
 exact, vectorised over a batch, slow next to the kernels they check.
 """
 
+import inspect
+import logging
 import math
 import numbers
 import re
@@ -27,13 +29,19 @@ import numpy as np
 
 from gensim_losses import functional as F
 
+logger = logging.getLogger(__name__)
+
 __all__ = [
     "AnchorPenalty",
     "BaseLoss",
     "CustomLoss",
     "DirectionPenalty",
+    "ExampleBatch",
+    "GlobalContextLoss",
+    "GroupNegativeLoss",
     "HierarchicalSoftmaxLoss",
     "L2Penalty",
+    "LexiconPenalty",
     "LossArray",
     "LossError",
     "NEGSamplingLoss",
@@ -137,8 +145,96 @@ def _check_scale(value):
     return value
 
 
-def call_forward(loss, target, output):
+class ExampleBatch(NamedTuple):
+    """What the kernels know about each example, for terms that ask for it.
+
+    The optional extension of the contract: a loss whose ``forward`` and
+    ``backward`` take a third argument named ``batch`` is called as
+    ``forward(target, output, batch)`` with one of these; a two-argument
+    loss is called as before. Ragged fields are CSR pairs: example ``e``'s
+    input words are ``input_ids[input_offsets[e]:input_offsets[e + 1]]``.
+
+    Attributes
+    ----------
+    input_ids, input_offsets : ndarray of int
+        The vocabulary indices of the input words that form each example's
+        ``h``: the context word in skip-gram, the window in CBOW.
+    weight : ndarray of float32, shape (n,)
+        The weight of each example's sentence (``Sentence.weight``; 1.0 for
+        a plain item). The model already scales every term's loss and
+        gradient by it: a term reads it only to do something else with it.
+    context_ids, context_offsets : ndarray of int
+        The vocabulary indices of each example's sentence context
+        (``Sentence.context``, tokens outside the vocabulary dropped).
+    """
+
+    input_ids: np.ndarray
+    input_offsets: np.ndarray
+    weight: np.ndarray
+    context_ids: np.ndarray
+    context_offsets: np.ndarray
+
+    def __len__(self):
+        return len(self.weight)
+
+    def inputs(self, e):
+        """The input word ids of example ``e``."""
+        return self.input_ids[self.input_offsets[e]:self.input_offsets[e + 1]]
+
+    def context(self, e):
+        """The sentence-context word ids of example ``e``."""
+        return self.context_ids[self.context_offsets[e]:self.context_offsets[e + 1]]
+
+    @classmethod
+    def of(cls, input_ids=None, weight=None, context=None, n=None):
+        """A batch from per-example lists (for tests, ``gradcheck`` and notebooks).
+
+        ``input_ids`` and ``context``: one sequence of word ids per example;
+        ``weight``: one float per example (default 1.0).
+        """
+        if n is None:
+            n = len(next(x for x in (input_ids, weight, context) if x is not None))
+        input_ids = [[]] * n if input_ids is None else input_ids
+        context = [[]] * n if context is None else context
+        weight = np.ones(n, np.float32) if weight is None else np.asarray(weight, np.float32)
+
+        def csr(lists):
+            offsets = np.zeros(n + 1, dtype=np.int64)
+            np.cumsum([len(x) for x in lists], out=offsets[1:])
+            flat = np.concatenate([np.asarray(x, dtype=np.int64) for x in lists]) if offsets[-1] else \
+                np.zeros(0, np.int64)
+            return flat, offsets
+
+        return cls(*csr(input_ids), weight, *csr(context))
+
+
+_TAKES_BATCH = {}
+
+
+def takes_batch(method):
+    """Whether a bound ``forward``/``backward`` accepts the third argument ``batch``."""
+    func = getattr(method, "__func__", method)
+    found = _TAKES_BATCH.get(func)
+    if found is None:
+        try:
+            found = "batch" in inspect.signature(func).parameters
+        except (TypeError, ValueError):
+            found = False
+        _TAKES_BATCH[func] = found
+    return found
+
+
+def _call(method, target, output, batch):
+    if takes_batch(method):
+        return method(target, output, batch=batch)
+    return method(target, output)
+
+
+def call_forward(loss, target, output, batch=None):
     """Run ``loss.forward`` and hold it to the contract.
+
+    ``batch`` (an :class:`ExampleBatch`) is passed on when the loss's
+    ``forward`` takes it.
 
     Returns
     -------
@@ -153,7 +249,7 @@ def call_forward(loss, target, output):
     """
     target, output = _loss_input(target, output)
     n = output.shape[0]
-    result = loss.forward(target, output)
+    result = _call(loss.forward, target, output, batch)
     cls = type(loss).__name__
     try:
         arr = np.asarray(result, dtype=np.float64)
@@ -168,8 +264,8 @@ def call_forward(loss, target, output):
     return arr
 
 
-def call_backward(loss, target, output):
-    """Run ``loss.backward`` and hold it to the contract.
+def call_backward(loss, target, output, batch=None):
+    """Run ``loss.backward`` and hold it to the contract (``batch`` as in :func:`call_forward`).
 
     Returns
     -------
@@ -183,7 +279,7 @@ def call_backward(loss, target, output):
     """
     target, output = _loss_input(target, output)
     expected = output.shape
-    result = loss.backward(target, output)
+    result = _call(loss.backward, target, output, batch)
     cls = type(loss).__name__
     arr = np.asarray(result)
     if arr.shape != expected:
@@ -236,9 +332,9 @@ class BaseLoss:
             f"{type(self).__name__} does not implement backward(target, output): it must return the "
             f"gradient of the summed loss with respect to output, shape (n, d)")
 
-    def __call__(self, target, output):
+    def __call__(self, target, output, batch=None):
         target, output = _loss_input(target, output)
-        return self.forward(target, output)
+        return _call(self.forward, target, output, batch)
 
     def bind(self, model):
         """Attach to a trained or initialised gensim ``Word2Vec``; binds every child. Returns self."""
@@ -366,13 +462,13 @@ class SumLoss(BaseLoss):
             raise LossError("SumLoss needs at least one term")
         self.terms = flat
 
-    def forward(self, target, output):
-        return sum(call_forward(t, target, output) for t in self.terms)
+    def forward(self, target, output, batch=None):
+        return sum(call_forward(t, target, output, batch) for t in self.terms)
 
-    def backward(self, target, output):
+    def backward(self, target, output, batch=None):
         total = np.zeros(output.shape, dtype=output.dtype)
         for t in self.terms:
-            total += call_backward(t, target, output)
+            total += call_backward(t, target, output, batch)
         return total
 
     def __repr__(self):
@@ -401,11 +497,11 @@ class ScaledLoss(BaseLoss):
         self.loss = loss
         self.scale = scale
 
-    def forward(self, target, output):
-        return self.scale * call_forward(self.loss, target, output)
+    def forward(self, target, output, batch=None):
+        return self.scale * call_forward(self.loss, target, output, batch)
 
-    def backward(self, target, output):
-        return self.scale * call_backward(self.loss, target, output)
+    def backward(self, target, output, batch=None):
+        return self.scale * call_backward(self.loss, target, output, batch)
 
     def __repr__(self):
         inner = repr(self.loss)
@@ -879,6 +975,314 @@ class DirectionPenalty(Penalty):
                f"weight={self.weight!r})"
 
 
+# ----------------------------------------------------------------------------- sentence-level terms
+def _unigram_table(counts, exponent):
+    """gensim's cumulative unigram^exponent table of ``counts``, scaled to [0, 2**31 - 1]."""
+    weights = np.asarray(counts, dtype=np.float64) ** exponent
+    return np.round(np.cumsum(weights) / weights.sum() * (2**31 - 1)).astype(np.uint32)
+
+
+class GroupTables(NamedTuple):
+    """Every group's sampling table, flattened (see :meth:`GroupNegativeLoss.tables`)."""
+
+    word_group: np.ndarray  # (V,) int32: the word's group, -1 without one or alone in it
+    starts: np.ndarray      # (G + 1,) int64: group g owns members[starts[g]:starts[g + 1]]
+    members: np.ndarray     # uint32 word ids, grouped
+    cum: np.ndarray         # uint32: within each group, the cumulative count^ns_exponent, to 2**31 - 1
+
+
+class GroupNegativeLoss(Objective):
+    r"""Extra negatives drawn from the target's own group (Airbnb's same-market negatives).
+
+    .. math::
+
+        \ell(t, h) = -\sum_{j=1}^{k} \log\sigma(-u_{w_j} \cdot h),
+        \qquad w_j \sim P(w \mid g(t)) \propto \mathrm{count}(w)^{\alpha},\ w \in g(t)
+
+    with ``g(t)`` the target's group, ``u`` the rows of ``model.syn1neg``
+    and ``alpha`` the ``ns_exponent``. A target without a group, or alone in
+    its group, draws nothing; a draw equal to the target is dropped, as in
+    negative sampling. It adds to a loss that has a ``NEGSamplingLoss``:
+    ``NEGSamplingLoss() + GroupNegativeLoss(markets)``.
+
+    Parameters
+    ----------
+    groups : mapping
+        Word -> group label (any hashable). Words outside the vocabulary are
+        ignored.
+    negative : int, optional
+        Negatives drawn per example from the group, ``k``.
+    ns_exponent : float, optional
+        Exponent of the counts within a group.
+    seed : int, optional
+        Seed of the reference path's draws (None: the model's ``seed``).
+
+    Notes
+    -----
+    The tables are built when the loss is bound, once per ``train()``.
+    """
+
+    term = "group_negative"
+    weights_name = "syn1neg"
+    _transient = ("_tables",)
+
+    def __init__(self, groups, negative=5, ns_exponent=0.75, seed=None):
+        if not hasattr(groups, "items"):
+            raise LossError(f"GroupNegativeLoss groups must be a mapping of word -> group label, "
+                            f"got {type(groups).__name__}")
+        for word, label in groups.items():
+            try:
+                hash(label)
+            except TypeError:
+                raise LossError(f"GroupNegativeLoss: the group of {word!r} is a {type(label).__name__}, which is "
+                                f"unhashable; use a hashable label (str, int, tuple)") from None
+        if isinstance(negative, bool) or not isinstance(negative, numbers.Integral) or negative < 1:
+            raise LossError(f"GroupNegativeLoss negative must be a positive integer, got {negative!r}")
+        ns_exponent = float(ns_exponent)
+        if not math.isfinite(ns_exponent):
+            raise LossError(f"GroupNegativeLoss ns_exponent must be finite, got {ns_exponent!r}")
+        self.groups = dict(groups)
+        self.negative = int(negative)
+        self.ns_exponent = ns_exponent
+        self.seed = seed
+
+    def _weights_hint(self):
+        return " (add NEGSamplingLoss() to the loss: group negatives train its output layer)"
+
+    def bind(self, model):
+        super().bind(model)
+        self._tables = self._build_tables(model)
+        return self
+
+    def _build_tables(self, model):
+        index = model.wv.key_to_index
+        labels = {}
+        words, group = [], []
+        for word, label in self.groups.items():
+            i = index.get(word)
+            if i is not None:
+                words.append(i)
+                group.append(labels.setdefault(label, len(labels)))
+        words, group = np.asarray(words, dtype=np.int64), np.asarray(group, dtype=np.int64)
+        order = np.lexsort((words, group))
+        words, group = words[order], group[order]
+        starts = np.searchsorted(group, np.arange(len(labels) + 1)).astype(np.int64)
+        counts = np.asarray(model.wv.expandos["count"], dtype=np.float64)[words] if len(words) else np.zeros(0)
+        cum = np.zeros(len(words), dtype=np.uint32)
+        word_group = np.full(len(index), -1, dtype=np.int32)
+        for g in range(len(labels)):
+            a, b = starts[g], starts[g + 1]
+            if b - a >= 2:  # a word alone in its group has nothing to draw
+                cum[a:b] = _unigram_table(counts[a:b], self.ns_exponent)
+                word_group[words[a:b]] = g
+        return GroupTables(word_group, starts, words.astype(np.uint32), cum)
+
+    def tables(self):
+        """The bound model's :class:`GroupTables`."""
+        self.model  # noqa: B018  (raises when unbound)
+        return self._tables
+
+    def draw_negatives(self, target):
+        """``(rows, mask)``, each ``(n, k)``: group draws for each target (reference path's generator)."""
+        tables = self.tables()
+        target = np.asarray(target, dtype=np.intp)
+        seed = self.seed if self.seed is not None else int(getattr(self.model, "seed", 0))
+        g = tables.word_group[target].astype(np.int64)
+        x = np.random.default_rng(seed).integers(0, 2**31 - 1, size=(len(target), self.negative), dtype=np.int64)
+        rows = np.zeros(x.shape, dtype=np.intp)
+        has = g >= 0
+        if has.any():
+            # the groups' tables side by side, each shifted by 2**31 * group: one sorted key array
+            key = tables.cum.astype(np.int64) + (2**31) * np.repeat(
+                np.arange(len(tables.starts) - 1), np.diff(tables.starts))
+            pos = np.searchsorted(key, x[has] + (2**31) * g[has][:, None], side="right")
+            rows[has] = tables.members[np.minimum(pos, len(key) - 1)]
+        mask = has[:, None] & (rows != target[:, None])
+        return rows, mask
+
+    def compute(self, target, output):
+        target, h = self._prepare(target, output)
+        rows, mask = self.draw_negatives(target)
+        loss, grad_h, grad_rows = F.group_negative_sampling(h, self.weights()[rows], mask)
+        return ObjectiveResult(loss, grad_h, grad_rows, rows)
+
+    def __repr__(self):
+        return (f"GroupNegativeLoss(groups=<{len(self.groups)} words>, negative={self.negative}, "
+                f"ns_exponent={self.ns_exponent!r})")
+
+
+def _check_pairs(pairs, what):
+    checked = []
+    for i, pair in enumerate(pairs):
+        if isinstance(pair, str) or not hasattr(pair, "__len__") or len(pair) != 2:
+            raise LossError(f"LexiconPenalty {what}[{i}] is {pair!r:.60}; expected a 2-tuple of words")
+        a, b = pair
+        if not (isinstance(a, str) and isinstance(b, str)):
+            raise LossError(f"LexiconPenalty {what}[{i}] is {pair!r:.60}; expected two strings")
+        checked.append((a, b))
+    return tuple(checked)
+
+
+class LexiconPenalty(BaseLoss):
+    r"""Lexicon constraints on input vectors: synonym pairs attract, antonym pairs repel.
+
+    For a word ``w`` with input vector ``v`` and each of its pairs, partner
+    vector ``u``:
+
+    .. math::
+
+        \ell_{syn} = \frac{\lambda}{2} \lVert v - u \rVert_2^2,
+        \qquad
+        \ell_{ant} = \lambda \max\big(0, \cos(v, u) - m\big)
+
+    (retrofitting's attraction, Faruqui et al. 2015; a cosine hinge for
+    antonyms, in the spirit of counter-fitting, Mrkšić et al. 2016).
+
+    **When it acts**: at every occurrence of a word in training (every job
+    position after subsampling), that word's vector takes one step on the
+    penalty of each of its pairs, its partner held fixed; the partner moves
+    at its own occurrences. So each word is pulled in proportion to its own
+    frequency, as its objective pushes it, whatever its partners' frequency.
+    The loss in ``loss_history`` sums those applications.
+
+    Here ``target`` is read as the words whose vectors ``output`` holds (as
+    for ``AnchorPenalty``); partners' vectors are read from the bound model.
+
+    Parameters
+    ----------
+    synonyms, antonyms : iterable of (str, str)
+        Word pairs; a pair with a word outside the vocabulary is dropped
+        (the number dropped is logged once), a pair of one word twice too.
+    weight : float
+        ``λ``, finite and >= 0.
+    margin : float
+        ``m``: antonyms repel only while their cosine is above it.
+    """
+
+    term = "lexicon"
+    _transient = ("_pairs", "_model")
+
+    def __init__(self, synonyms=(), antonyms=(), weight=1.0, margin=0.0):
+        self.synonyms = _check_pairs(synonyms, "synonyms")
+        self.antonyms = _check_pairs(antonyms, "antonyms")
+        self.weight = _check_weight(weight, "LexiconPenalty weight")
+        margin = float(margin)
+        if not -1.0 <= margin <= 1.0:
+            raise LossError(f"LexiconPenalty margin is a cosine: it must be in [-1, 1], got {margin!r}")
+        self.margin = margin
+
+    def bind(self, model):
+        index = model.wv.key_to_index
+        ids, kinds, dropped = [], [], 0
+        for kind, pairs in ((0, self.synonyms), (1, self.antonyms)):
+            for a, b in pairs:
+                i, j = index.get(a), index.get(b)
+                if i is None or j is None:
+                    dropped += 1
+                elif i != j:
+                    ids += [(i, j), (j, i)]
+                    kinds += [kind, kind]
+        if dropped and getattr(self, "_logged_vocab", None) != id(index):
+            logger.info("LexiconPenalty: %i of %i pairs dropped (a word outside the vocabulary)", dropped,
+                        len(self.synonyms) + len(self.antonyms))
+            self._logged_vocab = id(index)
+        pairs = np.asarray(ids, dtype=np.int64).reshape(-1, 2)
+        order = np.lexsort((pairs[:, 1], pairs[:, 0]))
+        pairs, kinds = pairs[order], np.asarray(kinds, dtype=np.uint8)[order]
+        starts = np.searchsorted(pairs[:, 0], np.arange(len(index) + 1)).astype(np.int64)
+        self._pairs = (starts, pairs[:, 1].astype(np.uint32), kinds)
+        self._model = model
+        return super().bind(model)
+
+    def pairs(self):
+        """``(starts, partners, antonym)``: word ``w``'s partners are ``partners[starts[w]:starts[w + 1]]``."""
+        if getattr(self, "_pairs", None) is None:
+            raise LossError("LexiconPenalty is not bound to a model: call loss.bind(model) with a gensim "
+                            "Word2Vec, or train a Word2Vec with this loss first")
+        return self._pairs
+
+    def compute(self, target, output):
+        """``(loss, grad)`` of each row's word against all its partners."""
+        starts, partners, antonym = self.pairs()
+        v = np.asarray(output)
+        target = np.asarray(target, dtype=np.intp)
+        counts = starts[target + 1] - starts[target]
+        row = np.repeat(np.arange(len(target)), counts)
+        pos = np.repeat(starts[target] - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
+        loss, grad = F.lexicon_penalty(v[row], self._model.wv.vectors[partners[pos]], antonym[pos].astype(bool),
+                                       self.weight, self.margin)
+        total = np.bincount(row, weights=loss, minlength=len(target))
+        g = np.zeros(v.shape, dtype=grad.dtype)
+        np.add.at(g, row, grad)
+        return total, g
+
+    def forward(self, target, output):
+        return self.compute(target, output)[0]
+
+    def backward(self, target, output):
+        return self.compute(target, output)[1]
+
+    def __repr__(self):
+        return (f"LexiconPenalty(synonyms=<{len(self.synonyms)} pairs>, antonyms=<{len(self.antonyms)} pairs>, "
+                f"weight={self.weight!r}, margin={self.margin!r})")
+
+
+class GlobalContextLoss(BaseLoss):
+    r"""Each centre word also predicts every token of its sentence's context (Airbnb's global context).
+
+    .. math::
+
+        \ell_i = \sum_{c \in C(s)} \ell_{obj}(c, v_{w_i})
+
+    for every centre position ``i`` of a sentence ``s`` whose
+    ``Sentence.context`` is ``C(s)``: ``v_{w_i}`` is the centre word's input
+    vector and ``ℓ_obj`` the model's objective (its negative sampling with its
+    own negatives, its hierarchical softmax along the context token's
+    Huffman path, its full softmax, each with its weight). Scale it with
+    ``weight`` or ``c * GlobalContextLoss()``. Recorded as ``global_context``.
+
+    It reads the sentence's context through the contract's extension
+    (``forward(target, output, batch)``: ``target`` the centre words,
+    ``output`` their vectors, ``batch.context`` the context of each).
+    """
+
+    term = "global_context"
+    _transient = ("_objectives",)
+
+    def __init__(self, weight=1.0):
+        self.weight = _check_weight(weight, "GlobalContextLoss weight")
+
+    def use_objectives(self, weighted):
+        """Set the ``(objective, weight)`` pairs it trains through (the plan does, at binding)."""
+        self._objectives = tuple(weighted)
+        return self
+
+    def _expand(self, output, batch):
+        if batch is None:
+            raise LossError("GlobalContextLoss reads the sentence context: call it with batch= (an ExampleBatch)")
+        if not getattr(self, "_objectives", None):
+            raise LossError("GlobalContextLoss has no objective to predict through: train it as part of a "
+                            "loss with NEGSamplingLoss, HierarchicalSoftmaxLoss or SoftmaxLoss")
+        counts = np.diff(batch.context_offsets)
+        row = np.repeat(np.arange(len(counts)), counts)
+        return row, np.asarray(batch.context_ids, dtype=np.intp), as_output(np.asarray(output)[row])
+
+    def forward(self, target, output, batch=None):
+        row, tokens, h = self._expand(output, batch)
+        total = sum(w * call_forward(obj, tokens, h) for obj, w in self._objectives)
+        return self.weight * np.bincount(row, weights=total, minlength=len(output))
+
+    def backward(self, target, output, batch=None):
+        row, tokens, h = self._expand(output, batch)
+        grad = np.zeros(np.shape(output), dtype=np.asarray(output).dtype)
+        for obj, w in self._objectives:
+            np.add.at(grad, row, self.weight * w * call_backward(obj, tokens, h))
+        return grad
+
+    def __repr__(self):
+        return f"GlobalContextLoss(weight={self.weight!r})"
+
+
 # ----------------------------------------------------------------------------- the tutorial loss
 class CustomLoss(BaseLoss):
     r"""An objective plus a norm penalty: :math:`\ell = \ell_{base}(t, h) + \lambda \lVert h \rVert_2`.
@@ -909,7 +1313,7 @@ class CustomLoss(BaseLoss):
 
 
 # ----------------------------------------------------------------------------- checking
-def gradcheck(loss, target, output, eps=1e-4, rtol=1e-3, atol=1e-5):
+def gradcheck(loss, target, output, eps=1e-4, rtol=1e-3, atol=1e-5, batch=None):
     r"""Check ``loss.backward`` against central differences of ``loss.forward(...).sum()``.
 
     .. math::
@@ -919,7 +1323,8 @@ def gradcheck(loss, target, output, eps=1e-4, rtol=1e-3, atol=1e-5):
 
     in float64 (``output`` is converted), one element at a time: ``2 n d``
     forward calls, so keep the batch small. An element passes when
-    ``|numeric - analytic| <= atol + rtol * |numeric|``.
+    ``|numeric - analytic| <= atol + rtol * |numeric|``. ``batch`` (an
+    :class:`ExampleBatch`) goes to losses that take it.
 
     Returns
     -------
@@ -935,14 +1340,14 @@ def gradcheck(loss, target, output, eps=1e-4, rtol=1e-3, atol=1e-5):
     if x.ndim != 2:
         raise LossError(f"gradcheck: output must have shape (n, d), got shape {x.shape}")
     target = np.asarray(target)
-    analytic = np.asarray(call_backward(loss, target, x.copy().view(LossArray)), dtype=np.float64)
+    analytic = np.asarray(call_backward(loss, target, x.copy().view(LossArray), batch), dtype=np.float64)
     numeric = np.empty_like(x)
     for i, j in np.ndindex(*x.shape):
         orig = x[i, j]
         x[i, j] = orig + eps
-        up = call_forward(loss, target, x.copy().view(LossArray)).sum()
+        up = call_forward(loss, target, x.copy().view(LossArray), batch).sum()
         x[i, j] = orig - eps
-        down = call_forward(loss, target, x.copy().view(LossArray)).sum()
+        down = call_forward(loss, target, x.copy().view(LossArray), batch).sum()
         x[i, j] = orig
         numeric[i, j] = (up - down) / (2 * eps)
     excess = np.abs(numeric - analytic) - (atol + rtol * np.abs(numeric))

@@ -18,7 +18,9 @@ from gensim_losses import losses as L
 # exact classes the kernels implement; a subclass may override the math
 NATIVE_OBJECTIVES = {L.NEGSamplingLoss: "ns", L.HierarchicalSoftmaxLoss: "hs", L.SoftmaxLoss: "softmax"}
 NATIVE_PENALTIES = {L.NormPenalty: "norm", L.L2Penalty: "l2", L.AnchorPenalty: "anchor",
-                    L.DirectionPenalty: "direction"}
+                    L.DirectionPenalty: "direction", L.GlobalContextLoss: "global_context",
+                    L.GroupNegativeLoss: "group_negative", L.LexiconPenalty: "lexicon"}
+OBJECTIVE_TERMS = ("ns", "hs", "softmax")
 SPLIT_CHECKS = 4  # random batches compared when a composite is split
 SPLIT_RTOL = 1e-4
 
@@ -33,13 +35,18 @@ class PythonTerm:
     muted: tuple = ()  # objective children the kernels train, silenced while evaluating ``loss``
     scale: float = 1.0
 
-    def forward(self, target, output):
-        with L.muted(self.muted):
-            return self.scale * L.call_forward(self.loss, target, output)
+    @property
+    def takes_batch(self):
+        """It asks for each example's inputs, weight and context (``forward(target, output, batch)``)."""
+        return L.takes_batch(self.loss.forward)
 
-    def backward(self, target, output):
+    def forward(self, target, output, batch=None):
         with L.muted(self.muted):
-            return self.scale * np.asarray(L.call_backward(self.loss, target, output))
+            return self.scale * L.call_forward(self.loss, target, output, batch)
+
+    def backward(self, target, output, batch=None):
+        with L.muted(self.muted):
+            return self.scale * np.asarray(L.call_backward(self.loss, target, output, batch))
 
 
 @dataclass
@@ -68,7 +75,7 @@ def _add_native(plan, loss, term, scale):
         raise L.LossError(f"{type(loss).__name__} has a negative scale ({scale}): it would be maximised")
     plan.weights[term] = weight
     plan.natives[term] = loss
-    if term in ("ns", "hs", "softmax"):
+    if term in OBJECTIVE_TERMS:
         plan.objectives.append(loss)
 
 
@@ -116,7 +123,13 @@ def make_plan(loss, model, strict=True, rng=None):
     train their output layers.
     """
     plan, composites = split(loss)
+    if "group_negative" in plan.weights and "ns" not in plan.weights:
+        raise L.LossError("GroupNegativeLoss adds negatives to negative sampling: add NEGSamplingLoss() to the "
+                          "loss (e.g. NEGSamplingLoss() + GroupNegativeLoss(groups))")
     loss.bind(model)
+    if "global_context" in plan.natives:
+        plan.natives["global_context"].use_objectives(
+            (plan.natives[term], weight) for term, weight in plan.weights.items() if term in OBJECTIVE_TERMS)
     rng = rng or np.random.default_rng(0)
     names = {obj.name for obj in plan.natives.values()}
     for composite, children, scale in composites:
@@ -139,11 +152,14 @@ def make_plan(loss, model, strict=True, rng=None):
 
 
 def _probe(model, rng, n=6):
-    """Random targets and hidden vectors of the sizes training uses."""
+    """Random targets, hidden vectors and example batch of the sizes training uses."""
     vocab, size = len(model.wv.index_to_key), model.wv.vector_size
     target = rng.integers(0, vocab, n)
     output = L.as_output(rng.normal(0.0, 0.5, (n, size)).astype(np.float32))
-    return target, output
+    batch = L.ExampleBatch.of(input_ids=[rng.integers(0, vocab, 1 + e % 3) for e in range(n)],
+                              weight=rng.uniform(0.5, 2.0, n),
+                              context=[rng.integers(0, vocab, e % 2) for e in range(n)])
+    return target, output, batch
 
 
 def _randomised_output_layers(model, objectives, rng):
@@ -164,14 +180,14 @@ def _check_split(term, model, rng):
     saved = _randomised_output_layers(model, children, rng)
     try:
         for _ in range(SPLIT_CHECKS):
-            target, output = _probe(model, rng)
-            whole_f = L.call_forward(composite, target, output.copy())
-            whole_b = L.call_backward(composite, target, output.copy())
-            part_f = term.forward(target, output.copy()) / term.scale
-            part_b = term.backward(target, output.copy()).astype(np.float64) / term.scale
+            target, output, batch = _probe(model, rng)
+            whole_f = L.call_forward(composite, target, output.copy(), batch)
+            whole_b = L.call_backward(composite, target, output.copy(), batch)
+            part_f = term.forward(target, output.copy(), batch) / term.scale
+            part_b = term.backward(target, output.copy(), batch).astype(np.float64) / term.scale
             for child in children:
-                part_f = part_f + L.call_forward(child, target, output.copy())
-                part_b = part_b + L.call_backward(child, target, output.copy())
+                part_f = part_f + L.call_forward(child, target, output.copy(), batch)
+                part_b = part_b + L.call_backward(child, target, output.copy(), batch)
             if not (np.allclose(whole_f, part_f, rtol=SPLIT_RTOL, atol=1e-5)
                     and np.allclose(whole_b, part_b, rtol=SPLIT_RTOL, atol=1e-5)):
                 kids = ", ".join(type(c).__name__ for c in children) or "none"
@@ -186,12 +202,12 @@ def _check_split(term, model, rng):
 
 
 def _uses_target(term, model, rng):
-    target, output = _probe(model, rng)
+    target, output, batch = _probe(model, rng)
     other = (target + 1 + rng.integers(0, 5, len(target))) % len(model.wv.index_to_key)
-    f1 = term.forward(target, output.copy())
-    f2 = term.forward(other, output.copy())
-    b1 = term.backward(target, output.copy())
-    b2 = term.backward(other, output.copy())
+    f1 = term.forward(target, output.copy(), batch)
+    f2 = term.forward(other, output.copy(), batch)
+    b1 = term.backward(target, output.copy(), batch)
+    b2 = term.backward(other, output.copy(), batch)
     return not (np.array_equal(f1, f2) and np.array_equal(np.asarray(b1), np.asarray(b2)))
 
 

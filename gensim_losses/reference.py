@@ -14,7 +14,9 @@ before the error propagates.
 
 import numpy as np
 
+from gensim_losses import jobs
 from gensim_losses import losses as L
+from gensim_losses.plan import OBJECTIVE_TERMS
 
 
 class _Journal:
@@ -42,83 +44,149 @@ class _Journal:
 
 def train_job(model, run, job, alpha):
     """Train ``job``; return ``(examples, {term name: loss})``. On any failure the job changes nothing."""
-    ns = run.plan.natives.get("ns")
-    seed = ns.seed if ns is not None else None
+    sampled = [obj for obj in run.plan.natives.values()
+               if isinstance(obj, (L.NEGSamplingLoss, L.GroupNegativeLoss))]
+    seeds = [obj.seed for obj in sampled]
     journal = _Journal()
     try:
-        return _examples(model, run, job, alpha, journal)
+        return _Trainer(model, run, job, alpha, journal).run_job()
     except BaseException:
         journal.restore()
         raise
     finally:
-        if ns is not None:
-            ns.seed = seed
+        for obj, seed in zip(sampled, seeds):
+            obj.seed = seed
 
 
 def _finite(*arrays):
     return all(np.isfinite(a).all() for a in arrays)
 
 
-def _examples(model, run, job, alpha, journal):
-    plan, syn0 = run.plan, model.wv.vectors
-    lockf = model.wv.vectors_lockf
-    targets, starts, inputs = job.examples(bool(model.sg))
-    seeds = np.random.default_rng(model._job_seed()).integers(0, 2**62, len(targets))
-    totals = dict.fromkeys(run.terms, 0.0)
-    for e, target in enumerate(targets):
-        if run.stopped:
-            break
-        words = inputs[starts[e]:starts[e + 1]]
-        count = len(words)
+class _Trainer:
+    """One job on the reference path. Its order is the kernels': position by
+    position, the position's examples, then its global context, then its
+    lexicon pairs; every term of a sentence scaled by the sentence's weight."""
+
+    def __init__(self, model, run, job, alpha, journal):
+        self.model, self.run, self.alpha, self.journal = model, run, alpha, journal
+        self.plan, self.syn0 = run.plan, model.wv.vectors
+        self.lockf = model.wv.vectors_lockf
+        self.view = jobs.view(model, job)
+        self.totals = dict.fromkeys(run.terms, 0.0)
+        self.seeds = np.random.default_rng(model._job_seed()).integers(0, 2**62, len(self.view.targets) + 1)
+        self.objectives = [(term, obj) for term, obj in self.plan.natives.items() if term in OBJECTIVE_TERMS]
+        self.draws = 0
+
+    def run_job(self):
+        view = self.view
+        first = np.searchsorted(view.positions, np.arange(len(view.words) + 1))  # position -> its first example
+        for i, word in enumerate(view.words):
+            if self.run.stopped:
+                break
+            for e in range(first[i], first[i + 1]):
+                self.example(e)
+            weight = float(view.position_weight[i])
+            context = view.position_context[0][view.position_context[1][i]:view.position_context[1][i + 1]]
+            if "global_context" in self.plan.weights and len(context):
+                self.global_context(int(word), context, weight)
+            if "lexicon" in self.plan.weights:
+                self.lexicon(int(word), weight)
+        return len(view.targets), self.totals
+
+    def _seed(self, obj):
+        """A fresh seed for a negative-sampling call: the same negatives in forward, backward and compute."""
+        if isinstance(obj, (L.NEGSamplingLoss, L.GroupNegativeLoss)):
+            obj.seed = int(self.seeds[self.draws % len(self.seeds)]) + self.draws
+            self.draws += 1
+
+    def _objective(self, term, obj, target, out, scale):
+        """Train an objective's output rows for ``target`` from ``out``; return its h-gradient."""
+        self._seed(obj)
+        res = obj.compute(target, out)
+        if not _finite(res.loss, res.grad_h):
+            raise self.model._diverged(self.run, self.alpha)
+        layer = getattr(self.model, obj.weights_name)
+        self.journal.save(layer, res.rows)
+        np.add.at(layer, res.rows, (-self.alpha * scale * res.grad_rows).astype(np.float32))
+        return res
+
+    def _apply(self, words, step):
+        for w in words:
+            self.syn0[w] += self.lockf[w % len(self.lockf)] * step
+
+    def example(self, e):
+        model, plan, syn0, view = self.model, self.plan, self.syn0, self.view
+        words = view.inputs[view.input_offsets[e]:view.input_offsets[e + 1]]
+        count, sw = len(words), float(view.weight[e])
         h = syn0[words].sum(axis=0, keepdims=True)
         if not model.sg and model.cbow_mean:
             h /= count
-        out, t = L.as_output(h), target[None]
+        out, t = L.as_output(h), view.targets[e][None]
         # as in the kernel: objectives follow gensim's CBOW update convention,
         # other terms the exact chain rule (see Config.pen_scale)
         pen_scale = 1.0 if model.sg else (1.0 / count if model.cbow_mean else float(count))
         grad = np.zeros(h.shape, dtype=np.float64)
-        journal.save(syn0, words)
+        self.journal.save(syn0, words)
         for term, obj in plan.natives.items():
-            weight = plan.weights[term]
-            name = run.names[term]
+            weight = plan.weights[term] * sw
+            name = self.run.names[term]
+            if term in ("global_context", "lexicon"):
+                continue  # per position, below
             if isinstance(obj, L.Objective):
-                if isinstance(obj, L.NEGSamplingLoss):
-                    obj.seed = int(seeds[e])  # the same negatives in every call for this example
-                res = obj.compute(t, out)
-                if not _finite(res.loss, res.grad_h):
-                    raise model._diverged(run, alpha)
-                layer = getattr(model, obj.weights_name)
-                journal.save(layer, res.rows)
-                np.add.at(layer, res.rows, (-alpha * weight * res.grad_rows).astype(np.float32))
+                res = self._objective(term, obj, t, out, weight)
                 if term not in plan.output_only:
                     grad += weight * res.grad_h
-                    totals[name] += weight * float(res.loss.sum())
+                    self.totals[name] += weight * float(res.loss.sum())
                 continue
             scale = weight / obj.weight if obj.weight else 0.0
             if term == "anchor" and not model.sg:
                 # CBOW: the anchor acts on each input vector, shared over the window
                 for w in words:
                     v = L.as_output(syn0[w][None])
-                    totals[name] += scale / count * float(L.call_forward(obj, [w], v).sum())
+                    self.totals[name] += scale / count * float(L.call_forward(obj, [w], v).sum())
                     g = L.call_backward(obj, [w], v)[0]
-                    syn0[w] -= (alpha * scale / count * lockf[w % len(lockf)] * g).astype(np.float32)
+                    step = self.alpha * scale / count * self.lockf[w % len(self.lockf)] * g
+                    syn0[w] -= step.astype(np.float32)
                 continue
             own = words if term == "anchor" else t  # the anchor reads h's own word
-            totals[name] += scale * float(L.call_forward(obj, own, out).sum())
+            self.totals[name] += scale * float(L.call_forward(obj, own, out).sum())
             grad += scale * pen_scale * L.call_backward(obj, own, out)
+        batch = view.batch(e) if any(term.takes_batch for term in plan.python) else None
         for term in plan.python:
-            f, g = term.forward(t, out), term.backward(t, out)
+            f, g = term.forward(t, out, batch), term.backward(t, out, batch)
             if not _finite(f, g):
-                raise L.LossError(f"the Python term '{term.name}' gave non-finite values in epoch {run.epoch}; "
-                                  f"no vector was changed by this job")
-            grad += pen_scale * g
-            totals[term.name] += float(f.sum())
+                raise L.LossError(f"the Python term '{term.name}' gave non-finite values in epoch "
+                                  f"{self.run.epoch}; no vector was changed by this job")
+            grad += sw * pen_scale * g
+            self.totals[term.name] += sw * float(f.sum())
         if not _finite(grad):
-            raise model._diverged(run, alpha)
-        step = (-alpha * grad[0]).astype(np.float32)
+            raise model._diverged(self.run, self.alpha)
+        step = (-self.alpha * grad[0]).astype(np.float32)
         if not model.sg and not model.cbow_mean:
             step /= count
-        for w in words:
-            syn0[w] += lockf[w % len(lockf)] * step
-    return len(targets), totals
+        self._apply(words, step)
+
+    def global_context(self, word, context, sw):
+        """The centre word's input vector predicts every context word, through the objectives."""
+        scale = self.plan.weights["global_context"] * sw
+        out = L.as_output(self.syn0[word][None])
+        grad = np.zeros(out.shape, dtype=np.float64)
+        self.journal.save(self.syn0, [word])
+        for c in context:
+            for term, obj in self.objectives:
+                weight = self.plan.weights[term] * scale
+                res = self._objective(term, obj, np.array([c]), out, weight)
+                grad += weight * res.grad_h
+                self.totals["global_context"] += weight * float(res.loss.sum())
+        if not _finite(grad):
+            raise self.model._diverged(self.run, self.alpha)
+        self._apply([word], (-self.alpha * grad[0]).astype(np.float32))
+
+    def lexicon(self, word, sw):
+        """The word's input vector takes one step on each of its lexicon pairs."""
+        obj = self.plan.natives["lexicon"]
+        scale = self.plan.weights["lexicon"] / obj.weight * sw if obj.weight else 0.0
+        self.journal.save(self.syn0, [word])
+        loss, grad = obj.compute(np.array([word]), self.syn0[word][None].astype(np.float64))
+        self.totals[self.run.names["lexicon"]] += scale * float(loss.sum())
+        self._apply([word], (-self.alpha * scale * grad[0]).astype(np.float32))

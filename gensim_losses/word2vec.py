@@ -8,11 +8,14 @@ training threads, the job paths and the loss records live in
 
 import logging
 import warnings
+from collections import defaultdict
 
 import numpy as np
+from gensim import utils
 from gensim.models import word2vec as gensim_word2vec
 from gensim.models.word2vec import MAX_WORDS_IN_BATCH
 
+from gensim_losses import corpus
 from gensim_losses import losses as L
 from gensim_losses.engine import KernelTraining
 from gensim_losses.persistence import Saving
@@ -186,3 +189,35 @@ class Word2Vec(KernelTraining, Saving, gensim_word2vec.Word2Vec):
         work, neu1 = super()._get_thread_working_mem()
         scores = np.zeros(len(self.wv) if self._softmax() else 0, dtype=np.float32)
         return work, neu1, scores
+
+    # ------------------------------------------------------------------ corpus items
+    def _raw_word_count(self, job):
+        return corpus.raw_word_count(job)
+
+    def _scan_vocab(self, sentences, progress_per, trim_rule):
+        """gensim's vocabulary scan, reading :class:`~gensim_losses.Sentence` items too:
+        their words and their context words are counted (context words need
+        output vectors), ``corpus_total_words`` counts the words only, and a
+        bad weight or context is reported with the item's index."""
+        vocab = defaultdict(int)
+        total_words, min_reduce, count = 0, 1, 0
+        for count, item in enumerate(sentences, start=1):
+            if count == 1 and isinstance(item, str):
+                gensim_word2vec.logger.warning(
+                    "Each 'sentences' item should be a list of words (usually unicode strings). "
+                    "First item here is instead plain %s.", type(item))
+            if (count - 1) % progress_per == 0:
+                logger.info("PROGRESS: at sentence #%i, processed %i words, keeping %i word types",
+                            count - 1, total_words, len(vocab))
+            words, _, context = corpus.parts(item, count - 1)
+            for word in words:
+                vocab[word] += 1
+            for word in context:
+                vocab[word] += 1
+            total_words += len(words)
+            if self.max_vocab_size and len(vocab) > self.max_vocab_size:
+                utils.prune_vocab(vocab, min_reduce, trim_rule=trim_rule)
+                min_reduce += 1
+        self.raw_vocab = vocab
+        return total_words, count
+

@@ -1,0 +1,87 @@
+"""Corpus items that carry more than words: :class:`Sentence`.
+
+A corpus may mix plain token lists and :class:`Sentence` items. A sentence's
+``weight`` scales every term of every training example drawn from it (loss
+and gradient); its ``context`` holds tokens that every centre word of the
+sentence also predicts, when the loss has a
+:class:`~gensim_losses.GlobalContextLoss`.
+
+:func:`parts` reads any corpus item as ``(words, weight, context)`` and
+checks it, so the vocabulary scan and the job preparation read items the
+same way and reject the same bad input with the same message.
+"""
+
+import math
+import numbers
+from collections.abc import Sequence
+from typing import NamedTuple
+
+
+class Sentence(NamedTuple):
+    """One corpus item with a weight and a sentence-level context.
+
+    In the spirit of gensim's ``TaggedDocument``; plain token lists keep
+    working, and a corpus may mix the two.
+
+    Parameters
+    ----------
+    words : sequence of str
+        The tokens, as a plain corpus item holds them.
+    weight : float, optional
+        Finite and >= 0. Scales every term of every example from this
+        sentence, loss and gradient alike; 0 trains nothing from it.
+    context : sequence of str, optional
+        Tokens every centre word of this sentence also predicts (with
+        ``GlobalContextLoss`` in the loss), e.g. the listing booked at the
+        end of a search session. ``build_vocab`` counts them, since they
+        need output vectors; tokens outside the vocabulary are dropped.
+    """
+
+    words: Sequence[str]
+    weight: float = 1.0
+    context: Sequence[str] = ()
+
+
+def _where(index):
+    return "a corpus item" if index is None else f"corpus item {index}"
+
+
+def parts(item, index=None):
+    """``(words, weight, context)`` of a corpus item, checked.
+
+    ``index`` (the item's position in the corpus, when known) goes into the
+    error message. Plain items are returned as they are, with weight 1.0 and
+    no context, without further checks (gensim's own behaviour).
+
+    Raises
+    ------
+    ValueError
+        A weight that is not a finite number >= 0.
+    TypeError
+        A ``context`` that is not a sequence of strings, or ``words`` that
+        is a single string.
+    """
+    if type(item) is not Sentence:
+        return item, 1.0, ()
+    words, weight, context = item
+    if isinstance(words, str):
+        raise TypeError(f"{_where(index)}: Sentence.words is the string {words[:40]!r}; expected a sequence of "
+                        f"tokens (str.split() it)")
+    if isinstance(weight, bool) or not isinstance(weight, numbers.Real):
+        raise ValueError(f"{_where(index)}: Sentence.weight must be a real number >= 0, got {weight!r}")
+    weight = float(weight)
+    if not (math.isfinite(weight) and weight >= 0):
+        raise ValueError(f"{_where(index)}: Sentence.weight must be finite and >= 0, got {weight!r}")
+    if isinstance(context, str) or not isinstance(context, Sequence):
+        raise TypeError(f"{_where(index)}: Sentence.context must be a sequence of strings (e.g. a list or "
+                        f"tuple), got {type(context).__name__} {context!r:.60}")
+    for token in context:
+        if not isinstance(token, str):
+            raise TypeError(f"{_where(index)}: Sentence.context must hold strings, got {type(token).__name__} "
+                            f"{token!r:.60}")
+    return words, weight, context
+
+
+def raw_word_count(items):
+    """Raw words of some corpus items (a Sentence counts its words, not its context)."""
+    return sum(len(item.words) if type(item) is Sentence else len(item) for item in items)
