@@ -21,6 +21,13 @@ path, against bare ``NEGSamplingLoss`` (negative-sampling modes only)::
 
     python benchmarks/speed.py --compare native --modes SG-NS CBOW-NS
     python benchmarks/speed.py --compare hybrid --modes SG-NS CBOW-NS
+
+The sentence-level terms against bare negative sampling (iterable input:
+``Sentence`` items), and group negatives against negative sampling with as
+many negatives in all::
+
+    python benchmarks/speed.py --compare weights global global-third lexicon group --modes SG-NS \
+        --inputs iterable --corpus zipf
 """
 
 import argparse
@@ -32,6 +39,7 @@ import time
 from pathlib import Path
 
 import gensim
+import numpy as np
 from gensim.models.word2vec import LineSentence
 from gensim.test.utils import datapath
 
@@ -67,8 +75,40 @@ class TutorialLoss(gensim_losses.BaseLoss):
         return grad
 
 
-# A side is (label, model class, function giving extra constructor arguments):
-# loss objects are made fresh for every model.
+def weighted(corpus):
+    """Every sentence a Sentence with a weight in [0.5, 1.5]."""
+    rng = np.random.default_rng(0)
+    weights = rng.uniform(0.5, 1.5, len(corpus))
+    return [gensim_losses.Sentence(s, weight=float(w)) for s, w in zip(corpus, weights)]
+
+
+def booked(share):
+    """Sentences of which ``share`` carry one context token, drawn from the sentence's own words."""
+    def transform(corpus):
+        rng = np.random.default_rng(0)
+        return [gensim_losses.Sentence(s, context=[s[rng.integers(len(s))]] if rng.random() < share and s else ())
+                for s in corpus]
+    return transform
+
+
+def ns(**kw):
+    return lambda: dict(compute_loss=True, loss=gensim_losses.NEGSamplingLoss(**kw))
+
+
+def lexicon_pairs(top=10_000, synonyms=15_000, antonyms=3_000, seed=0):
+    """Random pairs among the Zipf corpus's ``top`` most frequent words (3.6 partners each, as in WordNet)."""
+    rng = np.random.default_rng(seed)
+    words = np.array([f"w{i}" for i in range(top)])
+    pick = rng.integers(0, top, size=(synonyms + antonyms, 2))
+    pairs = [tuple(words[p]) for p in pick if p[0] != p[1]]
+    return pairs[:synonyms], pairs[synonyms:]
+
+
+GROUPS = {f"w{i}": i % 100 for i in range(50_000)}  # 100 'markets' of 500 words over the Zipf vocabulary
+SYNONYMS, ANTONYMS = lexicon_pairs()
+
+# A side is (label, model class, function giving extra constructor arguments[,
+# function transforming the iterable corpus]): loss objects are made fresh for every model.
 COMPARISONS = {
     "stock": (("stock", gensim.models.Word2Vec, lambda: dict(compute_loss=True)),
               ("ours", gensim_losses.Word2Vec, lambda: dict(compute_loss=True))),
@@ -83,12 +123,36 @@ COMPARISONS = {
                 lambda: dict(compute_loss=True, loss=gensim_losses.NEGSamplingLoss())),
                ("tutorial CustomLoss (Python)", gensim_losses.Word2Vec,
                 lambda: dict(compute_loss=True, loss=TutorialLoss(0.1)))),
+    "weights": (("NEGSamplingLoss", gensim_losses.Word2Vec, ns()),
+                ("NS, weighted Sentence items", gensim_losses.Word2Vec, ns(), weighted)),
+    "global": (("NEGSamplingLoss", gensim_losses.Word2Vec, ns()),
+               ("NS + GlobalContextLoss, context on every sentence", gensim_losses.Word2Vec,
+                lambda: dict(compute_loss=True,
+                             loss=gensim_losses.NEGSamplingLoss() + gensim_losses.GlobalContextLoss()),
+                booked(1.0))),
+    "global-third": (("NEGSamplingLoss", gensim_losses.Word2Vec, ns()),
+                     ("NS + GlobalContextLoss, context on a third of sentences", gensim_losses.Word2Vec,
+                      lambda: dict(compute_loss=True,
+                                   loss=gensim_losses.NEGSamplingLoss() + gensim_losses.GlobalContextLoss()),
+                      booked(1 / 3))),
+    "group": (("NEGSamplingLoss(negative=10)", gensim_losses.Word2Vec, ns(negative=10)),
+              ("NEGSamplingLoss(5) + GroupNegativeLoss(negative=5)", gensim_losses.Word2Vec,
+               lambda: dict(compute_loss=True, loss=gensim_losses.NEGSamplingLoss(negative=5)
+                            + gensim_losses.GroupNegativeLoss(GROUPS, negative=5)))),
+    "lexicon": (("NEGSamplingLoss", gensim_losses.Word2Vec, ns()),
+                ("NS + LexiconPenalty (18k pairs)", gensim_losses.Word2Vec,
+                 lambda: dict(compute_loss=True, loss=gensim_losses.NEGSamplingLoss()
+                              + gensim_losses.LexiconPenalty(SYNONYMS, ANTONYMS, weight=0.1)))),
 }
 
 
 def time_training(side, params, corpus, epochs, clock=time.perf_counter):
     """Build the vocabulary, then time ``train()``; return raw words per second."""
-    _, cls, make_extra = side
+    cls, make_extra = side[1], side[2]
+    if len(side) > 3:
+        if isinstance(corpus, Path):
+            raise SystemExit(f"{side[0]}: Sentence items need an iterable corpus (use --inputs iterable)")
+        corpus = side[3](corpus)
     extra = make_extra()
     if "loss" in extra:  # the loss sets hs/negative
         params = {k: v for k, v in params.items() if k not in ("hs", "negative")}
@@ -134,7 +198,7 @@ def corpora_for(args, workdir):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--compare", choices=sorted(COMPARISONS), default="stock")
+    parser.add_argument("--compare", nargs="+", choices=sorted(COMPARISONS), default=["stock"])
     parser.add_argument("--modes", nargs="+", choices=list(MODES), default=list(MODES))
     parser.add_argument("--inputs", nargs="+", choices=["iterable", "corpus_file"],
                         default=["iterable", "corpus_file"])
@@ -150,25 +214,27 @@ def main(argv=None):
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
 
-    sides = COMPARISONS[args.compare]
-    a, b = sides[0][0], sides[1][0]
-    lines = [
-        f"| corpus | mode | input | {a} words/s | {b} words/s | ratio {b}/{a} (median) | ratios |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    print("\n".join(lines), flush=True)
+    lines = []
     with tempfile.TemporaryDirectory() as tmp:
-        for name, epochs, sentences, path in corpora_for(args, args.workdir or tmp):
-            for mode in args.modes:
-                for source in args.inputs:
-                    corpus = sentences if source == "iterable" else path
-                    rate_a, rate_b, ratio, ratios = compare(
-                        sides, dict(BASE, workers=args.workers, **MODES[mode]), corpus, epochs, args.reps,
-                        time.process_time if args.clock == "cpu" else time.perf_counter)
-                    row = (f"| {name} | {mode} | {source} | {rate_a / 1e6:.2f}M | {rate_b / 1e6:.2f}M "
-                           f"| **{ratio:.2f}** | {' '.join(f'{r:.2f}' for r in ratios)} |")
-                    lines.append(row)
-                    print(row, flush=True)
+        corpora = corpora_for(args, args.workdir or tmp)
+        for comparison in args.compare:
+            sides = COMPARISONS[comparison]
+            a, b = sides[0][0], sides[1][0]
+            header = [f"| corpus | mode | input | {a} words/s | {b} words/s | ratio (median) | ratios |",
+                      "|---|---|---|---|---|---|---|"]
+            lines += ([""] if lines else []) + header
+            print(("\n" if len(lines) > 2 else "") + "\n".join(header), flush=True)
+            for name, epochs, sentences, path in corpora:
+                for mode in args.modes:
+                    for source in args.inputs:
+                        corpus = sentences if source == "iterable" else path
+                        rate_a, rate_b, ratio, ratios = compare(
+                            sides, dict(BASE, workers=args.workers, **MODES[mode]), corpus, epochs, args.reps,
+                            time.process_time if args.clock == "cpu" else time.perf_counter)
+                        row = (f"| {name} | {mode} | {source} | {rate_a / 1e6:.2f}M | {rate_b / 1e6:.2f}M "
+                               f"| **{ratio:.2f}** | {' '.join(f'{r:.2f}' for r in ratios)} |")
+                        lines.append(row)
+                        print(row, flush=True)
     if args.out:
         Path(args.out).write_text("\n".join(lines) + "\n")
 

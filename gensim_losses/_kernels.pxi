@@ -495,7 +495,7 @@ cdef void train_sentence(Config *c, const uint32_t *idx, const int32_t *shrink, 
             global_context(c, idx[i])
             if c.diverged:
                 return
-        if c.lex_starts != NULL:
+        if c.lex_starts != NULL and c.lex_starts[idx[i] + 1] > c.lex_starts[idx[i]]:
             lexicon_term(c, idx[i])
 
 
