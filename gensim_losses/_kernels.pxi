@@ -42,8 +42,8 @@ from libc.float cimport DBL_MAX, FLT_MAX
 from libc.math cimport exp, fabs, log, log1p, sqrt
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from libc.stdio cimport FILE, fopen, fclose
-from libc.stdlib cimport malloc, realloc, free
-from libc.string cimport memset, memcmp
+from libc.stdlib cimport calloc, malloc, realloc, free
+from libc.string cimport memcmp, memcpy, memset
 
 cnp.import_array()
 
@@ -168,6 +168,14 @@ cdef struct Config:
     double loss[N_TERMS]
     int64_t examples
     int diverged         # a score was NaN or infinite: the job stops (see logistic_grad)
+    # shared_negatives: one draw of negatives per skip-gram window (sg_window);
+    # per-job scratch for the window's rows, labels, steps and deltas
+    int shared
+    uint32_t *win_rows
+    float *win_label
+    float *win_step
+    float *win_din       # (2 * window) x size: deltas of the context words' input vectors
+    float *win_dout      # (1 + negative + group_negative) x size: deltas of the output rows
 
 
 cdef inline float logistic_grad(Config *c, float x, float label, double *loss) noexcept nogil:
@@ -385,6 +393,83 @@ cdef inline void sg_example(Config *c, const uint32_t *idx, int64_t i, int64_t m
         gl_axpy(c.size, c.lockf[context % c.lockf_len], c.work, h)
 
 
+cdef void sg_window(Config *c, const uint32_t *idx, int64_t i, int64_t j, int64_t k) noexcept nogil:
+    """Skip-gram negative sampling for every context word of position ``i`` at
+    once, with one draw of negatives for the whole window (the estimator of
+    HogBatch, Ji et al. 2016). Scores and gradients read the rows as they are
+    at the window's start; the deltas collect in c.win_din/c.win_dout and are
+    added back at its end (Hogwild), so a window that diverges changes nothing.
+    Each (context, centre) pair is still one example with its own NS loss."""
+    cdef uint32_t target = idx[i], w
+    cdef int64_t m, a = 0, b, n_out = 1, first, size
+    cdef int d
+    cdef int32_t group
+    cdef float g
+    cdef double ns_loss = 0.0, group_loss = 0.0
+    cdef const float *h
+    cdef float *din
+    cdef float *row
+    cdef float *work = c.work
+    # the output rows: the target, the shared negatives, then the shared group negatives
+    c.win_rows[0] = target
+    c.win_label[0] = 1.0
+    c.win_step[0] = c.alpha * c.weight[T_NS] * c.sw
+    for d in range(c.negative):
+        w = <uint32_t>draw_from(c, c.cum_table, c.cum_len)
+        if w != target:
+            c.win_rows[n_out] = w
+            c.win_label[n_out] = 0.0
+            c.win_step[n_out] = c.win_step[0]
+            n_out += 1
+    cdef int64_t n_ns = n_out
+    if c.group_negative and c.word_group[target] >= 0:
+        group = c.word_group[target]
+        first = c.group_starts[group]
+        size = c.group_starts[group + 1] - first
+        for d in range(c.group_negative):
+            w = c.group_members[first + draw_from(c, c.group_cum + first, size)]
+            if w != target:
+                c.win_rows[n_out] = w
+                c.win_label[n_out] = 0.0
+                c.win_step[n_out] = c.alpha * c.weight[T_GROUP] * c.sw
+                n_out += 1
+    memset(c.win_dout, 0, n_out * c.size * sizeof(float))
+    for m in range(j, k):
+        if m == i:
+            continue
+        h = c.syn0 + <int64_t>idx[m] * c.size
+        din = c.win_din + a * c.size
+        memset(din, 0, c.size * sizeof(float))
+        for b in range(n_out):
+            row = c.syn1neg + <int64_t>c.win_rows[b] * c.size
+            g = logistic_grad(c, gl_dot(c.size, h, row), c.win_label[b], &ns_loss if b < n_ns else &group_loss)
+            if fabs(g) < GRAD_EPS:
+                continue
+            g *= c.win_step[b]
+            gl_axpy(c.size, g, row, din)
+            gl_axpy(c.size, g, h, c.win_dout + b * c.size)
+        c.work = din  # the penalties and Python terms of this example add to its own delta
+        if c.any_penalty:
+            penalty_terms(c, h, idx[m])
+        if c.ext_grad != NULL:
+            external_term(c, m)
+        a += 1
+    c.work = work
+    if c.diverged:
+        return
+    c.loss[T_NS] += ns_loss * c.weight[T_NS] * c.sw
+    c.loss[T_GROUP] += group_loss * c.weight[T_GROUP] * c.sw
+    c.examples += a
+    for b in range(n_out):
+        gl_axpy(c.size, 1.0, c.win_dout + b * c.size, c.syn1neg + <int64_t>c.win_rows[b] * c.size)
+    a = 0
+    for m in range(j, k):
+        if m != i:
+            gl_axpy(c.size, c.lockf[idx[m] % c.lockf_len], c.win_din + a * c.size,
+                    c.syn0 + <int64_t>idx[m] * c.size)
+            a += 1
+
+
 cdef inline int cbow_hidden(Config *c, const uint32_t *idx, int64_t i, int64_t j, int64_t k,
                             float *out) noexcept nogil:
     """Sum or mean of the context vectors into ``out``; return the context size."""
@@ -481,7 +566,11 @@ cdef void train_sentence(Config *c, const uint32_t *idx, const int32_t *shrink, 
     cdef int64_t i, j, k, m
     for i in range(n):
         window_of(c.window, shrink[i], i, 0, n, &j, &k)
-        if c.sg:
+        if c.shared:
+            sg_window(c, idx, i, j, k)
+            if c.diverged:
+                return
+        elif c.sg:
             for m in range(j, k):
                 if m != i:
                     sg_example(c, idx, i, m)
@@ -521,7 +610,7 @@ cdef class KernelModel:
     cdef readonly tuple arrays
 
     def __init__(self, model, bint compute_loss, dict weights, anchor=None, directions=None, groups=None,
-                 lexicon=None):
+                 lexicon=None, bint shared=False):
         wv = model.wv
         cdef int size = wv.vector_size
         cdef int t
@@ -645,6 +734,9 @@ cdef class KernelModel:
         c.any_penalty = (c.weight[T_NORM] > 0 or c.weight[T_L2] > 0 or c.weight[T_DIRECTION] > 0
                          or (c.weight[T_ANCHOR] > 0 and c.sg))
         c.sw = 1.0
+        if shared and not (c.sg and c.weight[T_NS] and not c.weight[T_HS] and not c.weight[T_SOFTMAX]):
+            raise ValueError("shared negatives serve skip-gram negative sampling alone")
+        c.shared = shared
         self.arrays = tuple(arrays)
 
     @property
@@ -747,6 +839,12 @@ cdef class Job:
         self.raw_words += raw
         if raw:
             self.sentences += 1
+
+    @property
+    def rng_state(self):
+        """The state of the kernels' random generator when training of this job begins
+        (the reference path replays the kernels' draws from it)."""
+        return self.next_random
 
     cdef int finish(self, Config *c) except -1:
         """Subsample every sentence and draw the windows (uses c.next_random)."""
@@ -944,6 +1042,15 @@ def train_job(KernelModel km, Job job, float alpha, cnp.ndarray work, cnp.ndarra
                 raise ValueError(f"ext_slot must be int32 of length {job.n}")
             c.ext_slot = <int32_t *>cnp.PyArray_DATA(ext_slot)
     c.next_random = job.next_random
+    cdef int64_t n_out = 1 + c.negative + c.group_negative
+    scratch = None
+    if c.shared:
+        scratch = np.empty(n_out * (3 + c.size) + 2 * c.window * c.size, dtype=np.float32)
+        c.win_rows = <uint32_t *>cnp.PyArray_DATA(scratch)  # float32 and uint32 share the element size
+        c.win_label = (<float *>cnp.PyArray_DATA(scratch)) + n_out
+        c.win_step = c.win_label + n_out
+        c.win_dout = c.win_step + n_out
+        c.win_din = c.win_dout + n_out * c.size
     with nogil:
         for s in range(job.n_sent):
             if c.ext_slot != NULL:
@@ -1037,9 +1144,237 @@ cdef inline uint64_t fnv1a(const char *s, int64_t n) noexcept nogil:
     return h
 
 
-cdef inline bint is_space(char ch) noexcept nogil:
-    # the ASCII whitespace of Python's str.split(), which LineSentence uses
-    return ch == b' ' or (b'\t' <= ch <= b'\r') or (b'\x1c' <= ch <= b'\x1f')
+cdef inline int space_len(const char *p, const char *end) noexcept nogil:
+    """The length in bytes of the whitespace character at ``p``, or 0: the
+    whitespace of Python's ``str.split()`` (which gensim's LineSentence uses),
+    in UTF-8. A continuation byte never matches, so bytes can be stepped one
+    at a time through a token."""
+    cdef unsigned char c = <unsigned char>p[0], c1, c2
+    if c < 0x80:
+        return 1 if (c == 0x20 or 0x09 <= c <= 0x0D or 0x1C <= c <= 0x1F) else 0
+    if p + 1 >= end:
+        return 0
+    c1 = <unsigned char>p[1]
+    if c == 0xC2:
+        return 2 if (c1 == 0x85 or c1 == 0xA0) else 0
+    if p + 2 >= end or c < 0xE1 or c > 0xE3:
+        return 0
+    c2 = <unsigned char>p[2]
+    if c == 0xE1:  # U+1680
+        return 3 if (c1 == 0x9A and c2 == 0x80) else 0
+    if c == 0xE3:  # U+3000
+        return 3 if (c1 == 0x80 and c2 == 0x80) else 0
+    if c1 == 0x80:  # U+2000-200A, U+2028, U+2029, U+202F
+        return 3 if (0x80 <= c2 <= 0x8A or c2 == 0xA8 or c2 == 0xA9 or c2 == 0xAF) else 0
+    return 3 if (c1 == 0x81 and c2 == 0x9F) else 0  # U+205F
+
+
+cdef inline const char *next_token(const char *p, const char *end, const char **start) noexcept nogil:
+    """Skip the whitespace at ``p``; set ``*start`` to the next token and return
+    its end (``*start == end`` when the line has no more tokens)."""
+    cdef int n
+    while p < end:
+        n = space_len(p, end)
+        if n == 0:
+            break
+        p += n
+    start[0] = p
+    while p < end and space_len(p, end) == 0:
+        p += 1
+    return p
+
+
+cdef int64_t utf8_error(const char *s, int64_t n) noexcept nogil:
+    """The offset of the first byte of ``s[:n]`` that is not valid UTF-8, or -1."""
+    cdef int64_t i = 0, need, k
+    cdef unsigned char c
+    cdef uint32_t cp
+    while i < n:
+        c = <unsigned char>s[i]
+        if c < 0x80:
+            i += 1
+            continue
+        if 0xC2 <= c <= 0xDF:
+            need, cp = 1, c & 0x1F
+        elif 0xE0 <= c <= 0xEF:
+            need, cp = 2, c & 0x0F
+        elif 0xF0 <= c <= 0xF4:
+            need, cp = 3, c & 0x07
+        else:
+            return i
+        if i + need >= n:  # the sequence is cut off by the end of the line
+            return i
+        for k in range(1, need + 1):
+            if (<unsigned char>s[i + k]) & 0xC0 != 0x80:
+                return i
+            cp = (cp << 6) | ((<unsigned char>s[i + k]) & 0x3F)
+        # overlong forms, surrogates and code points past U+10FFFF, as Python's decoder refuses them
+        if (need == 2 and (cp < 0x800 or 0xD800 <= cp <= 0xDFFF)) or (need == 3 and not 0x10000 <= cp <= 0x10FFFF):
+            return i
+        i += need + 1
+    return -1
+
+
+cdef struct WordTable:
+    # open addressing over FNV-1a hashes; slots hold entry index + 1 (0: empty)
+    int64_t *slots
+    uint64_t mask
+    # entries in the order of first occurrence: key bytes in the arena, count
+    int64_t *key_start
+    int64_t *count
+    uint64_t *hash
+    int64_t n, cap
+    char *arena
+    int64_t arena_len, arena_cap
+
+
+cdef int table_init(WordTable *t) noexcept nogil:
+    memset(t, 0, sizeof(WordTable))
+    t.mask = (1 << 16) - 1
+    t.cap = 1 << 15
+    t.arena_cap = 1 << 20
+    t.slots = <int64_t *>calloc(t.mask + 1, sizeof(int64_t))
+    t.key_start = <int64_t *>malloc((t.cap + 1) * sizeof(int64_t))
+    t.count = <int64_t *>malloc(t.cap * sizeof(int64_t))
+    t.hash = <uint64_t *>malloc(t.cap * sizeof(uint64_t))
+    t.arena = <char *>malloc(t.arena_cap)
+    if t.slots == NULL or t.key_start == NULL or t.count == NULL or t.hash == NULL or t.arena == NULL:
+        return -1
+    t.key_start[0] = 0
+    return 0
+
+
+cdef void table_free(WordTable *t) noexcept nogil:
+    free(t.slots)
+    free(t.key_start)
+    free(t.count)
+    free(t.hash)
+    free(t.arena)
+    memset(t, 0, sizeof(WordTable))
+
+
+cdef int table_add(WordTable *t, const char *s, int64_t n) noexcept nogil:
+    """Count one occurrence of the word ``s[:n]``; -1 when out of memory."""
+    cdef uint64_t h = fnv1a(s, n), i
+    cdef int64_t e, slot
+    cdef int64_t *slots
+    i = h & t.mask
+    while True:
+        slot = t.slots[i]
+        if slot == 0:
+            break
+        e = slot - 1
+        if (t.hash[e] == h and t.key_start[e + 1] - t.key_start[e] == n
+                and memcmp(t.arena + t.key_start[e], s, n) == 0):
+            t.count[e] += 1
+            return 0
+        i = (i + 1) & t.mask
+    # a new word
+    cdef int64_t cap_s = t.cap, cap_h = t.cap, cap_k = t.cap + 1
+    if (_room(<void **>&t.count, &cap_s, t.n + 1, sizeof(int64_t))
+            or _room(<void **>&t.hash, &cap_h, t.n + 1, sizeof(uint64_t))
+            or _room(<void **>&t.key_start, &cap_k, t.n + 2, sizeof(int64_t))
+            or _room(<void **>&t.arena, &t.arena_cap, t.arena_len + n, 1)):
+        return -1
+    t.cap = cap_s
+    memcpy(t.arena + t.arena_len, s, n)
+    t.arena_len += n
+    e = t.n
+    t.key_start[e + 1] = t.arena_len
+    t.count[e] = 1
+    t.hash[e] = h
+    t.n += 1
+    t.slots[i] = e + 1
+    if 2 * t.n > <int64_t>t.mask:  # keep the load under a half: rehash into twice the slots
+        slots = <int64_t *>calloc(2 * (t.mask + 1), sizeof(int64_t))
+        if slots == NULL:
+            return -1
+        free(t.slots)
+        t.slots = slots
+        t.mask = 2 * t.mask + 1
+        for e in range(t.n):
+            i = t.hash[e] & t.mask
+            while t.slots[i] != 0:
+                i = (i + 1) & t.mask
+            t.slots[i] = e + 1
+    return 0
+
+
+cdef class WordCounter:
+    """Counts the words of a byte range of a text file without the GIL, as
+    gensim's LineSentence splits them (lines of at most ``max_words`` words
+    each make one sentence), keeping each word's first occurrence order."""
+    cdef WordTable table
+    cdef readonly int64_t sentences, words
+
+    def __cinit__(self):
+        if table_init(&self.table):
+            table_free(&self.table)
+            raise MemoryError()
+
+    def __dealloc__(self):
+        table_free(&self.table)
+
+    def scan(self, str path, int64_t start, int64_t end, int64_t max_words):
+        """Count the lines that begin in ``[start, end)`` (``start`` at a line start).
+
+        Raises UnicodeDecodeError, as gensim's reading of the file would, at
+        the first byte that is not UTF-8."""
+        cdef FILE *fh = fopen(path.encode(), "rb")
+        if fh == NULL:
+            raise OSError(f"cannot open {path!r}")
+        cdef char *line = NULL
+        cdef size_t cap = 0
+        cdef ssize_t length
+        cdef const char *p
+        cdef const char *tok
+        cdef const char *line_end
+        cdef int64_t pos = start, n_raw, bad = -1, bad_line = 0
+        cdef int status = 0
+        fseeko(fh, start, SEEK_SET)
+        with nogil:
+            while pos < end and status == 0:
+                length = getline(&line, &cap, fh)
+                if length < 0:
+                    break
+                bad = utf8_error(line, length)
+                if bad >= 0:
+                    bad_line = pos
+                    break
+                pos += length
+                p = line
+                line_end = line + length
+                n_raw = 0
+                while True:
+                    p = next_token(p, line_end, &tok)
+                    if tok == line_end:
+                        break
+                    status = table_add(&self.table, tok, p - tok)
+                    if status:
+                        break
+                    n_raw += 1
+                    self.words += 1
+                    if n_raw == max_words:
+                        self.sentences += 1
+                        n_raw = 0
+                if n_raw:
+                    self.sentences += 1
+        fclose(fh)
+        if bad >= 0:
+            text = bytes(line[:length])
+            free(line)
+            raise UnicodeDecodeError("utf-8", text, bad, bad + 1,
+                                     f"invalid UTF-8 in {path!r} at byte {bad_line + bad}")
+        free(line)
+        if status:
+            raise MemoryError()
+
+    def items(self):
+        """``(word, count)`` in order of first occurrence."""
+        cdef int64_t e
+        cdef WordTable *t = &self.table
+        for e in range(t.n):
+            yield t.arena[t.key_start[e]:t.key_start[e + 1]].decode("utf8"), t.count[e]
 
 
 cdef class LineReader:
@@ -1095,13 +1430,9 @@ cdef class LineReader:
                 line_end = self.line + length
                 n_raw = 0
                 while status == 0:
-                    while p < line_end and is_space(p[0]):
-                        p += 1
-                    if p == line_end:
+                    p = <char *>next_token(p, line_end, <const char **>&tok)
+                    if tok == line_end:
                         break
-                    tok = p
-                    while p < line_end and not is_space(p[0]):
-                        p += 1
                     word = self.vocab.lookup(tok, p - tok)
                     n_raw += 1
                     if word >= 0:

@@ -323,9 +323,11 @@ def train(args):
         raise CLIError(f"--negative applies to --objective ns, not {args.objective}")
     loss = make_loss(args.objective, args.negative or 5, args.penalty)
 
+    if args.shared_negatives and not (args.sg and args.objective == "ns"):
+        raise CLIError("--shared-negatives needs --sg and --objective ns (it shares skip-gram's negatives)")
     model = Word2Vec(vector_size=args.vector_size, window=args.window, min_count=args.min_count,
                      sg=int(args.sg), epochs=args.epochs, workers=args.workers, seed=args.seed,
-                     alpha=args.alpha, loss=loss)
+                     alpha=args.alpha, loss=loss, shared_negatives=args.shared_negatives)
     source = {"corpus_file": args.corpus} if args.corpus_file else {"corpus_iterable": LineSentence(args.corpus)}
     try:
         model.build_vocab(**source)
@@ -468,6 +470,9 @@ def build_parser():
     arch.add_argument("--sg", dest="sg", action="store_true", help="skip-gram")
     arch.add_argument("--cbow", dest="sg", action="store_false", help="CBOW (the default, as in gensim)")
     p.set_defaults(sg=False)
+    p.add_argument("--shared-negatives", action="store_true",
+                   help="skip-gram negative sampling: one draw of negatives per window, shared by its context "
+                        "words (faster; see docs/losses.md)")
     p.add_argument("--objective", choices=OBJECTIVES, default="ns",
                    help="negative sampling, hierarchical softmax or full softmax (default: ns)")
     p.add_argument("--negative", type=_positive_int, default=None,

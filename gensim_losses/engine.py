@@ -60,7 +60,11 @@ class TrainingRun:
         self.reference = getattr(model, "backend", "auto") == "reference"
         self.plan = plan = plan_from_settings(model) if loss is None else make_plan(
             loss, model, strict=not self.reference)
-        self.kernel = _kernels.KernelModel(model, compute_loss, plan.weights, **_kernel_tables(plan.natives))
+        shared = bool(getattr(model, "shared_negatives", False))
+        if shared:
+            check_shared(model.sg, plan.weights)
+        self.kernel = _kernels.KernelModel(model, compute_loss, plan.weights, shared=shared,
+                                           **_kernel_tables(plan.natives))
         self.compute_loss = bool(compute_loss)
         self.names = plan.names()  # kernel term -> record name
         self.terms = tuple(self.names.values()) + tuple(t.name for t in plan.python)
@@ -139,6 +143,21 @@ class TrainingRun:
             except Empty:
                 if self.stopped:
                     return None
+
+
+def check_shared(sg, terms):
+    """Refuse, clearly, what ``shared_negatives=True`` cannot serve; ``terms``: the kernel terms in use."""
+    if not sg:
+        raise ValueError("shared_negatives=True is for skip-gram (sg=1): CBOW trains one example per position, "
+                         "so there is no window of examples to share negatives between")
+    if "ns" not in terms:
+        raise ValueError("shared_negatives=True shares negative sampling's draws, and the loss has no "
+                         "NEGSamplingLoss (negative=0)")
+    names = {"hs": "HierarchicalSoftmaxLoss (hs=1)", "softmax": "SoftmaxLoss"}
+    others = [names[t] for t in names if t in terms]
+    if others:
+        raise ValueError(f"shared_negatives=True cannot serve {' and '.join(others)} (nothing to share): drop it "
+                         f"from the loss (hs=0), or train with shared_negatives=False")
 
 
 def _kernel_tables(natives):

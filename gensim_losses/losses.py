@@ -707,10 +707,12 @@ class NEGSamplingLoss(Objective):
         # first word whose cumulative count exceeds x: the kernel's inverse-CDF search
         return np.searchsorted(table, x, side="right").astype(np.intp)
 
-    def compute(self, target, output):
+    def compute(self, target, output, negatives=None):
+        """Loss and all gradients of a batch (:class:`ObjectiveResult`); ``negatives``
+        ``(n, k)`` replaces the draws (the reference path replays the kernels')."""
         target, h = self._prepare(target, output)
         weights = self.weights()
-        negatives = self.draw_negatives(len(target))
+        negatives = self.draw_negatives(len(target)) if negatives is None else np.asarray(negatives, np.intp)
         rows = np.concatenate([target[:, None], negatives], axis=1)
         mask = np.ones(rows.shape, dtype=bool)
         mask[:, 1:] = negatives != target[:, None]
@@ -1100,9 +1102,10 @@ class GroupNegativeLoss(Objective):
         mask = has[:, None] & (rows != target[:, None])
         return rows, mask
 
-    def compute(self, target, output):
+    def compute(self, target, output, negatives=None):
+        """As :meth:`NEGSamplingLoss.compute`; ``negatives`` is ``(rows, mask)``."""
         target, h = self._prepare(target, output)
-        rows, mask = self.draw_negatives(target)
+        rows, mask = self.draw_negatives(target) if negatives is None else negatives
         loss, grad_h, grad_rows = F.group_negative_sampling(h, self.weights()[rows], mask)
         return ObjectiveResult(loss, grad_h, grad_rows, rows)
 

@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 # what this package adds to a gensim model: left out of to_gensim(); the
 # first two are the state of a running train(), never pickled or copied
 RUN_STATE = ("_run", "_listeners")
-OWN_ATTRIBUTES = RUN_STATE + ("loss", "backend", "loss_history", "syn1softmax")
+OWN_ATTRIBUTES = RUN_STATE + ("loss", "backend", "loss_history", "syn1softmax", "shared_negatives")
 _saving = threading.local()  # the path a save is for, while it writes under a temporary name
 
 
@@ -149,7 +149,7 @@ class Saving:
     def _load_specials(self, *args, **kwargs):
         super()._load_specials(*args, **kwargs)
         for attr, default in (("loss", None), ("backend", "auto"), ("loss_history", []), ("_listeners", []),
-                              ("_run", None)):
+                              ("_run", None), ("shared_negatives", False)):
             if not hasattr(self, attr):
                 setattr(self, attr, default)
 

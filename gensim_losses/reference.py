@@ -44,28 +44,51 @@ class _Journal:
 
 def train_job(model, run, job, alpha):
     """Train ``job``; return ``(examples, {term name: loss})``. On any failure the job changes nothing."""
-    sampled = [obj for obj in run.plan.natives.values()
-               if isinstance(obj, (L.NEGSamplingLoss, L.GroupNegativeLoss))]
-    seeds = [obj.seed for obj in sampled]
     journal = _Journal()
     try:
         return _Trainer(model, run, job, alpha, journal).run_job()
     except BaseException:
         journal.restore()
         raise
-    finally:
-        for obj, seed in zip(sampled, seeds):
-            obj.seed = seed
 
 
 def _finite(*arrays):
     return all(np.isfinite(a).all() for a in arrays)
 
 
+class KernelRandom:
+    """The kernels' random generator, replayed from a job's state.
+
+    word2vec.c's 48-bit linear congruential generator (``Job.rng_state`` is
+    its state when the job's training begins) and the kernels' inverse-CDF
+    draw, so the reference path draws exactly the negatives the kernels do,
+    in the same order.
+    """
+
+    def __init__(self, state):
+        self.state = int(state)
+
+    def next(self):
+        value = self.state >> 16
+        self.state = (self.state * 25214903917 + 11) & ((1 << 48) - 1)
+        return value
+
+    def draw(self, cum):
+        """An index drawn from the cumulative table ``cum``."""
+        return int(np.searchsorted(cum, self.next() % int(cum[-1]), side="right"))
+
+
+# the kernels' order of the terms of one example (it fixes the order of the draws)
+EXAMPLE_ORDER = ("hs", "ns", "softmax", "group_negative", "norm", "l2", "direction", "anchor")
+
+
 class _Trainer:
     """One job on the reference path. Its order is the kernels': position by
     position, the position's examples, then its global context, then its
-    lexicon pairs; every term of a sentence scaled by the sentence's weight."""
+    lexicon pairs; every term of a sentence scaled by the sentence's weight;
+    the negatives are the kernels' own, replayed (:class:`KernelRandom`).
+    With ``shared_negatives``, a skip-gram position's examples share one draw
+    and all read the vectors as they were before the position."""
 
     def __init__(self, model, run, job, alpha, journal):
         self.model, self.run, self.alpha, self.journal = model, run, alpha, journal
@@ -73,9 +96,11 @@ class _Trainer:
         self.lockf = model.wv.vectors_lockf
         self.view = jobs.view(model, job)
         self.totals = dict.fromkeys(run.terms, 0.0)
-        self.seeds = np.random.default_rng(model._job_seed()).integers(0, 2**62, len(self.view.targets) + 1)
-        self.objectives = [(term, obj) for term, obj in self.plan.natives.items() if term in OBJECTIVE_TERMS]
-        self.draws = 0
+        self.random = KernelRandom(job.rng_state)
+        self.natives = sorted(self.plan.natives.items(), key=lambda item: EXAMPLE_ORDER.index(item[0])
+                              if item[0] in EXAMPLE_ORDER else len(EXAMPLE_ORDER))
+        self.objectives = [(term, obj) for term, obj in self.natives if term in OBJECTIVE_TERMS]
+        self.shared = bool(getattr(model, "shared_negatives", False))
 
     def run_job(self):
         view = self.view
@@ -83,8 +108,17 @@ class _Trainer:
         for i, word in enumerate(view.words):
             if self.run.stopped:
                 break
-            for e in range(first[i], first[i + 1]):
-                self.example(e)
+            examples = range(first[i], first[i + 1])
+            if self.shared:
+                draws = self.draws(view.words[i])
+                deferred = []
+                for e in examples:
+                    self.example(e, draws, deferred)
+                for apply in deferred:
+                    apply()
+            else:
+                for e in examples:
+                    self.example(e)
             weight = float(view.position_weight[i])
             context = view.position_context[0][view.position_context[1][i]:view.position_context[1][i + 1]]
             if "global_context" in self.plan.weights and len(context):
@@ -93,28 +127,52 @@ class _Trainer:
                 self.lexicon(int(word), weight)
         return len(view.targets), self.totals
 
-    def _seed(self, obj):
-        """A fresh seed for a negative-sampling call: the same negatives in forward, backward and compute."""
-        if isinstance(obj, (L.NEGSamplingLoss, L.GroupNegativeLoss)):
-            obj.seed = int(self.seeds[self.draws % len(self.seeds)]) + self.draws
-            self.draws += 1
+    def draws(self, target, terms=("ns", "group_negative")):
+        """``{term: negatives}`` of one example (or shared window) of ``target``, drawn as the kernels draw;
+        ``terms``: which terms draw (the global context draws negative sampling's only)."""
+        found = {}
+        for term, obj in self.natives:
+            if term not in terms:
+                continue
+            if term == "ns":
+                cum = self.model.cum_table
+                found[term] = np.array([[self.random.draw(cum) for _ in range(obj.resolved()[0])]])
+            elif term == "group_negative":
+                tables = obj.tables()
+                group = tables.word_group[target]
+                rows = np.zeros((1, obj.negative), dtype=np.intp)
+                if group >= 0:
+                    a, b = tables.starts[group], tables.starts[group + 1]
+                    rows[0] = [tables.members[a + self.random.draw(tables.cum[a:b])] for _ in range(obj.negative)]
+                found[term] = (rows, (rows != target) & (group >= 0))
+        return found
 
-    def _objective(self, term, obj, target, out, scale):
-        """Train an objective's output rows for ``target`` from ``out``; return its h-gradient."""
-        self._seed(obj)
-        res = obj.compute(target, out)
+    def _objective(self, term, obj, target, out, scale, draws, deferred):
+        """Train an objective's output rows for ``target`` from ``out`` (now, or in
+        ``deferred``); return its result."""
+        kwargs = {"negatives": draws[term]} if term in ("ns", "group_negative") else {}
+        res = obj.compute(target, out, **kwargs)
         if not _finite(res.loss, res.grad_h):
             raise self.model._diverged(self.run, self.alpha)
         layer = getattr(self.model, obj.weights_name)
         self.journal.save(layer, res.rows)
-        np.add.at(layer, res.rows, (-self.alpha * scale * res.grad_rows).astype(np.float32))
+        step = (-self.alpha * scale * res.grad_rows).astype(np.float32)
+        if deferred is None:
+            np.add.at(layer, res.rows, step)
+        else:
+            deferred.append(lambda: np.add.at(layer, res.rows, step))
         return res
 
-    def _apply(self, words, step):
-        for w in words:
-            self.syn0[w] += self.lockf[w % len(self.lockf)] * step
+    def _apply(self, words, step, deferred=None):
+        def apply():
+            for w in words:
+                self.syn0[w] += self.lockf[w % len(self.lockf)] * step
+        if deferred is None:
+            apply()
+        else:
+            deferred.append(apply)
 
-    def example(self, e):
+    def example(self, e, draws=None, deferred=None):
         model, plan, syn0, view = self.model, self.plan, self.syn0, self.view
         words = view.inputs[view.input_offsets[e]:view.input_offsets[e + 1]]
         count, sw = len(words), float(view.weight[e])
@@ -122,18 +180,19 @@ class _Trainer:
         if not model.sg and model.cbow_mean:
             h /= count
         out, t = L.as_output(h), view.targets[e][None]
+        draws = self.draws(int(t[0])) if draws is None else draws
         # as in the kernel: objectives follow gensim's CBOW update convention,
         # other terms the exact chain rule (see Config.pen_scale)
         pen_scale = 1.0 if model.sg else (1.0 / count if model.cbow_mean else float(count))
         grad = np.zeros(h.shape, dtype=np.float64)
         self.journal.save(syn0, words)
-        for term, obj in plan.natives.items():
+        for term, obj in self.natives:
             weight = plan.weights[term] * sw
             name = self.run.names[term]
             if term in ("global_context", "lexicon"):
                 continue  # per position, below
             if isinstance(obj, L.Objective):
-                res = self._objective(term, obj, t, out, weight)
+                res = self._objective(term, obj, t, out, weight, draws, deferred)
                 if term not in plan.output_only:
                     grad += weight * res.grad_h
                     self.totals[name] += weight * float(res.loss.sum())
@@ -164,7 +223,7 @@ class _Trainer:
         step = (-self.alpha * grad[0]).astype(np.float32)
         if not model.sg and not model.cbow_mean:
             step /= count
-        self._apply(words, step)
+        self._apply(words, step, deferred)
 
     def global_context(self, word, context, sw):
         """The centre word's input vector predicts every context word, through the objectives."""
@@ -173,9 +232,10 @@ class _Trainer:
         grad = np.zeros(out.shape, dtype=np.float64)
         self.journal.save(self.syn0, [word])
         for c in context:
+            draws = self.draws(int(c), terms=("ns",))
             for term, obj in self.objectives:
                 weight = self.plan.weights[term] * scale
-                res = self._objective(term, obj, np.array([c]), out, weight)
+                res = self._objective(term, obj, np.array([c]), out, weight, draws, None)
                 grad += weight * res.grad_h
                 self.totals["global_context"] += weight * float(res.loss.sum())
         if not _finite(grad):

@@ -15,9 +15,9 @@ from gensim import utils
 from gensim.models import word2vec as gensim_word2vec
 from gensim.models.word2vec import MAX_WORDS_IN_BATCH
 
-from gensim_losses import corpus
+from gensim_losses import corpus, vocab
 from gensim_losses import losses as L
-from gensim_losses.engine import KernelTraining
+from gensim_losses.engine import KernelTraining, check_shared
 from gensim_losses.persistence import Saving
 from gensim_losses.plan import split
 
@@ -77,6 +77,11 @@ class Word2Vec(KernelTraining, Saving, gensim_word2vec.Word2Vec):
         saturate.
     size : int, optional
         gensim 3's name of ``vector_size``; deprecated.
+    shared_negatives : bool, optional
+        Skip-gram negative sampling only: one draw of ``negative`` negatives
+        per centre word serves every context word of its window, and the
+        window's updates are computed from one snapshot of its rows
+        (HogBatch's estimator). Faster; see docs/losses.md for what it changes.
 
     Attributes
     ----------
@@ -113,6 +118,7 @@ class Word2Vec(KernelTraining, Saving, gensim_word2vec.Word2Vec):
             sg=0, hs=None, negative=None, ns_exponent=None, cbow_mean=1, hashfxn=hash, epochs=5, null_word=0,
             trim_rule=None, sorted_vocab=1, batch_words=MAX_WORDS_IN_BATCH, compute_loss=True, callbacks=(),
             comment=None, max_final_vocab=None, shrink_windows=True, loss=None, backend="auto", size=None,
+            shared_negatives=False,
     ):
         if size is not None:
             if vector_size != 100:
@@ -122,8 +128,15 @@ class Word2Vec(KernelTraining, Saving, gensim_word2vec.Word2Vec):
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
         hs, negative, ns_exponent = _settings_for(loss, hs, negative, ns_exponent)
+        if shared_negatives:  # refused now rather than at the first train()
+            if loss is not None:
+                terms = split(loss)[0].weights
+            else:
+                terms = {t for t, on in (("ns", negative), ("hs", hs)) if on}
+            check_shared(sg, terms)
         self.loss = loss
         self.backend = backend
+        self.shared_negatives = bool(shared_negatives)
         self.loss_history = []
         self._run = None
         self._listeners = []
@@ -191,6 +204,20 @@ class Word2Vec(KernelTraining, Saving, gensim_word2vec.Word2Vec):
         return work, neu1, scores
 
     # ------------------------------------------------------------------ corpus items
+    def scan_vocab(self, corpus_iterable=None, corpus_file=None, progress_per=10000, workers=None, trim_rule=None):
+        """gensim's scan; a plain text file (``corpus_file``, ``LineSentence``,
+        ``PathLineSentences``) is counted in C, without the GIL, by ``workers``
+        threads (default: the model's), with the same result (see :mod:`gensim_losses.vocab`)."""
+        source = vocab.text_files(corpus_iterable, corpus_file)
+        if source is None or self.max_vocab_size:  # gensim prunes as it goes: keep its scan
+            return super().scan_vocab(corpus_iterable=corpus_iterable, corpus_file=corpus_file,
+                                      progress_per=progress_per, workers=workers, trim_rule=trim_rule)
+        logger.info("collecting all words and their counts, in C")
+        self.raw_vocab, total_words, corpus_count = vocab.scan(*source, workers or self.workers)
+        logger.info("collected %i word types from a corpus of %i raw words and %i sentences",
+                    len(self.raw_vocab), total_words, corpus_count)
+        return total_words, corpus_count
+
     def _raw_word_count(self, job):
         return corpus.raw_word_count(job)
 

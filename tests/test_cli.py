@@ -58,6 +58,15 @@ def test_train_writes_model_and_vectors(corpus_path, tmp_path, capsys):
     assert oct(out.stat().st_mode & 0o777) != oct(0o600)  # not mkstemp's private mode
 
 
+def test_train_with_shared_negatives(corpus_path, tmp_path, capsys):
+    out = tmp_path / "m.model"
+    code, _, err = run(capsys, "train", corpus_path, "--sg", "--shared-negatives", "--corpus-file", "--out", out,
+                       *FAST)
+    assert code == 0, err
+    model = Word2Vec.load(str(out))
+    assert model.shared_negatives and model.loss_history[-1]["examples"] > 0
+
+
 @pytest.mark.parametrize("objective", ["hs", "softmax"])
 def test_train_corpus_file_cbow(objective, corpus_path, tmp_path, capsys):
     vec = tmp_path / "v.bin"
@@ -155,6 +164,7 @@ def test_help_in_a_subprocess():
     (["train", "{corpus}", "--out", "{tmp}/m", "--vectors", "{tmp}/m"], "same file"),
     (["train", "{corpus}", "--min-count", "100000", "--out", "{tmp}/m"], "no word occurs"),
     (["train", "{tmp}/corpus.txt.gz", "--corpus-file"], "plain text"),
+    (["train", "{corpus}", "--cbow", "--shared-negatives"], "--shared-negatives needs --sg"),
     (["evaluate", "{tmp}/missing.model"], "no such file"),
     (["evaluate", "{corpus}"], "not a saved gensim model"),
 ])

@@ -1,0 +1,192 @@
+"""gensim_losses against the trainers a user would pick instead, whole process, one machine, one run.
+
+Builds word2vec.c, fastText and pWord2Vec from ``../shared/peers/``
+(``build.sh``; pWord2Vec needs ``apt-get install -y libopenblas-dev``), then
+runs every trainer as its own process on one corpus file, repetitions
+interleaved (the order rotates each repetition), and times the whole
+process: vocabulary scan, training and writing the vectors. Settings are the
+same everywhere: dim 100, window 5, negative 5, min_count 5, sample 1e-3, 2
+threads, 1 epoch; each tool's default learning rate for the mode
+(word2vec.c and fastText use 0.05 for CBOW, gensim 0.025).
+
+For each trainer: median wall seconds, speed against stock gensim, words per
+second per thread (corpus tokens / wall seconds / 2), and wordsim353,
+simlex999 and analogy scores of the vectors it wrote (gensim's test sets).
+gensim_losses also reports how its time splits between vocabulary scan,
+training and saving.
+
+    python benchmarks/peers.py                      # the shared 20M-token corpus, skip-gram and CBOW
+    python benchmarks/peers.py CORPUS.txt --reps 3 --modes sg
+"""
+
+import argparse
+import gzip
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from gensim.models import KeyedVectors
+
+ROOT = Path(__file__).resolve().parent.parent
+PEERS = ROOT.parent / "shared" / "peers"
+DEFAULT_CORPUS = ROOT.parent / "shared" / "data" / "real_en_20M.txt.gz"
+THREADS = 2
+
+GENSIM_CHILD = """
+import json, sys, time
+start = time.perf_counter()
+module, sg, shared, path, out, seed = sys.argv[1:7]
+if module == "stock":
+    from gensim.models import Word2Vec
+    extra = {}
+else:
+    from gensim_losses import Word2Vec
+    extra = {"shared_negatives": shared == "1"}
+model = Word2Vec(vector_size=100, window=5, negative=5, hs=0, min_count=5, sample=1e-3, sg=int(sg), workers=2,
+                 epochs=1, seed=int(seed), **extra)
+imported = time.perf_counter()
+model.build_vocab(corpus_file=path)
+scanned = time.perf_counter()
+model.train(corpus_file=path, total_words=model.corpus_total_words, epochs=1)
+trained = time.perf_counter()
+model.wv.save_word2vec_format(out, binary=True)
+saved = time.perf_counter()
+print(json.dumps({"start": imported - start, "vocab": scanned - imported, "train": trained - scanned,
+                  "save": saved - trained}))
+"""
+
+
+def trainers(bin_dir, mode):
+    """``{name: function(corpus, out, seed) -> command}`` for ``mode`` ('sg' or 'cbow')."""
+    sg = mode == "sg"
+    common = ["-size", "100", "-window", "5", "-negative", "5", "-sample", "1e-3", "-threads", str(THREADS),
+              "-iter", "1", "-min-count", "5", "-binary", "1"]
+    table = {
+        "word2vec.c": lambda c, o, s: [str(bin_dir / "word2vec"), "-train", c, "-output", o, "-cbow",
+                                       "0" if sg else "1", "-hs", "0", *common],
+        "fastText (no subwords)": lambda c, o, s: [
+            str(bin_dir / "fasttext"), "skipgram" if sg else "cbow", "-input", c, "-output", o, "-dim", "100",
+            "-ws", "5", "-neg", "5", "-minCount", "5", "-t", "1e-3", "-thread", str(THREADS), "-epoch", "1",
+            "-minn", "0", "-maxn", "0", "-seed", str(s)],
+    }
+    if sg:
+        table["pWord2Vec (HogBatch)"] = lambda c, o, s: [str(bin_dir / "pWord2Vec"), "-train", c, "-output", o,
+                                                         *common]
+    for label, module, shared in (("stock gensim (corpus_file)", "stock", "0"),
+                                  ("gensim_losses (corpus_file)", "ours", "0"),
+                                  ("gensim_losses, shared_negatives", "ours", "1")):
+        if shared == "1" and not sg:
+            continue
+        table[label] = (lambda m, sh: lambda c, o, s: [sys.executable, "-c", GENSIM_CHILD, m, "1" if sg else "0",
+                                                        sh, c, o, str(s)])(module, shared)
+    return table
+
+
+def vectors_file(out):
+    """Where a trainer wrote its vectors (fastText adds .vec)."""
+    return out if Path(out).exists() else out + ".vec"
+
+
+def score(path):
+    from gensim_losses.cli import evaluate_vectors
+
+    binary = not path.endswith(".vec")
+    return evaluate_vectors(KeyedVectors.load_word2vec_format(path, binary=binary, unicode_errors="ignore"))
+
+
+def build(bin_dir):
+    if all((bin_dir / name).exists() for name in ("word2vec", "fasttext", "pWord2Vec")):
+        return
+    subprocess.run(["bash", str(PEERS / "build.sh"), str(bin_dir)], check=True)
+
+
+def plain_corpus(path, workdir):
+    """A plain-text copy of a gzip corpus (the C tools and corpus_file read plain text)."""
+    path = Path(path)
+    if path.suffix != ".gz":
+        return path
+    plain = Path(workdir) / path.stem
+    if not plain.exists():
+        with gzip.open(path, "rb") as src, open(plain.with_suffix(".part"), "wb") as dst:
+            shutil.copyfileobj(src, dst, 1 << 20)
+        plain.with_suffix(".part").rename(plain)
+    return plain
+
+
+def run(corpus, modes, reps, bin_dir, workdir, log=sys.stderr):
+    tokens = sum(len(line.split()) for line in open(corpus, encoding="utf8", errors="replace"))
+    results = {}
+    for mode in modes:
+        table = trainers(bin_dir, mode)
+        names = list(table)
+        for rep in range(reps):
+            order = names[rep % len(names):] + names[:rep % len(names)]
+            for name in order:
+                out = str(Path(workdir) / f"{mode}-{len(results)}-{rep}-{abs(hash(name))}")
+                command = table[name](str(corpus), out, rep + 1)
+                start = time.perf_counter()
+                proc = subprocess.run(command, capture_output=True, text=True)
+                wall = time.perf_counter() - start
+                if proc.returncode:
+                    raise RuntimeError(f"{name} failed:\n{proc.stderr[-2000:]}")
+                entry = results.setdefault((mode, name), {"wall": [], "scores": [], "split": []})
+                entry["wall"].append(wall)
+                entry["scores"].append(score(vectors_file(out)))
+                if name.startswith("gensim"):
+                    entry["split"].append(json.loads(proc.stdout.strip().splitlines()[-1]))
+                for leftover in Path(workdir).glob(Path(out).name + "*"):
+                    leftover.unlink()
+                print(f"{mode} rep {rep} {name}: {wall:.1f}s", file=log, flush=True)
+    return results, tokens
+
+
+def table(results, tokens, modes):
+    lines = []
+    for mode in modes:
+        rows = {name: v for (m, name), v in results.items() if m == mode}
+        stock = statistics.median(rows["stock gensim (corpus_file)"]["wall"])
+        lines += [f"\n**{'skip-gram' if mode == 'sg' else 'CBOW'} NS**, {tokens / 1e6:.1f}M tokens\n",
+                  "| trainer | seconds (median) | speed vs stock gensim | words/s per thread | wordsim353 | "
+                  "simlex999 | analogies |", "|---|---|---|---|---|---|---|"]
+        for name, v in rows.items():
+            wall = statistics.median(v["wall"])
+
+            def mean(key, v=v):
+                return statistics.mean(s[key] for s in v["scores"])
+
+            lines.append(f"| {name} | {wall:.1f} | {stock / wall:.2f}x | {tokens / wall / THREADS / 1e3:.0f}k "
+                         f"| {mean('wordsim353'):.3f} | {mean('simlex999'):.3f} | {mean('analogies'):.3f} |")
+        splits = [(name, v["split"]) for name, v in rows.items() if name.startswith("gensim_losses")]
+        for name, split in splits:
+            parts = {k: statistics.median(s[k] for s in split) for k in ("start", "vocab", "train", "save")}
+            lines.append(f"\n{name}: interpreter and imports {parts['start']:.1f}s, vocabulary "
+                         f"{parts['vocab']:.1f}s, training {parts['train']:.1f}s "
+                         f"({tokens / parts['train'] / THREADS / 1e3:.0f}k words/s per thread), saving "
+                         f"{parts['save']:.1f}s")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("corpus", nargs="?", default=str(DEFAULT_CORPUS))
+    parser.add_argument("--modes", nargs="+", choices=["sg", "cbow"], default=["sg", "cbow"])
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--bin", default=None, help="where the peers are built (default: a cache in the workdir)")
+    parser.add_argument("--workdir", default=str(Path(tempfile.gettempdir()) / "gensim_losses_peers"))
+    args = parser.parse_args(argv)
+    workdir = Path(args.workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    bin_dir = Path(args.bin) if args.bin else workdir / "bin"
+    build(bin_dir)
+    corpus = plain_corpus(args.corpus, workdir)
+    results, tokens = run(corpus, args.modes, args.reps, bin_dir, workdir)
+    print(table(results, tokens, args.modes))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,149 @@
+"""shared_negatives=True (one draw of negatives per skip-gram window) and the
+reference path's replay of the kernels' own random draws."""
+
+import numpy as np
+import pytest
+from gensim.models.word2vec import LineSentence
+from gensim.test.utils import datapath
+from tutorial_loss import TutorialLoss
+
+import gensim_losses as G
+from gensim_losses import (
+    DivergenceError,
+    GroupNegativeLoss,
+    HierarchicalSoftmaxLoss,
+    NEGSamplingLoss,
+    Sentence,
+    Word2Vec,
+)
+
+LEE = datapath("lee_background.cor")
+
+
+@pytest.fixture(scope="module")
+def lee():
+    return list(LineSentence(LEE))
+
+
+DETERMINISTIC = dict(vector_size=16, window=2, min_count=1, sample=0, shrink_windows=False, workers=1, seed=11,
+                     epochs=2, alpha=0.05, min_alpha=0.05)
+
+
+def pair(corpus, loss_factory, **kw):
+    params = dict(DETERMINISTIC, **kw)
+    return (Word2Vec(corpus, loss=loss_factory(), **params),
+            Word2Vec(corpus, loss=loss_factory(), backend="reference", **params))
+
+
+def assert_paths_agree(native, reference, terms, tolerance=5e-3):
+    """Same draws, so the same steps, up to float32 against float64 and one
+    difference: a negative drawn twice for one example is applied in turn by
+    the kernels and at once by the reference (the exact gradient). Unreplayed
+    draws differ by tens of percent on these terms and vectors."""
+    for a, b in zip(native.loss_history, reference.loss_history):
+        assert a["examples"] == b["examples"]
+        for term in (*terms, "total"):
+            assert a[term] == pytest.approx(b[term], rel=tolerance), term
+    np.testing.assert_allclose(native.wv.vectors, reference.wv.vectors, atol=tolerance)
+    np.testing.assert_allclose(native.syn1neg, reference.syn1neg, atol=tolerance)
+
+
+@pytest.mark.parametrize("sg", [1, 0])
+def test_reference_replays_the_kernels_negatives(lee, sg):
+    """The per-pair kernel's negative sampling, step for step on the reference path."""
+    native, reference = pair(lee[:15], lambda: NEGSamplingLoss() + G.L2Penalty(0.05) + G.NormPenalty(0.05), sg=sg)
+    assert_paths_agree(native, reference, ("ns", "l2", "norm"))
+
+
+def test_reference_replays_group_and_global_context_draws(lee):
+    sessions = [Sentence(s, context=["police"] if i % 2 else ()) for i, s in enumerate(lee[:12])]
+    groups = {w: len(w) % 3 for s in lee[:12] for w in s}
+    native, reference = pair(sessions, lambda: NEGSamplingLoss() + GroupNegativeLoss(groups, negative=3)
+                             + G.GlobalContextLoss(), sg=1)
+    assert_paths_agree(native, reference, ("ns", "group_negative", "global_context"))
+
+
+@pytest.mark.parametrize("extra", ["none", "penalties", "groups"])
+def test_shared_negatives_match_the_reference(lee, extra):
+    groups = {w: len(w) % 3 for s in lee[:15] for w in s}
+
+    def loss():
+        base = NEGSamplingLoss()
+        if extra == "penalties":
+            return base + G.NormPenalty(0.02) + G.L2Penalty(0.05)
+        if extra == "groups":
+            return base + GroupNegativeLoss(groups, negative=3)
+        return base
+
+    native, reference = pair(lee[:15], loss, sg=1, shared_negatives=True)
+    assert_paths_agree(native, reference, {"none": ("ns",), "penalties": ("ns", "norm", "l2"),
+                                           "groups": ("ns", "group_negative")}[extra])
+
+
+def test_shared_negatives_count_every_pair_and_learn_like_the_per_pair_kernel(lee):
+    params = dict(vector_size=50, min_count=2, sg=1, epochs=10, workers=2, seed=1)
+    shared = Word2Vec(lee, shared_negatives=True, **params)
+    per_pair = Word2Vec(lee, **params)
+    for a, b in zip(shared.loss_history, per_pair.loss_history):
+        # the same windows: one example per (context, centre) pair either way
+        assert abs(a["examples"] - b["examples"]) < 0.01 * b["examples"]
+    assert shared.loss_history[-1]["ns"] / shared.loss_history[-1]["examples"] == pytest.approx(
+        per_pair.loss_history[-1]["ns"] / per_pair.loss_history[-1]["examples"], rel=0.05)
+    pairs = [("government", "minister"), ("police", "arrested"), ("fire", "firefighters")]
+
+    def hits(model):
+        return sum(b in [w for w, _ in model.wv.most_similar(a, topn=20)] for a, b in pairs)
+
+    assert hits(shared) >= min(hits(per_pair), 2)
+
+
+def test_shared_negatives_in_corpus_file_mode_and_with_python_terms(lee, tmp_path):
+    path = tmp_path / "c.txt"
+    path.write_text("\n".join(" ".join(s) for s in lee) + "\n")
+    model = Word2Vec(vector_size=16, min_count=2, sg=1, workers=2, shared_negatives=True)
+    model.build_vocab(corpus_file=str(path))
+    model.train(corpus_file=str(path), total_words=model.corpus_total_words, epochs=2)
+    assert model.loss_history[-1]["examples"] > 0 and np.isfinite(model.wv.vectors).all()
+    hybrid = Word2Vec(lee, vector_size=16, min_count=2, sg=1, epochs=1, workers=2, shared_negatives=True,
+                      loss=TutorialLoss(0.1))
+    assert hybrid.loss_history[0]["tutorial_loss"] > 0
+
+
+def test_a_weight_scales_a_shared_window_exactly(lee):
+    corpus = lee[:15]
+    params = dict(DETERMINISTIC, sg=1, negative=5, epochs=1, shared_negatives=True)
+    weighted = Word2Vec(**dict(params, alpha=0.025, min_alpha=0.025))
+    weighted.build_vocab(corpus)
+    plain = Word2Vec(**dict(params, alpha=0.05, min_alpha=0.05))
+    plain.build_vocab(corpus)
+    weighted.train([Sentence(s, weight=2.0) for s in corpus], total_examples=15, epochs=1)
+    plain.train(corpus, total_examples=15, epochs=1)
+    np.testing.assert_allclose(weighted.wv.vectors, plain.wv.vectors, atol=1e-6)
+    assert weighted.loss_history[0]["ns"] == pytest.approx(2 * plain.loss_history[0]["ns"], rel=1e-6)
+
+
+def test_a_diverging_shared_window_raises_and_leaves_vectors_finite(lee):
+    model = Word2Vec(vector_size=20, min_count=2, sg=1, workers=1, alpha=1.0, shared_negatives=True)
+    model.build_vocab(lee)
+    with pytest.raises(DivergenceError, match="learning rate"):
+        model.train(lee, total_examples=len(lee), epochs=3)
+    assert np.isfinite(model.wv.vectors).all() and np.isfinite(model.syn1neg).all()
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(sg=0), "for skip-gram"),
+    (dict(sg=1, hs=1, negative=0), "has no NEGSamplingLoss"),
+    (dict(sg=1, hs=1, negative=5), r"cannot serve HierarchicalSoftmaxLoss"),
+    (dict(sg=1, loss=NEGSamplingLoss() + G.SoftmaxLoss()), "cannot serve SoftmaxLoss"),
+    (dict(sg=1, loss=HierarchicalSoftmaxLoss()), "has no NEGSamplingLoss"),
+])
+def test_what_shared_negatives_cannot_serve_is_refused(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        Word2Vec(shared_negatives=True, **kwargs)
+
+
+def test_a_loss_assigned_later_is_checked_at_train(lee):
+    model = Word2Vec(lee[:20], vector_size=8, min_count=1, sg=1, epochs=1, shared_negatives=True)
+    model.loss = NEGSamplingLoss() + HierarchicalSoftmaxLoss()
+    with pytest.raises(ValueError, match="cannot serve HierarchicalSoftmaxLoss"):
+        model.train(lee[:20], total_examples=20, epochs=1)

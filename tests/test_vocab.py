@@ -1,0 +1,109 @@
+"""The vocabulary scan in C gives what gensim's build_vocab gives, for plain text files."""
+
+import gzip
+import shutil
+
+import gensim
+import numpy as np
+import pytest
+from gensim.models.word2vec import LineSentence, PathLineSentences
+from gensim.test.utils import datapath
+
+import gensim_losses
+from gensim_losses import vocab
+
+LEE = datapath("lee_background.cor")
+
+
+def tricky_text():
+    """Every way a line can be cut: Unicode whitespace, CRLF, empty lines, a very long line, ties, accents."""
+    lines = [
+        "alpha beta\u00a0gamma\u3000delta\x1cepsilon",          # NBSP, ideographic space, file separator
+        "caf\u00e9 na\u00efve \u65e5\u672c beta\r",              # accents, CJK, a CRLF ending
+        "",
+        "   \t  ",
+        "beta\u2028alpha\u0085gamma\u202fzeta\u205feta",        # line separator, NEL, narrow NBSP, MMSP
+        " ".join(f"w{i % 37}" for i in range(25_000)),          # cut into 10000 + 10000 + 5000
+        "tie1 tie2 tie3 tie2 tie3 tie1",                          # equal counts: first occurrence decides
+        "last line without newline",
+    ]
+    return "\n".join(lines)
+
+
+def stock_and_ours(**source):
+    stock = gensim.models.Word2Vec(min_count=1, workers=1)
+    stock.build_vocab(**source)
+    ours = gensim_losses.Word2Vec(min_count=1, workers=3)
+    ours.build_vocab(**source)
+    return stock, ours
+
+
+def assert_same_vocabulary(stock, ours):
+    assert ours.wv.index_to_key == stock.wv.index_to_key
+    assert np.array_equal(ours.wv.expandos["count"], stock.wv.expandos["count"])
+    assert (ours.corpus_count, ours.corpus_total_words) == (stock.corpus_count, stock.corpus_total_words)
+
+
+@pytest.fixture
+def tricky(tmp_path):
+    path = tmp_path / "tricky.txt"
+    path.write_bytes(tricky_text().encode("utf8"))
+    return path
+
+
+def test_same_vocabulary_as_gensim_on_lee():
+    stock, ours = stock_and_ours(corpus_file=LEE)
+    assert vocab.text_files(corpus_file=LEE) is not None  # the C scan did it
+    assert_same_vocabulary(stock, ours)
+
+
+def test_same_vocabulary_on_every_edge_of_line_splitting(tricky):
+    assert_same_vocabulary(*stock_and_ours(corpus_file=str(tricky)))
+    assert_same_vocabulary(*stock_and_ours(corpus_iterable=LineSentence(str(tricky))))
+    _, ours = stock_and_ours(corpus_file=str(tricky))
+    assert {"gamma", "delta", "epsilon", "\u65e5\u672c", "zeta", "eta"} <= set(ours.wv.key_to_index)
+
+
+def test_same_vocabulary_for_a_folder_of_files(tmp_path, tricky):
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    shutil.copy(LEE, folder / "a.txt")
+    shutil.copy(tricky, folder / "b.txt")
+    (folder / "c.txt").write_text("tie3 extra words\n")
+    assert vocab.text_files(PathLineSentences(str(folder))) is not None
+    assert_same_vocabulary(*stock_and_ours(corpus_iterable=PathLineSentences(str(folder))))
+
+
+def test_compressed_files_and_pruning_keep_gensims_scan(tmp_path):
+    path = tmp_path / "lee.txt.gz"
+    with open(LEE, "rb") as src, gzip.open(path, "wb") as dst:
+        dst.write(src.read())
+    assert vocab.text_files(LineSentence(str(path))) is None
+    assert_same_vocabulary(*stock_and_ours(corpus_iterable=LineSentence(str(path))))
+    stock = gensim.models.Word2Vec(min_count=1, max_vocab_size=500)
+    stock.build_vocab(corpus_file=LEE)
+    ours = gensim_losses.Word2Vec(min_count=1, max_vocab_size=500)
+    ours.build_vocab(corpus_file=LEE)
+    assert_same_vocabulary(stock, ours)
+
+
+def test_invalid_utf8_raises_as_gensim_does(tmp_path):
+    path = tmp_path / "bad.txt"
+    path.write_bytes(b"good words here\nbad \xff\xfe bytes\n")
+    with pytest.raises(UnicodeDecodeError):
+        gensim.models.Word2Vec(min_count=1).build_vocab(corpus_file=str(path))
+    with pytest.raises(UnicodeDecodeError, match="invalid UTF-8"):
+        gensim_losses.Word2Vec(min_count=1).build_vocab(corpus_file=str(path))
+
+
+def test_corpus_file_training_reads_tokens_as_linesentence_does(tricky):
+    params = dict(vector_size=8, min_count=1, sample=0, shrink_windows=False, sg=1, hs=1, negative=0, workers=1,
+                  epochs=1)
+    from_file = gensim_losses.Word2Vec(**params)
+    from_file.build_vocab(corpus_file=str(tricky))
+    from_file.train(corpus_file=str(tricky), total_words=from_file.corpus_total_words, epochs=1)
+    from_lines = gensim_losses.Word2Vec(**params)
+    corpus = list(LineSentence(str(tricky)))
+    from_lines.build_vocab(corpus)
+    from_lines.train(corpus, total_examples=len(corpus), epochs=1)
+    assert from_file.loss_history[0]["examples"] == from_lines.loss_history[0]["examples"]
