@@ -45,47 +45,59 @@ from quality import summarise  # noqa: E402
 import gensim_losses as G  # noqa: E402
 
 
-def make_world(rng, markets=20, listings=200, types=5):
+def make_world(rng, markets=20, listings=200, types=10, appeal_sigma=1.5):
     """Listing names, their market and type, click popularity and booking appeal."""
     n = markets * listings
     market = np.repeat(np.arange(markets), listings)
     kind = np.tile(np.arange(listings) % types, markets)
     popularity = np.concatenate([rng.permutation(1.0 / (np.arange(listings) + 3.0)) for _ in range(markets)])
-    appeal = rng.lognormal(0.0, 1.0, n)
+    appeal = rng.lognormal(0.0, appeal_sigma, n)
     names = np.array([f"m{m}_l{i}" for m, i in zip(market, np.arange(n) % listings)])
     return dict(names=names, market=market, type=kind, popularity=popularity, appeal=appeal,
                 markets=markets, listings=listings, types=types)
 
 
-def _pick(rng, weights):
-    p = weights / weights.sum()
-    return int(rng.choice(len(p), p=p))
+def _tables(world, weights, by_type):
+    """Cumulative weights per market (or per market and type), and the ids they index."""
+    ids = np.arange(len(weights))
+    key = world["market"] * world["types"] + world["type"] if by_type else world["market"]
+    groups = [ids[key == k] for k in range(key.max() + 1)]
+    return groups, [np.cumsum(weights[g]) / weights[g].sum() for g in groups]
 
 
-def make_sessions(world, rng, n, focus=0.6, booking_rate=0.3, length=(4, 14)):
-    """``n`` sessions: ``(clicks, booked or None)`` as listing indices."""
-    listings = world["listings"]
+def make_sessions(world, rng, n, focus=0.35, booking_rate=0.3, length=(4, 14)):
+    """``n`` sessions ``(clicks, booked or None)`` of listing indices: each browses one market
+    with one preferred type; a click is of that type with probability ``focus``, else any
+    listing of the market, by popularity; a booking is of the preferred type, by appeal."""
+    in_market, market_cdf = _tables(world, world["popularity"], False)
+    in_type, type_cdf = _tables(world, world["popularity"], True)
+    _, appeal_cdf = _tables(world, world["appeal"], True)
     sessions = []
     for _ in range(n):
-        m = rng.integers(world["markets"])
-        want = rng.integers(world["types"])
-        ids = np.arange(m * listings, (m + 1) * listings)
-        same = ids[world["type"][ids] == want]
-        clicks = []
-        for _ in range(rng.integers(*length)):
-            pool = same if rng.random() < focus else ids
-            clicks.append(int(pool[_pick(rng, world["popularity"][pool])]))
-        booked = int(same[_pick(rng, world["appeal"][same])]) if rng.random() < booking_rate else None
-        sessions.append((clicks, booked))
+        m, want = rng.integers(world["markets"]), rng.integers(world["types"])
+        k = m * world["types"] + want
+        size = rng.integers(*length)
+        focused = rng.random(size) < focus
+        u = rng.random(size)
+        clicks = np.where(focused, in_type[k][np.minimum(np.searchsorted(type_cdf[k], u), len(in_type[k]) - 1)],
+                          in_market[m][np.minimum(np.searchsorted(market_cdf[m], u), len(in_market[m]) - 1)])
+        booked = None
+        if rng.random() < booking_rate:
+            booked = int(in_type[k][min(np.searchsorted(appeal_cdf[k], rng.random()), len(in_type[k]) - 1)])
+        sessions.append(([int(c) for c in clicks], booked))
     return sessions
 
 
-def as_corpus(world, sessions, global_context):
+def as_corpus(world, sessions, booking):
+    """Sessions as corpus items; ``booking``: 'none' (clicks only), 'last' (the booked
+    listing appended as the last click) or 'context' (Sentence.context, for GlobalContextLoss)."""
     names = world["names"]
     corpus = []
     for clicks, booked in sessions:
-        words = [names[i] for i in clicks] + ([names[booked]] if booked is not None else [])
-        context = [names[booked]] if (global_context and booked is not None) else ()
+        words = [names[i] for i in clicks]
+        if booked is not None and booking == "last":
+            words.append(names[booked])
+        context = [names[booked]] if (booking == "context" and booked is not None) else ()
         corpus.append(G.Sentence(words, context=context))
     return corpus
 
@@ -122,33 +134,45 @@ def booking_hits(wv, world, sessions, topn=10):
     return hits / total
 
 
-VARIANTS = {
-    "NS": lambda world: G.NEGSamplingLoss(),
-    "NS + GroupNegativeLoss (markets)": lambda world: G.NEGSamplingLoss() + G.GroupNegativeLoss(
-        dict(zip(world["names"], world["market"])), negative=5),
-    "NS + GlobalContextLoss (booking)": lambda world: G.NEGSamplingLoss() + G.GlobalContextLoss(),
-    "NS + both": lambda world: G.NEGSamplingLoss() + G.GroupNegativeLoss(
-        dict(zip(world["names"], world["market"])), negative=5) + G.GlobalContextLoss(),
-}
+def _markets(world):
+    return dict(zip(world["names"], world["market"]))
 
 
-def run(seeds, sessions=60_000, epochs=5, log=sys.stderr):
-    results = {name: {"type_share@10": [], "booking_hit@10": []} for name in VARIANTS}
+# (label, what the corpus holds of the booking, the loss)
+VARIANTS = [
+    ("NS, clicks only", "none", lambda world: G.NEGSamplingLoss()),
+    ("NS", "last", lambda world: G.NEGSamplingLoss()),
+    ("NS + GroupNegativeLoss (markets)", "last",
+     lambda world: G.NEGSamplingLoss() + G.GroupNegativeLoss(_markets(world), negative=5)),
+    ("NS + GlobalContextLoss (booking)", "both", lambda world: G.NEGSamplingLoss() + G.GlobalContextLoss()),
+    ("NS + both", "both", lambda world: G.NEGSamplingLoss() + G.GroupNegativeLoss(_markets(world), negative=5)
+     + G.GlobalContextLoss()),
+]
+
+
+def as_items(world, sessions, booking):
+    if booking == "both":  # the booked listing as the last click and as the global context
+        return [G.Sentence(list(s.words) + list(c.context), context=c.context)
+                for s, c in zip(as_corpus(world, sessions, "none"), as_corpus(world, sessions, "context"))]
+    return as_corpus(world, sessions, booking)
+
+
+def run(seeds, sessions=60_000, epochs=5, log=sys.stderr, **world_kw):
+    results = {label: {"type_share@10": [], "booking_hit@10": []} for label, _, _ in VARIANTS}
     for seed in seeds:
         rng = np.random.default_rng(seed)
-        world = make_world(rng)
+        world = make_world(rng, **world_kw)
         train_sessions = make_sessions(world, rng, sessions)
-        test_sessions = make_sessions(world, rng, sessions // 4)
-        for name, make_loss in VARIANTS.items():
-            corpus = as_corpus(world, train_sessions, global_context="Global" in name or "both" in name)
+        test_sessions = make_sessions(world, rng, sessions // 2)
+        for label, booking, make_loss in VARIANTS:
             start = time.perf_counter()
-            model = G.Word2Vec(corpus, vector_size=32, window=5, min_count=1, sg=1, epochs=epochs, workers=2,
-                               seed=seed, sample=0, loss=make_loss(world))
-            results[name]["type_share@10"].append(type_share(model.wv, world))
-            results[name]["booking_hit@10"].append(booking_hits(model.wv, world, test_sessions))
-            print(f"seed {seed} {name}: {time.perf_counter() - start:.1f}s "
-                  f"type_share {results[name]['type_share@10'][-1]:.3f} "
-                  f"booking_hit {results[name]['booking_hit@10'][-1]:.3f}", file=log, flush=True)
+            model = G.Word2Vec(as_items(world, train_sessions, booking), vector_size=32, window=5, min_count=1,
+                               sg=1, epochs=epochs, workers=2, seed=seed, sample=0, loss=make_loss(world))
+            results[label]["type_share@10"].append(type_share(model.wv, world))
+            results[label]["booking_hit@10"].append(booking_hits(model.wv, world, test_sessions))
+            print(f"seed {seed} {label}: {time.perf_counter() - start:.1f}s "
+                  f"type_share {results[label]['type_share@10'][-1]:.3f} "
+                  f"booking_hit {results[label]['booking_hit@10'][-1]:.3f}", file=log, flush=True)
     return results, world
 
 

@@ -40,8 +40,26 @@ WORDNET = Path("/usr/share/wordnet")
 WORD = re.compile(r"^[a-z]+(?:['-][a-z]+)*$")
 
 
-def read_wordnet(folder=WORDNET):
-    """``(synonyms, antonyms)``: sets of sorted word pairs from WordNet's data files."""
+def first_senses(folder=WORDNET):
+    """``{(pos, lemma): offset}`` of each lemma's most frequent sense (WordNet's index files list it first)."""
+    first = {}
+    for pos, tag in (("noun", "n"), ("verb", "v"), ("adj", "a"), ("adv", "r")):
+        with open(folder / f"index.{pos}", encoding="latin-1") as fh:
+            for line in fh:
+                if line.startswith("  "):
+                    continue
+                fields = line.split()
+                synsets = int(fields[2])
+                first[(tag, fields[0].lower())] = fields[-synsets]
+    return first
+
+
+def read_wordnet(folder=WORDNET, senses="all"):
+    """``(synonyms, antonyms)``: sets of sorted word pairs from WordNet's data files.
+
+    ``senses='first'``: a synonym pair only from a synset that is the first
+    (most frequent) sense of both words."""
+    first = first_senses(folder) if senses == "first" else None
     if not (folder / "data.noun").exists():
         raise SystemExit(f"WordNet not found in {folder}: install it with `apt-get install wordnet-base`")
     synsets = {}  # (pos, offset) -> [words]
@@ -62,8 +80,9 @@ def read_wordnet(folder=WORDNET):
                         pointers.append((ss_type[0].replace("s", "a"), offset, int(numbers[:2], 16),
                                          target_pos.replace("s", "a"), target, int(numbers[2:], 16)))
     synonyms, antonyms = set(), set()
-    for words in synsets.values():
-        single = sorted({w for w in words if WORD.match(w)})
+    for (pos, offset), words in synsets.items():
+        single = sorted({w for w in words if WORD.match(w)
+                         and (first is None or first.get((pos, w)) == offset)})
         synonyms.update(combinations(single, 2))
     for pos, offset, source, target_pos, target, number in pointers:
         a = synsets[(pos, offset)][source - 1]
@@ -86,14 +105,15 @@ def evaluation_pairs():
     return pairs
 
 
-def corpus_file(workdir):
-    """The shared corpus, decompressed once into ``workdir`` (corpus_file reads plain text)."""
-    if not CORPUS.exists():
-        raise SystemExit(f"{CORPUS} is missing: this benchmark needs the shared 20M-token corpus")
-    path = Path(workdir) / "real_en_20M.txt"
+def corpus_file(workdir, corpus=CORPUS):
+    """The corpus (gzip), decompressed once into ``workdir`` (corpus_file reads plain text)."""
+    corpus = Path(corpus)
+    if not corpus.exists():
+        raise SystemExit(f"{corpus} is missing: this benchmark needs the shared 20M-token corpus")
+    path = Path(workdir) / corpus.name.removesuffix(".gz")
     if not path.exists():
         tmp = path.with_suffix(".part")
-        with gzip.open(CORPUS, "rb") as src, open(tmp, "wb") as dst:
+        with gzip.open(corpus, "rb") as src, open(tmp, "wb") as dst:
             shutil.copyfileobj(src, dst, 1 << 20)
         tmp.rename(path)
     return str(path)
@@ -116,27 +136,32 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     parser.add_argument("--epochs", type=int, default=1)
-    parser.add_argument("--weight", type=float, default=0.1, help="LexiconPenalty weight")
-    parser.add_argument("--margin", type=float, default=0.0, help="LexiconPenalty antonym margin")
+    parser.add_argument("--weight", type=float, nargs="+", default=[0.1],
+                        help="LexiconPenalty weights (each trained and reported)")
+    parser.add_argument("--margin", type=float, nargs=2, default=[0.6, 0.0], metavar=("SYNONYMS", "ANTONYMS"),
+                        help="LexiconPenalty margins (cosines)")
+    parser.add_argument("--senses", choices=["all", "first"], default="all",
+                        help="synonyms from every synset, or only from each word's most frequent sense")
+    parser.add_argument("--corpus", default=str(CORPUS), help="gzip text, one sentence a line")
     parser.add_argument("--workdir", default="/tmp/gensim_losses_bench")
     args = parser.parse_args(argv)
     Path(args.workdir).mkdir(parents=True, exist_ok=True)
 
-    synonyms, antonyms = read_wordnet()
+    synonyms, antonyms = read_wordnet(senses=args.senses)
     held_out = evaluation_pairs()
     excluded = len(synonyms & held_out) + len(antonyms & held_out)
     synonyms, antonyms = sorted(synonyms - held_out), sorted(antonyms - held_out)
     print(f"WordNet: {len(synonyms)} synonym and {len(antonyms)} antonym pairs after excluding {excluded} "
           f"that appear in SimLex-999 or WordSim-353", flush=True)
-    path = corpus_file(args.workdir)
-    scores = {"NS": [], f"NS + LexiconPenalty({args.weight:g})": []}
+    path = corpus_file(args.workdir, args.corpus)
+    scores = {"NS": []} | {f"NS + LexiconPenalty({w:g})": [] for w in args.weight}
     for seed in args.seeds:
         plain = None
-        for name in scores:
+        for name, weight in zip(scores, [0.0, *args.weight]):
             start = time.perf_counter()
             loss = G.NEGSamplingLoss()
             if plain is not None:
-                loss = loss + G.LexiconPenalty(synonyms, antonyms, weight=args.weight, margin=args.margin)
+                loss = loss + G.LexiconPenalty(synonyms, antonyms, weight=weight, margin=tuple(args.margin))
             model = train(path, seed, args.epochs, loss, vocab_from=plain)
             if plain is None:
                 plain = model

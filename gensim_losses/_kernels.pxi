@@ -107,8 +107,30 @@ cdef inline uint64_t next_rand(uint64_t *state) noexcept nogil:
     return r
 
 
+# The models one engine trains; they differ in the rows that form an example's h.
+cdef enum:
+    M_WORD2VEC, M_FASTTEXT, M_DOC2VEC
+MODELS = {"word2vec": M_WORD2VEC, "fasttext": M_FASTTEXT, "doc2vec": M_DOC2VEC}
+# what an input row is a row of (reported by Job.collect for the Python paths)
+cdef enum:
+    R_WORD, R_NGRAM, R_DOC
+
+
+cdef struct Collect:
+    # Job.collect: every example of a job as the kernels see it, instead of training it
+    int64_t n_examples, n_rows       # counted on a first pass, then filled
+    uint32_t *target
+    int64_t *position
+    float *form                      # h = form * (the sum of the input rows)
+    float *update                    # each row's step = update * lockf * (the error of h)
+    int64_t *row_start               # example e's rows: [row_start[e], row_start[e + 1])
+    uint8_t *row_kind                # R_WORD, R_NGRAM, R_DOC
+    uint32_t *row_index
+    float *hidden                    # h itself, one row per example, when not NULL
+
+
 cdef struct Config:
-    int sg, size, window, shrink_windows, cbow_mean, sample, compute_loss
+    int model, sg, size, window, shrink_windows, cbow_mean, sample, compute_loss
     int negative
     float weight[N_TERMS]  # 0 turns a term off; objectives may be scaled
     float alpha
@@ -153,12 +175,38 @@ cdef struct Config:
     const int64_t *lex_starts
     const uint32_t *lex_partners
     const uint8_t *lex_antonym
-    float lex_margin
+    float lex_margin[2]  # synonyms attract while cos < [0]; antonyms repel while cos > [1]
     # Python terms' gradient (hybrid path): one row per example, or one row
     # per input position (ext_slot) when the term depends on h only
     const float *ext_grad
     const int32_t *ext_slot
     int64_t ext_next
+    # the current example's input rows: h = form * their sum; each row's
+    # update factor (lockf, 0 when it must not learn), what it is a row of,
+    # and its word (for the anchor penalty) or -1
+    float **in_rows
+    float *in_lockf
+    uint8_t *in_kind
+    uint32_t *in_index
+    int64_t n_in
+    # FastText: word w's n-gram buckets are ngram_ids[ngram_starts[w]:ngram_starts[w + 1]], rows of syn0_ngrams
+    float *syn0_ngrams
+    const float *ngram_lockf
+    uint32_t ngram_lockf_len
+    const int64_t *ngram_starts
+    const uint32_t *ngram_ids
+    # Doc2Vec: document vectors and the current document's tags; PV-DM or PV-DBOW
+    float *doc_vectors
+    const float *doc_lockf
+    uint32_t doc_lockf_len
+    const uint32_t *tags
+    int64_t n_tags
+    int dm, train_words
+    # what learns (infer_vector freezes the words and the output layer)
+    int learn_words, learn_hidden
+    Collect *col        # not NULL: record the examples instead of training them
+    int64_t centre      # the position whose examples are being trained, in its sentence
+    int64_t sentence_start  # the sentence's first position in its job
     # per-thread scratch
     float *work          # -alpha * dLoss/dh of the current example
     float *neu1          # CBOW hidden vector
@@ -241,7 +289,8 @@ cdef inline void binary_term(Config *c, const float *h, float *row, float label,
         return
     g *= step
     gl_axpy(c.size, g, row, c.work)
-    gl_axpy(c.size, g, h, row)
+    if c.learn_hidden:
+        gl_axpy(c.size, g, h, row)
 
 
 cdef double ns_term(Config *c, uint32_t target, const float *h, float scale) noexcept nogil:
@@ -311,7 +360,8 @@ cdef double softmax_term(Config *c, uint32_t target, const float *h, float scale
         g = <float>((1.0 if v == target else 0.0) - exp(c.scores[v] - lse)) * step
         row = c.syn1softmax + v * c.size
         gl_axpy(c.size, g, row, c.work)
-        gl_axpy(c.size, g, h, row)
+        if c.learn_hidden:
+            gl_axpy(c.size, g, h, row)
     return (lse - c.scores[target]) * scale
 
 
@@ -383,14 +433,117 @@ cdef inline void objectives(Config *c, uint32_t target, const float *h, int64_t 
     c.examples += 1
 
 
-cdef inline void sg_example(Config *c, const uint32_t *idx, int64_t i, int64_t m) noexcept nogil:
-    # gensim's convention: the context word's input vector predicts the centre word
-    cdef uint32_t context = idx[m]
-    cdef float *h = c.syn0 + <int64_t>context * c.size
+cdef inline void add_input(Config *c, float *row, float lockf, uint8_t kind, uint32_t index) noexcept nogil:
+    c.in_rows[c.n_in] = row
+    c.in_lockf[c.n_in] = lockf
+    c.in_kind[c.n_in] = kind
+    c.in_index[c.n_in] = index
+    c.n_in += 1
+
+
+cdef inline void add_word(Config *c, uint32_t w) noexcept nogil:
+    """The input rows of word ``w``: its vector, and in FastText its n-gram buckets' vectors."""
+    cdef int64_t b
+    cdef uint32_t g
+    add_input(c, c.syn0 + <int64_t>w * c.size, c.lockf[w % c.lockf_len] if c.learn_words else 0.0, R_WORD, w)
+    if c.model == M_FASTTEXT:
+        for b in range(c.ngram_starts[w], c.ngram_starts[w + 1]):
+            g = c.ngram_ids[b]
+            add_input(c, c.syn0_ngrams + <int64_t>g * c.size,
+                      c.ngram_lockf[g % c.ngram_lockf_len] if c.learn_words else 0.0, R_NGRAM, g)
+
+
+cdef inline void add_doc(Config *c, uint32_t tag) noexcept nogil:
+    add_input(c, c.doc_vectors + <int64_t>tag * c.size, c.doc_lockf[tag % c.doc_lockf_len], R_DOC, tag)
+
+
+cdef void collect(Config *c, uint32_t target, float form, float update, int64_t position) noexcept nogil:
+    """Record the current example (Job.collect) instead of training it."""
+    cdef Collect *col = c.col
+    cdef int64_t e = col.n_examples, r
+    cdef float *h
+    if col.target != NULL:
+        col.target[e] = target
+        col.position[e] = c.sentence_start + c.centre
+        col.form[e] = form
+        col.update[e] = update
+        col.row_start[e] = col.n_rows
+        for r in range(c.n_in):
+            col.row_kind[col.n_rows + r] = c.in_kind[r]
+            col.row_index[col.n_rows + r] = c.in_index[r]
+        col.row_start[e + 1] = col.n_rows + c.n_in
+        if col.hidden != NULL:
+            h = col.hidden + e * c.size
+            memset(h, 0, c.size * sizeof(float))
+            for r in range(c.n_in):
+                gl_axpy(c.size, 1.0, c.in_rows[r], h)
+            gl_scale(c.size, form, h)
+    col.n_examples += 1
+    col.n_rows += c.n_in
+
+
+cdef void input_example(Config *c, uint32_t target, float form, float update, int64_t position) noexcept nogil:
+    """One training example of any model: h is ``form`` times the sum of the
+    input rows (c.in_rows), trained on every loss term of the example
+    (``objectives``); then each input row takes ``update`` times its lockf
+    times the error of h. gensim's convention for a window: the mean's error
+    goes whole to every row (form 1/n, update 1), the sum's is shared out
+    (form 1, update 1/n). Penalties and Python terms get the exact chain rule
+    instead (``pen_scale`` = form / update undoes the convention for them)."""
+    cdef float *h
+    cdef int64_t r, word = -1
+    cdef uint32_t w
+    cdef float anchor
+    if c.col != NULL:
+        collect(c, target, form, update, position)
+        return
+    if c.n_in == 1 and form == 1.0:
+        h = c.in_rows[0]  # skip-gram and PV-DBOW: h is the row itself, no copy
+        if c.in_kind[0] == R_WORD:
+            word = c.in_index[0]
+    else:
+        h = c.neu1
+        memset(h, 0, c.size * sizeof(float))
+        for r in range(c.n_in):
+            gl_axpy(c.size, 1.0, c.in_rows[r], h)
+        if form != 1.0:
+            gl_scale(c.size, form, h)
+    c.pen_scale = form / update
     memset(c.work, 0, c.size * sizeof(float))
-    objectives(c, idx[i], h, context, m)
-    if not c.diverged:
-        gl_axpy(c.size, c.lockf[context % c.lockf_len], c.work, h)
+    objectives(c, target, h, word, position)
+    if c.diverged:
+        return
+    if update != 1.0:
+        gl_scale(c.size, update, c.work)
+    anchor = c.alpha * c.sw * c.weight[T_ANCHOR] / c.n_in
+    for r in range(c.n_in):
+        w = c.in_index[r]
+        if word < 0 and anchor > 0 and c.in_kind[r] == R_WORD and c.anchor_mask[w]:
+            # several rows form h: the anchor acts on each word vector among them, shared over the rows
+            c.loss[T_ANCHOR] += c.sw * 0.5 * c.weight[T_ANCHOR] / c.n_in * gl_axpy_diff(
+                c.size, -anchor * c.in_lockf[r], c.in_rows[r], c.anchor_ref + <int64_t>w * c.size, c.in_rows[r])
+        gl_axpy(c.size, c.in_lockf[r], c.work, c.in_rows[r])
+
+
+cdef void skipgram_pairs(Config *c, const uint32_t *idx, int64_t i, int64_t j, int64_t k) noexcept nogil:
+    """The skip-gram examples of position ``i``, one per context word. Word2Vec
+    and Doc2Vec (gensim's convention): the context word's vector predicts the
+    centre word. FastText (gensim's too): the centre word's vector and n-grams,
+    summed and divided by the n-gram count, predict the context word."""
+    cdef int64_t m, n_grams
+    for m in range(j, k):
+        if m == i:
+            continue
+        c.n_in = 0
+        if c.model == M_FASTTEXT:
+            add_word(c, idx[i])
+            n_grams = c.n_in - 1
+            input_example(c, idx[m], 1.0 / n_grams if n_grams else 1.0, 1.0, m)
+        else:
+            add_word(c, idx[m])
+            input_example(c, idx[i], 1.0, 1.0, m)
+        if c.diverged:
+            return
 
 
 cdef void sg_window(Config *c, const uint32_t *idx, int64_t i, int64_t j, int64_t k) noexcept nogil:
@@ -470,46 +623,6 @@ cdef void sg_window(Config *c, const uint32_t *idx, int64_t i, int64_t j, int64_
             a += 1
 
 
-cdef inline int cbow_hidden(Config *c, const uint32_t *idx, int64_t i, int64_t j, int64_t k,
-                            float *out) noexcept nogil:
-    """Sum or mean of the context vectors into ``out``; return the context size."""
-    cdef int64_t m
-    cdef int count = <int>(k - j - 1)
-    memset(out, 0, c.size * sizeof(float))
-    for m in range(j, k):
-        if m != i:
-            gl_axpy(c.size, 1.0, c.syn0 + <int64_t>idx[m] * c.size, out)
-    if c.cbow_mean and count > 0:
-        gl_scale(c.size, 1.0 / count, out)
-    return count
-
-
-cdef inline void cbow_example(Config *c, const uint32_t *idx, int64_t i, int64_t j, int64_t k) noexcept nogil:
-    cdef int64_t m
-    cdef float *v
-    cdef float step
-    cdef int count = cbow_hidden(c, idx, i, j, k, c.neu1)
-    c.pen_scale = (1.0 / count) if c.cbow_mean else count
-    memset(c.work, 0, c.size * sizeof(float))
-    objectives(c, idx[i], c.neu1, -1, i)
-    if c.diverged:
-        return
-    # gensim's update convention: the mean's error goes whole to every
-    # context word, the sum's error is shared out among them.
-    if not c.cbow_mean:
-        gl_scale(c.size, 1.0 / count, c.work)
-    for m in range(j, k):
-        if m != i:
-            v = c.syn0 + <int64_t>idx[m] * c.size
-            step = c.lockf[idx[m] % c.lockf_len]
-            if c.weight[T_ANCHOR] > 0 and c.anchor_mask[idx[m]]:
-                # the anchor acts on each input vector, shared over the window
-                c.loss[T_ANCHOR] += c.sw * 0.5 * c.weight[T_ANCHOR] / count * gl_axpy_diff(
-                    c.size, -c.alpha * c.sw * c.weight[T_ANCHOR] / count * step, v,
-                    c.anchor_ref + <int64_t>idx[m] * c.size, v)
-            gl_axpy(c.size, step, c.work, v)
-
-
 cdef void global_context(Config *c, uint32_t word) noexcept nogil:
     """GlobalContextLoss at one centre position: the centre word's input vector
     predicts every word of its sentence's context, through the model's objectives."""
@@ -526,31 +639,58 @@ cdef void global_context(Config *c, uint32_t word) noexcept nogil:
 
 
 cdef void lexicon_term(Config *c, uint32_t word) noexcept nogil:
-    """LexiconPenalty at one occurrence of ``word``: its input vector takes one
-    step on the penalty of each of its pairs, all from the same vector, the
-    partners held fixed (synonyms ``l/2 |v - u|^2``, antonyms ``l max(0, cos - m)``)."""
+    """LexiconPenalty for one word: its input vector takes one step on the
+    penalty of each of its pairs, all from the same vector, the partners held
+    fixed: a cosine hinge, synonyms ``l max(0, m_s - cos)``, antonyms
+    ``l max(0, cos - m_a)``."""
     cdef float *v = c.syn0 + <int64_t>word * c.size
     cdef const float *u
     cdef float lam = c.weight[T_LEXICON] * c.sw, step = c.alpha * lam
-    cdef double vv, uu, cos, norms
+    cdef double vv, uu, cos, norms, sign, margin
     cdef int64_t p
     memset(c.work, 0, c.size * sizeof(float))
     vv = gl_dot(c.size, v, v)
     for p in range(c.lex_starts[word], c.lex_starts[word + 1]):
         u = c.syn0 + <int64_t>c.lex_partners[p] * c.size
-        if not c.lex_antonym[p]:
-            c.loss[T_LEXICON] += 0.5 * lam * gl_axpy_diff(c.size, -step, v, u, c.work)
-            continue
         uu = gl_dot(c.size, u, u)
-        if vv > 0 and uu > 0:
-            norms = sqrt(vv * uu)
-            cos = gl_dot(c.size, v, u) / norms
-            if cos > c.lex_margin:
-                # d cos / dv = u / (|v||u|) - cos v / |v|^2
-                c.loss[T_LEXICON] += lam * (cos - c.lex_margin)
-                gl_axpy(c.size, <float>(-step / norms), u, c.work)
-                gl_axpy(c.size, <float>(step * cos / vv), v, c.work)
+        if vv <= 0 or uu <= 0:
+            continue
+        norms = sqrt(vv * uu)
+        cos = gl_dot(c.size, v, u) / norms
+        sign = 1.0 if c.lex_antonym[p] else -1.0  # antonyms lower their cosine, synonyms raise it
+        margin = c.lex_margin[c.lex_antonym[p]]
+        if sign * (cos - margin) > 0:
+            # d cos / dv = u / (|v||u|) - cos v / |v|^2
+            c.loss[T_LEXICON] += lam * sign * (cos - margin)
+            gl_axpy(c.size, <float>(-step * sign / norms), u, c.work)
+            gl_axpy(c.size, <float>(step * sign * cos / vv), v, c.work)
     gl_axpy(c.size, c.lockf[word % c.lockf_len], c.work, v)
+
+
+cdef void lexicon_pass(Config *c, const uint32_t *idx, const int64_t *ends, const float *weights, int64_t n_sent,
+                       int32_t *slot, uint32_t *order, float *best) noexcept nogil:
+    """LexiconPenalty, once per job: every distinct word of the job that has
+    pairs takes one step on them (``lexicon_term``), in order of first
+    occurrence, scaled by the largest weight of the sentences it occurs in.
+    ``slot`` (vocabulary-sized, all -1) maps a word to its place in ``order``."""
+    cdef int64_t s, q, start = 0, n = 0
+    cdef uint32_t w
+    for s in range(n_sent):
+        for q in range(start, ends[s]):
+            w = idx[q]
+            if c.lex_starts[w + 1] == c.lex_starts[w]:
+                continue
+            if slot[w] < 0:
+                slot[w] = <int32_t>n
+                order[n] = w
+                best[n] = weights[s]
+                n += 1
+            elif weights[s] > best[slot[w]]:
+                best[slot[w]] = weights[s]
+        start = ends[s]
+    for q in range(n):
+        c.sw = best[q]
+        lexicon_term(c, order[q])
 
 
 cdef inline void window_of(int64_t window, int64_t shrink, int64_t i, int64_t start, int64_t end,
@@ -561,31 +701,52 @@ cdef inline void window_of(int64_t window, int64_t shrink, int64_t i, int64_t st
 
 
 cdef void train_sentence(Config *c, const uint32_t *idx, const int32_t *shrink, int64_t n) noexcept nogil:
-    """Train one sentence, position by position: the position's examples, then
-    its global context and its lexicon pairs. Stop at the first divergence."""
-    cdef int64_t i, j, k, m
+    """Train one sentence (a document in Doc2Vec), position by position: the
+    position's examples, then its global context. Stop at the first divergence.
+
+    Skip-gram: one example per context word (``skipgram_pairs``, or a whole
+    window at once with shared negatives). CBOW and PV-DM: one example, the
+    window's words (and the document's tags) predicting the centre word.
+    PV-DBOW: each tag of the document predicts the word, after the word's
+    skip-gram pairs when ``dbow_words``."""
+    cdef int64_t i, j, k, m, t
+    cdef float n_rows
     for i in range(n):
+        c.centre = i
         window_of(c.window, shrink[i], i, 0, n, &j, &k)
-        if c.shared:
-            sg_window(c, idx, i, j, k)
-            if c.diverged:
-                return
+        if c.model == M_DOC2VEC and not c.dm:
+            if c.train_words:
+                skipgram_pairs(c, idx, i, j, k)
+            for t in range(c.n_tags):
+                c.n_in = 0
+                add_doc(c, c.tags[t])
+                input_example(c, idx[i], 1.0, 1.0, i)
         elif c.sg:
+            if c.shared and c.col == NULL:
+                sg_window(c, idx, i, j, k)
+            else:
+                skipgram_pairs(c, idx, i, j, k)
+        else:
+            c.n_in = 0
             for m in range(j, k):
                 if m != i:
-                    sg_example(c, idx, i, m)
-                    if c.diverged:
-                        return
-        elif k - j > 1:  # CBOW needs a context (word2vec.c skips it too)
-            cbow_example(c, idx, i, j, k)
-            if c.diverged:
-                return
-        if c.n_ctx:
+                    add_word(c, idx[m])
+            if c.model == M_DOC2VEC:
+                for t in range(c.n_tags):
+                    add_doc(c, c.tags[t])
+            # CBOW needs a context (word2vec.c skips it too); PV-DM's tags are one
+            if c.n_in and (k - j > 1 or c.model == M_DOC2VEC):
+                n_rows = c.n_in
+                if c.cbow_mean:
+                    input_example(c, idx[i], 1.0 / n_rows, 1.0, i)
+                else:
+                    input_example(c, idx[i], 1.0, 1.0 / n_rows, i)
+        if c.diverged:
+            return
+        if c.n_ctx and c.col == NULL:
             global_context(c, idx[i])
             if c.diverged:
                 return
-        if c.lex_starts != NULL and c.lex_starts[idx[i] + 1] > c.lex_starts[idx[i]]:
-            lexicon_term(c, idx[i])
 
 
 cdef float *_float_ptr(cnp.ndarray a, str name, bint writeable=True) except NULL:
@@ -602,15 +763,22 @@ cdef class KernelModel:
     """The model's arrays, checked and flattened once per ``train()`` call.
 
     ``weights`` maps term names (``TERMS``) to their weights; a missing or
-    zero weight turns the term off. Holds references to every array the
-    kernels read, so the pointers in ``base`` stay valid while jobs run.
+    zero weight turns the term off. ``kind`` is one of ``MODELS`` and
+    ``inputs`` gives its input rows: ``words`` ``(vectors, lockf)``, for
+    FastText ``ngrams`` ``(vectors, lockf, starts, ids)`` (word ``w``'s buckets
+    are ``ids[starts[w]:starts[w + 1]]``), for Doc2Vec ``docs`` ``(vectors,
+    lockf, dm, dbow_words)``. Holds references to every array the kernels
+    read, so the pointers in ``base`` stay valid while jobs run.
     """
     cdef Config base
     cdef readonly dict key_to_index
     cdef readonly tuple arrays
+    cdef readonly int max_inputs  # input rows of one example, at most (besides a document's tags)
+    cdef readonly object doc_index  # Doc2Vec: the tags of a TaggedDocument -> their document vector rows
 
-    def __init__(self, model, bint compute_loss, dict weights, anchor=None, directions=None, groups=None,
-                 lexicon=None, bint shared=False):
+    def __init__(self, model, bint compute_loss, dict weights, dict inputs, str kind="word2vec", anchor=None,
+                 directions=None, groups=None, lexicon=None, bint shared=False, bint learn_words=True,
+                 bint learn_hidden=True, doc_index=None):
         wv = model.wv
         cdef int size = wv.vector_size
         cdef int t
@@ -636,18 +804,52 @@ cdef class KernelModel:
         c.sample = 1 if model.sample else 0
         c.vocab_size = len(wv.index_to_key)
         self.key_to_index = wv.key_to_index
+        if kind not in MODELS:
+            raise ValueError(f"kind must be one of {sorted(MODELS)}, got {kind!r}")
+        c.model = MODELS[kind]
+        c.learn_words = learn_words
+        c.learn_hidden = learn_hidden
+        self.doc_index = doc_index
 
-        vectors = wv.vectors
+        vectors, lockf = inputs["words"]
         shape = (c.vocab_size, size)
         if vectors.shape != shape:
-            raise ValueError(f"wv.vectors has shape {vectors.shape}, expected {shape}: call build_vocab() first")
-        c.syn0 = _float_ptr(vectors, "wv.vectors")
-        lockf = np.ascontiguousarray(wv.vectors_lockf, dtype=np.float32)
+            raise ValueError(f"word vectors have shape {vectors.shape}, expected {shape}: call build_vocab() first")
+        c.syn0 = _float_ptr(vectors, "the word vectors")
+        lockf = np.ascontiguousarray(lockf, dtype=np.float32)
         if lockf.size == 0:
-            raise ValueError("wv.vectors_lockf is empty; expected 1 or len(vocab) factors")
-        c.lockf = _float_ptr(lockf, "wv.vectors_lockf", False)
+            raise ValueError("the word vectors' lockf is empty; expected 1 or len(vocab) factors")
+        c.lockf = _float_ptr(lockf, "the word vectors' lockf", False)
         c.lockf_len = lockf.size
         arrays = [vectors, lockf]
+        max_grams = 0
+        if c.model == M_FASTTEXT:
+            grams, gram_lockf, starts, ids = inputs["ngrams"]
+            gram_lockf = np.ascontiguousarray(gram_lockf, dtype=np.float32)
+            starts = np.ascontiguousarray(starts, dtype=np.int64)
+            ids = np.ascontiguousarray(ids, dtype=np.uint32)
+            if grams.ndim != 2 or grams.shape[1] != size or starts.shape != (c.vocab_size + 1,) or \
+                    (ids.size and ids.max() >= grams.shape[0]) or gram_lockf.size == 0:
+                raise ValueError("FastText n-gram buckets do not match the vectors: build the vocabulary again")
+            c.syn0_ngrams = _float_ptr(grams, "the n-gram vectors")
+            c.ngram_lockf = _float_ptr(gram_lockf, "the n-gram lockf", False)
+            c.ngram_lockf_len = gram_lockf.size
+            c.ngram_starts = <int64_t *>cnp.PyArray_DATA(starts)
+            c.ngram_ids = <uint32_t *>cnp.PyArray_DATA(ids)
+            max_grams = int(np.max(np.diff(starts))) if c.vocab_size else 0
+            arrays += [grams, gram_lockf, starts, ids]
+        elif c.model == M_DOC2VEC:
+            docs, doc_lockf, dm, dbow_words = inputs["docs"]
+            doc_lockf = np.ascontiguousarray(doc_lockf, dtype=np.float32)
+            if docs.ndim != 2 or docs.shape[1] != size or doc_lockf.size == 0:
+                raise ValueError("the document vectors do not match the model: build the vocabulary again")
+            c.doc_vectors = _float_ptr(docs, "the document vectors")
+            c.doc_lockf = _float_ptr(doc_lockf, "the document vectors' lockf", False)
+            c.doc_lockf_len = doc_lockf.size
+            c.dm = dm
+            c.train_words = dbow_words
+            arrays += [docs, doc_lockf]
+        self.max_inputs = 2 * c.window * (1 + max_grams) + 1
 
         if c.weight[T_NS]:
             if c.negative < 1:
@@ -729,7 +931,7 @@ cdef class KernelModel:
             c.lex_starts = <int64_t *>cnp.PyArray_DATA(lex_starts)
             c.lex_partners = <uint32_t *>cnp.PyArray_DATA(partners)
             c.lex_antonym = <uint8_t *>cnp.PyArray_DATA(antonym)
-            c.lex_margin = margin
+            c.lex_margin[0], c.lex_margin[1] = margin
             arrays += [lex_starts, partners, antonym]
         c.any_penalty = (c.weight[T_NORM] > 0 or c.weight[T_L2] > 0 or c.weight[T_DIRECTION] > 0
                          or (c.weight[T_ANCHOR] > 0 and c.sg))
@@ -767,6 +969,23 @@ cdef inline int _room(void **array, int64_t *cap, int64_t needed, size_t item) n
     return 0
 
 
+cdef class InputScratch:
+    """A job's room for one example's input rows (Config.in_*)."""
+    cdef cnp.ndarray rows, floats, kinds, indices
+
+    def __init__(self, int64_t capacity):
+        self.rows = np.empty(capacity, dtype=np.uintp)
+        self.floats = np.empty(capacity, dtype=np.float32)
+        self.kinds = np.empty(capacity, dtype=np.uint8)
+        self.indices = np.empty(capacity, dtype=np.uint32)
+
+    cdef void use(self, Config *c):
+        c.in_rows = <float **>self.rows.data
+        c.in_lockf = <float *>self.floats.data
+        c.in_kind = <uint8_t *>self.kinds.data
+        c.in_index = <uint32_t *>self.indices.data
+
+
 cdef class Job:
     """Sentences of one training job: vocabulary indices after subsampling,
     with each position's window shrink already drawn, and each sentence's
@@ -777,7 +996,9 @@ cdef class Job:
     cdef float *weights      # weight of each sentence
     cdef int64_t *ctx_ends   # end of each sentence's context words in ctx
     cdef uint32_t *ctx
-    cdef int64_t n, cap, n_sent, sent_cap, n_ctx, ctx_cap
+    cdef int64_t *tag_ends   # Doc2Vec: end of each document's tags (document vector rows) in tags
+    cdef uint32_t *tags
+    cdef int64_t n, cap, n_sent, sent_cap, n_ctx, ctx_cap, n_tags, tags_cap, max_tags
     cdef readonly int64_t raw_words, sentences
     cdef int64_t window
     cdef uint64_t next_random
@@ -786,13 +1007,17 @@ cdef class Job:
         self.cap = 16384
         self.sent_cap = 1024
         self.ctx_cap = 16
+        self.tags_cap = 16
         self.idx = <uint32_t *>malloc(self.cap * sizeof(uint32_t))
         self.shrink = NULL
         self.ends = <int64_t *>malloc(self.sent_cap * sizeof(int64_t))
         self.weights = <float *>malloc(self.sent_cap * sizeof(float))
         self.ctx_ends = <int64_t *>malloc(self.sent_cap * sizeof(int64_t))
         self.ctx = <uint32_t *>malloc(self.ctx_cap * sizeof(uint32_t))
-        if self.idx == NULL or self.ends == NULL or self.weights == NULL or self.ctx_ends == NULL or self.ctx == NULL:
+        self.tag_ends = <int64_t *>malloc(self.sent_cap * sizeof(int64_t))
+        self.tags = <uint32_t *>malloc(self.tags_cap * sizeof(uint32_t))
+        if (self.idx == NULL or self.ends == NULL or self.weights == NULL or self.ctx_ends == NULL
+                or self.ctx == NULL or self.tag_ends == NULL or self.tags == NULL):
             raise MemoryError()
 
     def __dealloc__(self):
@@ -802,6 +1027,8 @@ cdef class Job:
         free(self.weights)
         free(self.ctx_ends)
         free(self.ctx)
+        free(self.tag_ends)
+        free(self.tags)
 
     cdef int push(self, uint32_t word) noexcept nogil:
         """Append a word; -1 when out of memory (callers raise MemoryError)."""
@@ -819,16 +1046,28 @@ cdef class Job:
         self.n_ctx += 1
         return 0
 
+    cdef int push_tag(self, uint32_t row) noexcept nogil:
+        """Append a document vector row to the current document's tags; -1 when out of memory."""
+        if _room(<void **>&self.tags, &self.tags_cap, self.n_tags + 1, sizeof(uint32_t)):
+            return -1
+        self.tags[self.n_tags] = row
+        self.n_tags += 1
+        return 0
+
     cdef int end_sentence(self, int64_t raw, float weight) noexcept nogil:
         """Close the current sentence of ``raw`` raw words; -1 when out of memory."""
-        cdef int64_t cap_w = self.sent_cap, cap_c = self.sent_cap  # the three grow alike
+        cdef int64_t cap_w = self.sent_cap, cap_c = self.sent_cap, cap_t = self.sent_cap  # the four grow alike
+        cdef int64_t first_tag = self.tag_ends[self.n_sent - 1] if self.n_sent else 0
         if (_room(<void **>&self.weights, &cap_w, self.n_sent + 1, sizeof(float))
                 or _room(<void **>&self.ctx_ends, &cap_c, self.n_sent + 1, sizeof(int64_t))
+                or _room(<void **>&self.tag_ends, &cap_t, self.n_sent + 1, sizeof(int64_t))
                 or _room(<void **>&self.ends, &self.sent_cap, self.n_sent + 1, sizeof(int64_t))):
             return -1
         self.ends[self.n_sent] = self.n
         self.weights[self.n_sent] = weight
         self.ctx_ends[self.n_sent] = self.n_ctx
+        self.tag_ends[self.n_sent] = self.n_tags
+        self.max_tags = max(self.max_tags, self.n_tags - first_tag)
         self.n_sent += 1
         self.count(raw)
         return 0
@@ -868,52 +1107,64 @@ cdef class Job:
     def effective_words(self):
         return self.n
 
-    def examples(self, bint sg):
-        """Every training example of the job, in training order, as CSR arrays.
+    def collect(self, KernelModel km, bint hidden=False):
+        """Every example of the job, in training order, as the kernels see it,
+        without training: a dict of arrays ``target``, ``position`` (of the
+        example's centre word in ``words()``), ``form``, ``update`` (h is form
+        times the sum of the input rows, each row's step is update times its
+        lockf times the error of h), ``row_start`` (example ``e``'s rows are
+        ``row_start[e]:row_start[e + 1]``), ``row_kind`` (0 a word vector, 1 a
+        FastText n-gram bucket, 2 a Doc2Vec document vector), ``row_index``,
+        and with ``hidden`` the ``hidden`` vectors h, from the vectors as they
+        are now. The hybrid and reference paths read jobs this way."""
+        cdef Config c = km.base
+        cdef Collect col
+        cdef InputScratch scratch = InputScratch(km.max_inputs + self.max_tags)
+        scratch.use(&c)
+        memset(&col, 0, sizeof(Collect))
+        c.col = &col
+        self._walk(&c)  # counts the examples and their rows
+        n, n_rows = col.n_examples, col.n_rows
+        out = dict(target=np.empty(n, np.uint32), position=np.empty(n, np.int64), form=np.empty(n, np.float32),
+                   update=np.empty(n, np.float32), row_start=np.empty(n + 1, np.int64),
+                   row_kind=np.empty(n_rows, np.uint8), row_index=np.empty(n_rows, np.uint32))
+        out["row_start"][0] = 0
+        col.target = <uint32_t *>cnp.PyArray_DATA(out["target"])
+        col.position = <int64_t *>cnp.PyArray_DATA(out["position"])
+        col.form = <float *>cnp.PyArray_DATA(out["form"])
+        col.update = <float *>cnp.PyArray_DATA(out["update"])
+        col.row_start = <int64_t *>cnp.PyArray_DATA(out["row_start"])
+        col.row_kind = <uint8_t *>cnp.PyArray_DATA(out["row_kind"])
+        col.row_index = <uint32_t *>cnp.PyArray_DATA(out["row_index"])
+        if hidden:
+            out["hidden"] = np.empty((n, c.size), np.float32)
+            col.hidden = <float *>cnp.PyArray_DATA(out["hidden"])
+        col.n_examples = col.n_rows = 0
+        self._walk(&c)
+        return out
 
-        Returns ``(targets, starts, inputs, positions)``: example ``e``
-        predicts ``targets[e]`` from the input words
-        ``inputs[starts[e]:starts[e + 1]]`` (one in skip-gram, the window in
-        CBOW); ``positions[e]`` is the job position of its centre word.
-        """
-        cdef int64_t s, i, j, k, m, start = 0, e = 0, n_in = 0, total = 0, total_in = 0
+    cdef void _walk(self, Config *c) noexcept nogil:
+        """Go through the job's sentences as train_job does (c.col: recording, not training)."""
+        cdef int64_t s, start = 0
         for s in range(self.n_sent):
-            for i in range(start, self.ends[s]):
-                self._window(i, start, self.ends[s], &j, &k)
-                if k - j > 1:
-                    total += (k - j - 1) if sg else 1
-                    total_in += k - j - 1
+            self._sentence(c, s)
+            train_sentence(c, self.idx + start, self.shrink + start, self.ends[s] - start)
+            if c.diverged:
+                return
             start = self.ends[s]
-        targets = np.empty(total, dtype=np.uint32)
-        starts = np.empty(total + 1, dtype=np.int64)
-        inputs = np.empty(total_in, dtype=np.uint32)
-        positions = np.empty(total, dtype=np.int64)
-        cdef uint32_t[:] tv = targets, iv = inputs
-        cdef int64_t[:] sv = starts, pv = positions
-        start = 0
-        for s in range(self.n_sent):
-            for i in range(start, self.ends[s]):
-                self._window(i, start, self.ends[s], &j, &k)
-                if k - j <= 1:
-                    continue
-                if not sg:  # one example per position, its whole window as input
-                    tv[e] = self.idx[i]
-                    sv[e] = n_in
-                    pv[e] = i
-                    e += 1
-                for m in range(j, k):
-                    if m == i:
-                        continue
-                    if sg:  # one example per (position, context word)
-                        tv[e] = self.idx[i]
-                        sv[e] = n_in
-                        pv[e] = i
-                        e += 1
-                    iv[n_in] = self.idx[m]
-                    n_in += 1
-            start = self.ends[s]
-        sv[e] = n_in
-        return targets, starts, inputs, positions
+
+    cdef inline void _sentence(self, Config *c, int64_t s) noexcept nogil:
+        """Point ``c`` at sentence ``s``'s weight, context and tags."""
+        cdef int64_t first
+        c.sentence_start = self.ends[s - 1] if s else 0
+        c.sw = self.weights[s]
+        if c.weight[T_GLOBAL]:
+            first = self.ctx_ends[s - 1] if s else 0
+            c.ctx = self.ctx + first
+            c.n_ctx = self.ctx_ends[s] - first
+        first = self.tag_ends[s - 1] if s else 0
+        c.tags = self.tags + first
+        c.n_tags = self.tag_ends[s] - first
 
     def sentences_of(self):
         """Per sentence: ``(ends, weights, context_ids, context_offsets)``;
@@ -942,32 +1193,6 @@ cdef class Job:
             start = self.ends[s]
         return counts
 
-    def cbow_hidden(self, KernelModel km):
-        """CBOW: the target and hidden vector h of every example, in training
-        order, from the vectors as they are now."""
-        cdef int64_t s, i, j, k, start = 0, e = 0, total = 0
-        for s in range(self.n_sent):
-            for i in range(start, self.ends[s]):
-                self._window(i, start, self.ends[s], &j, &k)
-                total += (k - j > 1)
-            start = self.ends[s]
-        cdef Config c = km.base
-        targets = np.empty(total, dtype=np.uint32)
-        hidden = np.empty((total, c.size), dtype=np.float32)
-        cdef uint32_t *tv = <uint32_t *>cnp.PyArray_DATA(targets)
-        cdef float *hv = <float *>cnp.PyArray_DATA(hidden)
-        start = 0
-        with nogil:
-            for s in range(self.n_sent):
-                for i in range(start, self.ends[s]):
-                    self._window(i, start, self.ends[s], &j, &k)
-                    if k - j > 1:
-                        tv[e] = self.idx[i]
-                        cbow_hidden(&c, self.idx + start, i - start, j - start, k - start, hv + e * c.size)
-                        e += 1
-                start = self.ends[s]
-        return targets, hidden
-
     def words(self):
         """The job's vocabulary indices after subsampling."""
         return np.array(<uint32_t[:self.n]>self.idx, copy=True) if self.n else np.empty(0, np.uint32)
@@ -990,7 +1215,12 @@ def prepare_batch(KernelModel km, sentences, uint64_t seed, first_index=None):
     c.next_random = seed
     job.window = c.window
     for n, sentence in enumerate(sentences):
-        if type(sentence) is Sentence:
+        if c.model == M_DOC2VEC:  # a TaggedDocument: its words, and its tags' document vectors
+            for row in km.doc_index(sentence.tags):
+                if job.push_tag(<uint32_t>row):
+                    raise MemoryError()
+            sentence, weight = sentence.words, 1.0
+        elif type(sentence) is Sentence:
             sentence, weight, context = corpus_parts(sentence, None if first_index is None else first_index + n)
             if weight == 0:
                 job.count(len(sentence))
@@ -1026,6 +1256,9 @@ def train_job(KernelModel km, Job job, float alpha, cnp.ndarray work, cnp.ndarra
     """
     cdef Config c = km.base
     cdef int64_t s, start = 0
+    cdef int32_t *slot_p
+    cdef uint32_t *order_p
+    cdef float *best_p
     if work.shape[0] < c.size or neu1.shape[0] < c.size:
         raise ValueError(f"work buffers must hold {c.size} floats")
     c.alpha = alpha
@@ -1042,6 +1275,8 @@ def train_job(KernelModel km, Job job, float alpha, cnp.ndarray work, cnp.ndarra
                 raise ValueError(f"ext_slot must be int32 of length {job.n}")
             c.ext_slot = <int32_t *>cnp.PyArray_DATA(ext_slot)
     c.next_random = job.next_random
+    cdef InputScratch inputs = InputScratch(km.max_inputs + job.max_tags)
+    inputs.use(&c)
     cdef int64_t n_out = 1 + c.negative + c.group_negative
     scratch = None
     if c.shared:
@@ -1056,14 +1291,19 @@ def train_job(KernelModel km, Job job, float alpha, cnp.ndarray work, cnp.ndarra
             if c.ext_slot != NULL:
                 # slots are per job position; a sentence sees its own slice
                 c.ext_slot = <int32_t *>cnp.PyArray_DATA(ext_slot) + start
-            c.sw = job.weights[s]
-            if c.weight[T_GLOBAL]:
-                c.ctx = job.ctx + (job.ctx_ends[s - 1] if s else 0)
-                c.n_ctx = job.ctx_ends[s] - (job.ctx_ends[s - 1] if s else 0)
+            job._sentence(&c, s)
             train_sentence(&c, job.idx + start, job.shrink + start, job.ends[s] - start)
             if c.diverged:
                 break
             start = job.ends[s]
+    cdef cnp.ndarray slots, order, best
+    if c.lex_starts != NULL and not c.diverged:
+        slots = np.full(c.vocab_size, -1, dtype=np.int32)
+        order = np.empty(max(job.n, 1), dtype=np.uint32)
+        best = np.empty(max(job.n, 1), dtype=np.float32)
+        slot_p, order_p, best_p = <int32_t *>slots.data, <uint32_t *>order.data, <float *>best.data
+        with nogil:
+            lexicon_pass(&c, job.idx, job.ends, job.weights, job.n_sent, slot_p, order_p, best_p)
     job.next_random = c.next_random
     losses = tuple(c.loss[t] for t in range(N_TERMS))
     # a penalty's loss overflows without any score doing so (e.g. l2 of a huge h)
@@ -1379,20 +1619,25 @@ cdef class WordCounter:
 
 cdef class LineReader:
     """Reads the lines of a ``corpus_file`` that begin in ``[start, end)``
-    into jobs, without the GIL. ``start`` must be the beginning of a line."""
+    into jobs, without the GIL. ``start`` must be the beginning of a line.
+
+    ``first_doc`` >= 0 (Doc2Vec): every line is one document, whatever its
+    length, tagged with its line number in the file (``first_doc`` being the
+    number of the range's first line), as gensim numbers them."""
     cdef FILE *fh
     cdef char *line
     cdef size_t line_cap
-    cdef readonly int64_t start, end, pos
+    cdef readonly int64_t start, end, pos, lines, first_doc
     cdef TokenIndex vocab
 
-    def __cinit__(self, str path, int64_t start, int64_t end, TokenIndex vocab):
+    def __cinit__(self, str path, int64_t start, int64_t end, TokenIndex vocab, int64_t first_doc=-1):
         self.fh = fopen(path.encode(), "rb")
         if self.fh == NULL:
             raise OSError(f"cannot open corpus_file {path!r}")
         self.start = self.pos = start
         self.end = end
         self.vocab = vocab
+        self.first_doc = first_doc
         fseeko(self.fh, start, SEEK_SET)
 
     def __dealloc__(self):
@@ -1429,6 +1674,9 @@ cdef class LineReader:
                 p = self.line
                 line_end = self.line + length
                 n_raw = 0
+                if self.first_doc >= 0:
+                    status = job.push_tag(<uint32_t>(self.first_doc + self.lines))
+                self.lines += 1
                 while status == 0:
                     p = <char *>next_token(p, line_end, <const char **>&tok)
                     if tok == line_end:
@@ -1437,10 +1685,10 @@ cdef class LineReader:
                     n_raw += 1
                     if word >= 0:
                         status = job.push(<uint32_t>word)
-                    if n_raw == MAX_WORDS:
+                    if n_raw == MAX_WORDS and self.first_doc < 0:
                         status = status or job.end_sentence(n_raw, 1.0)
                         n_raw = 0
-                if n_raw:
+                if n_raw or self.first_doc >= 0:
                     status = status or job.end_sentence(n_raw, 1.0)
         if status:
             raise MemoryError()

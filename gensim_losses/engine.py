@@ -39,7 +39,10 @@ logger = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.1  # how often a thread blocked on a queue looks at the stop flag
 STOP_SECONDS = 5.0  # how long an interrupted train() waits for its threads
-TRAINED_ARRAYS = ("wv.vectors", "syn1neg", "syn1", "syn1softmax")
+# where the arrays the kernels train live on a model, for naming them in errors
+ARRAY_NAMES = ("wv.vectors", "wv.vectors_vocab", "wv.vectors_ngrams", "dv.vectors", "syn1neg", "syn1",
+               "syn1softmax")
+OUTPUT_LAYERS = ("syn1neg", "syn1", "syn1softmax")
 
 
 class DivergenceError(FloatingPointError):
@@ -63,7 +66,9 @@ class TrainingRun:
         shared = bool(getattr(model, "shared_negatives", False))
         if shared:
             check_shared(model.sg, plan.weights)
-        self.kernel = _kernels.KernelModel(model, compute_loss, plan.weights, shared=shared,
+        self.kind = model._kernel_kind
+        self.kernel = _kernels.KernelModel(model, compute_loss, plan.weights, model._kernel_inputs(), self.kind,
+                                           shared=shared, doc_index=getattr(model, "_doc_rows", None),
                                            **_kernel_tables(plan.natives))
         self.compute_loss = bool(compute_loss)
         self.names = plan.names()  # kernel term -> record name
@@ -191,13 +196,31 @@ def line_ranges(path, parts):
     return list(zip(bounds[:-1], bounds[1:]))
 
 
+def first_lines(path, ranges):
+    """The number of the first line of each byte range (lines counted from 0)."""
+    numbers, count, pos = [], 0, 0
+    with open(path, "rb") as fh:
+        for start, _ in ranges:
+            while pos < start:
+                chunk = fh.read(min(1 << 20, start - pos))
+                count += chunk.count(b"\n")
+                pos += len(chunk)
+            numbers.append(count)
+    return numbers
+
+
+def _resolve(model, path):
+    owner, _, attr = path.rpartition(".")
+    return getattr(getattr(model, owner, None) if owner else model, attr, None)
+
+
 def trained_arrays(model):
-    """``(name, array)`` of every weight array the kernels write."""
-    for name in TRAINED_ARRAYS:
-        owner, attr = (model.wv, "vectors") if name == "wv.vectors" else (model, name)
-        array = getattr(owner, attr, None)
+    """``(name, array)`` of every weight array the kernels write: the model's input rows and output layers."""
+    arrays = [spec[0] for spec in model._kernel_inputs().values()]
+    arrays += [getattr(model, name, None) for name in OUTPUT_LAYERS]
+    for array in arrays:
         if array is not None and np.size(array):
-            yield name, array
+            yield next((path for path in ARRAY_NAMES if _resolve(model, path) is array), "an array"), array
 
 
 def nonfinite_rows(model):
@@ -432,11 +455,12 @@ class KernelTraining:
         if run.token_index is None:
             run.token_index = _kernels.TokenIndex(self.wv.index_to_key)
             run.line_ranges = line_ranges(corpus_file, self.workers)
+            run.first_lines = first_lines(corpus_file, run.line_ranges)
         progress_queue = Queue()  # unbounded: a worker never waits to report
         threads = [
             threading.Thread(
                 target=self._worker_loop_corpusfile,
-                args=(run, corpus_file, run.line_ranges[i], progress_queue, cur_epoch),
+                args=(run, corpus_file, run.line_ranges[i], run.first_lines[i], progress_queue, cur_epoch),
                 name=f"gensim_losses._worker_loop_corpusfile-{i}", daemon=True)
             for i in range(self.workers)
         ]
@@ -444,16 +468,18 @@ class KernelTraining:
             progress_queue=progress_queue, job_queue=None, cur_epoch=cur_epoch,
             total_examples=total_examples, total_words=total_words, is_corpus_file_mode=True))
 
-    def _worker_loop_corpusfile(self, run, corpus_file, byte_range, progress_queue, cur_epoch):
+    def _worker_loop_corpusfile(self, run, corpus_file, byte_range, first_line, progress_queue, cur_epoch):
         """Train one worker's line range of ``corpus_file`` for one epoch.
 
         The range is read in jobs of about ``batch_words`` raw words; the
         learning rate decays linearly with the worker's progress through it.
         Progress is reported after every job, so it shows within the epoch.
+        Doc2Vec: each line is a document tagged with its line number.
         """
         try:
             mem = self._get_thread_working_mem()
-            reader = _kernels.LineReader(os.fspath(corpus_file), *byte_range, run.token_index)
+            reader = _kernels.LineReader(os.fspath(corpus_file), *byte_range, run.token_index,
+                                         first_line if run.kind == "doc2vec" else -1)
             while not run.failed:
                 alpha = self._alpha_at(cur_epoch, reader.progress)
                 job = reader.fill(run.kernel, self.batch_words, self._job_seed())

@@ -353,18 +353,18 @@ def direction_penalty(h, directions, weight):
 def lexicon_penalty(v, partners, antonym, weight, margin):
     r"""Lexicon constraints on one word's vector against each of its partners' (held fixed).
 
-    For a synonym pair, attraction; for an antonym pair, a hinge on the
-    cosine that repels only while the two are more similar than ``margin``:
+    A hinge on the cosine: a synonym pair attracts while its cosine is below
+    the synonym margin, an antonym pair repels while its cosine is above the
+    antonym margin:
 
     .. math::
 
-        \ell_{syn} = \frac{\lambda}{2} \lVert v - u \rVert_2^2,
+        \ell_{syn} = \lambda \max\big(0, m_s - \cos(v, u)\big),
         \qquad
-        \ell_{ant} = \lambda \max\big(0, \cos(v, u) - m\big)
+        \ell_{ant} = \lambda \max\big(0, \cos(v, u) - m_a\big)
 
-    with gradients :math:`\lambda (v - u)` and, where the hinge is active,
-    :math:`\lambda \big(u / (\lVert v\rVert \lVert u\rVert) - \cos(v, u)\, v / \lVert v\rVert^2\big)`
-    (0 where either vector is 0).
+    with :math:`\partial \cos / \partial v = u / (\lVert v\rVert \lVert u\rVert)
+    - \cos(v, u)\, v / \lVert v\rVert^2` (0 where either vector is 0).
 
     Parameters
     ----------
@@ -374,7 +374,9 @@ def lexicon_penalty(v, partners, antonym, weight, margin):
         The other word's vector of each pair.
     antonym : array_like of bool, shape (n,)
         True for an antonym pair, False for a synonym pair.
-    weight, margin : float
+    weight : float
+    margin : (float, float)
+        ``(m_s, m_a)``.
 
     Returns
     -------
@@ -384,16 +386,14 @@ def lexicon_penalty(v, partners, antonym, weight, margin):
     v, dtype = _hidden(v)
     u = np.asarray(partners, dtype=dtype)
     antonym = np.asarray(antonym, dtype=bool)
-    diff = v - u
-    loss = dtype(0.5 * weight) * np.einsum("nd,nd->n", diff, diff)
-    grad = dtype(weight) * diff
-    if antonym.any():
-        nv, nu = np.linalg.norm(v, axis=1), np.linalg.norm(u, axis=1)
-        ok = (nv > 0) & (nu > 0)
-        cos = np.where(ok, np.einsum("nd,nd->n", v, u) / np.where(ok, nv * nu, 1), 0)
-        active = antonym & ok & (cos > margin)
-        safe_v, safe_u = np.where(ok, nv, 1)[:, None], np.where(ok, nu, 1)[:, None]
-        g_cos = u / (safe_v * safe_u) - cos[:, None] * v / safe_v**2
-        loss = np.where(antonym, np.where(active, weight * (cos - margin), 0), loss).astype(dtype)
-        grad = np.where(antonym[:, None], np.where(active[:, None], weight * g_cos, 0), grad).astype(dtype)
+    nv, nu = np.linalg.norm(v, axis=1), np.linalg.norm(u, axis=1)
+    ok = (nv > 0) & (nu > 0)
+    cos = np.where(ok, np.einsum("nd,nd->n", v, u) / np.where(ok, nv * nu, 1), 0)
+    sign = np.where(antonym, 1.0, -1.0)  # antonyms lower their cosine, synonyms raise it
+    gap = sign * (cos - np.where(antonym, margin[1], margin[0]))
+    active = ok & (gap > 0)
+    safe_v, safe_u = np.where(ok, nv, 1)[:, None], np.where(ok, nu, 1)[:, None]
+    d_cos = u / (safe_v * safe_u) - cos[:, None] * v / safe_v**2
+    loss = np.where(active, weight * gap, 0).astype(dtype)
+    grad = np.where(active[:, None], weight * sign[:, None] * d_cos, 0).astype(dtype)
     return loss, grad

@@ -22,8 +22,8 @@ def python_terms(model, run, job):
     grad : ndarray of float32
         Gradient rows the kernel adds into each example's update (scaled
         there by the example's sentence weight): per distinct input word for
-        skip-gram terms of ``h`` alone (evaluated once per word), else per
-        example in training order.
+        Word2Vec skip-gram terms of ``h`` alone (evaluated once per word),
+        else per example in training order.
     slot : ndarray of int32 or None
         For per-word rows: the row of each job position.
     named : list of (str, float)
@@ -31,23 +31,19 @@ def python_terms(model, run, job):
         sentence weight (empty when the run computes no loss).
     """
     terms = run.plan.python
-    syn0 = model.wv.vectors
     wants_batch = any(t.takes_batch for t in terms)
-    view = jobs.view(model, job, with_examples=False)
     slot = batch = None
-    if model.sg and not wants_batch and not any(t.uses_target for t in terms):
+    if run.kind == "word2vec" and model.sg and not wants_batch and not any(t.uses_target for t in terms):
+        # h is one word's vector: evaluate each distinct word once
+        view = jobs.view(run, job, examples=False)
         rows, slot = np.unique(view.words, return_inverse=True)
         # how many examples take each row as input, each counted with its sentence's weight
         counts = np.bincount(slot, weights=job.input_counts() * view.position_weight, minlength=len(rows))
-        targets, hidden, slot = rows, syn0[rows], slot.astype(np.int32)
-    elif model.sg or wants_batch or not (view.position_weight == 1).all():
-        view = jobs.view(model, job)
-        targets, counts = view.targets, view.weight
-        hidden = syn0[view.inputs] if model.sg else job.cbow_hidden(run.kernel)[1]
+        targets, hidden, slot = rows, model.wv.vectors[rows], slot.astype(np.int32)
+    else:
+        view = jobs.view(run, job, hidden=True)
+        targets, hidden, counts = view.target, view.hidden, view.weight
         batch = view.batch() if wants_batch else None
-    else:  # CBOW of plain sentences: no example lists needed
-        targets, hidden = job.cbow_hidden(run.kernel)
-        counts = np.ones(len(targets))
     output = L.as_output(hidden)
     grad, named = None, []
     for term in terms:

@@ -2,7 +2,11 @@
 
 The kernels train a ``_kernels.Job`` position by position without the GIL;
 the hybrid and reference paths need the same job as arrays. :func:`view`
-gives them one, in the kernels' training order, so both read a job alike.
+gives them one, read from the kernels' own walk through the job
+(``Job.collect``), so the Python paths see the examples the kernels train,
+in their order, for every model: each example's target, the rows whose sum
+forms its h (word vectors, FastText n-gram buckets, Doc2Vec document
+vectors), and the scales that form h and return its error.
 """
 
 from typing import NamedTuple
@@ -11,26 +15,50 @@ import numpy as np
 
 from gensim_losses.losses import ExampleBatch
 
+# row kinds of Job.collect, and the names of the arrays they are rows of (see Model._kernel_inputs)
+ROW_ARRAYS = ("words", "ngrams", "docs")
+WORD_ROWS = 0
+
 
 class JobView(NamedTuple):
     words: np.ndarray             # (positions,) vocabulary index at each job position
     position_weight: np.ndarray   # (positions,) the weight of each position's sentence
     position_context: tuple       # (ids, offsets): each position's sentence context, CSR
-    targets: np.ndarray           # (examples,) the word each example predicts
-    input_offsets: np.ndarray     # (examples + 1,) example e's inputs are inputs[offsets[e]:offsets[e + 1]]
-    inputs: np.ndarray
-    positions: np.ndarray         # (examples,) the job position of each example's centre word
+    target: np.ndarray            # (examples,) the word each example predicts
+    position: np.ndarray          # (examples,) the job position of each example's centre word
+    form: np.ndarray              # (examples,) h = form * (the sum of the example's rows)
+    update: np.ndarray            # (examples,) each row's step = update * lockf * (the error of h)
+    row_start: np.ndarray         # (examples + 1,) example e's rows: row_start[e]:row_start[e + 1]
+    row_kind: np.ndarray          # index into ROW_ARRAYS
+    row_index: np.ndarray
+    hidden: np.ndarray = None     # (examples, d) h, when asked for
 
     @property
     def weight(self):
         """(examples,) each example's sentence weight."""
-        return self.position_weight[self.positions]
+        return self.position_weight[self.position]
+
+    def rows(self, e):
+        """``(kinds, indices)`` of example ``e``'s input rows."""
+        a, b = self.row_start[e], self.row_start[e + 1]
+        return self.row_kind[a:b], self.row_index[a:b]
 
     def batch(self, rows=None):
-        """The :class:`~gensim_losses.ExampleBatch` of the examples ``rows`` (default: all)."""
-        rows = np.arange(len(self.targets)) if rows is None else np.atleast_1d(rows)
-        input_ids, input_offsets = gather(self.inputs, self.input_offsets, rows)
-        ctx_ids, ctx_offsets = gather(*self.position_context, self.positions[rows])
+        """The :class:`~gensim_losses.ExampleBatch` of the examples ``rows`` (default: all).
+
+        Its inputs are the word vectors among each example's rows (the
+        context word in skip-gram, the window in CBOW and PV-DM, the word
+        itself in FastText; none for a PV-DBOW document example).
+        """
+        n = len(self.target)
+        rows = np.arange(n) if rows is None else np.atleast_1d(rows)
+        is_word = self.row_kind == WORD_ROWS
+        example_of_row = np.repeat(np.arange(n), np.diff(self.row_start))
+        counts = np.bincount(example_of_row[is_word], minlength=n)
+        offsets = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(counts, out=offsets[1:])
+        input_ids, input_offsets = gather(self.row_index[is_word].astype(np.int64), offsets, rows)
+        ctx_ids, ctx_offsets = gather(*self.position_context, self.position[rows])
         return ExampleBatch(input_ids, input_offsets, self.weight[rows], ctx_ids, ctx_offsets)
 
 
@@ -44,15 +72,18 @@ def gather(ids, offsets, rows):
     return ids[np.repeat(offsets[rows], counts) + within].astype(np.int64), new_offsets
 
 
-def view(model, job, with_examples=True):
-    """A :class:`JobView` of ``job`` for ``model`` (skip-gram or CBOW examples)."""
+NO_EXAMPLES = dict(target=np.zeros(0, np.uint32), position=np.zeros(0, np.int64), form=np.zeros(0, np.float32),
+                   update=np.zeros(0, np.float32), row_start=np.zeros(1, np.int64), row_kind=np.zeros(0, np.uint8),
+                   row_index=np.zeros(0, np.uint32))
+
+
+def view(run, job, examples=True, hidden=False):
+    """A :class:`JobView` of ``job`` for the run's kernels (``examples=False``: its
+    positions only; ``hidden``: with each example's h)."""
     ends, weights, ctx, ctx_offsets = job.sentences_of()
     words = job.words()
     sentence = np.searchsorted(ends, np.arange(len(words)), side="right")  # position -> its sentence
-    position_context = gather(ctx.astype(np.int64), ctx_offsets, sentence)
-    if with_examples:
-        targets, offsets, inputs, positions = job.examples(bool(model.sg))
-    else:
-        targets, offsets, inputs, positions = (np.zeros(0, np.uint32), np.zeros(1, np.int64),
-                                               np.zeros(0, np.uint32), np.zeros(0, np.int64))
-    return JobView(words, weights[sentence], position_context, targets, offsets, inputs, positions)
+    examples = job.collect(run.kernel, hidden) if examples else NO_EXAMPLES
+    return JobView(words, weights[sentence], gather(ctx.astype(np.int64), ctx_offsets, sentence),
+                   examples["target"], examples["position"], examples["form"], examples["update"],
+                   examples["row_start"], examples["row_kind"], examples["row_index"], examples.get("hidden"))

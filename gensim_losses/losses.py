@@ -1130,23 +1130,29 @@ class LexiconPenalty(BaseLoss):
     r"""Lexicon constraints on input vectors: synonym pairs attract, antonym pairs repel.
 
     For a word ``w`` with input vector ``v`` and each of its pairs, partner
-    vector ``u``:
+    vector ``u``, a hinge on their cosine:
 
     .. math::
 
-        \ell_{syn} = \frac{\lambda}{2} \lVert v - u \rVert_2^2,
+        \ell_{syn} = \lambda \max\big(0, m_s - \cos(v, u)\big),
         \qquad
-        \ell_{ant} = \lambda \max\big(0, \cos(v, u) - m\big)
+        \ell_{ant} = \lambda \max\big(0, \cos(v, u) - m_a\big)
 
-    (retrofitting's attraction, Faruqui et al. 2015; a cosine hinge for
-    antonyms, in the spirit of counter-fitting, Mrkšić et al. 2016).
+    Synonyms are pulled together only until their cosine reaches ``m_s``,
+    antonyms pushed apart only while it is above ``m_a`` (the margins of
+    counter-fitting and attract-repel, Mrkšić et al. 2016, 2017): a pair that
+    already agrees with the lexicon costs nothing, and synonym chains do not
+    collapse into one vector.
 
-    **When it acts**: at every occurrence of a word in training (every job
-    position after subsampling), that word's vector takes one step on the
-    penalty of each of its pairs, its partner held fixed; the partner moves
-    at its own occurrences. So each word is pulled in proportion to its own
-    frequency, as its objective pushes it, whatever its partners' frequency.
-    The loss in ``loss_history`` sums those applications.
+    **When it acts**: once per training job (about ``batch_words`` words), at
+    its end: every distinct word of the job that has pairs takes one step on
+    the penalty of all its pairs, its partners held fixed (they move at their
+    own steps), in order of first occurrence, scaled by the largest weight of
+    the sentences it occurred in. A frequent word thus steps about once per
+    job, a rare word once per job it occurs in; the cost is bounded by the
+    job's distinct words, not its length. The loss in ``loss_history`` sums
+    those steps' penalties. (docs/losses.md gives the measurements behind
+    this rule.)
 
     Here ``target`` is read as the words whose vectors ``output`` holds (as
     for ``AnchorPenalty``); partners' vectors are read from the bound model.
@@ -1158,20 +1164,23 @@ class LexiconPenalty(BaseLoss):
         (the number dropped is logged once), a pair of one word twice too.
     weight : float
         ``λ``, finite and >= 0.
-    margin : float
-        ``m``: antonyms repel only while their cosine is above it.
+    margin : (float, float)
+        ``(m_s, m_a)``, cosines in [-1, 1].
     """
 
     term = "lexicon"
     _transient = ("_pairs", "_model")
 
-    def __init__(self, synonyms=(), antonyms=(), weight=1.0, margin=0.0):
+    def __init__(self, synonyms=(), antonyms=(), weight=1.0, margin=(0.6, 0.0)):
         self.synonyms = _check_pairs(synonyms, "synonyms")
         self.antonyms = _check_pairs(antonyms, "antonyms")
         self.weight = _check_weight(weight, "LexiconPenalty weight")
-        margin = float(margin)
-        if not -1.0 <= margin <= 1.0:
-            raise LossError(f"LexiconPenalty margin is a cosine: it must be in [-1, 1], got {margin!r}")
+        try:
+            margin = tuple(float(m) for m in margin)
+        except TypeError:
+            raise LossError(f"LexiconPenalty margin is (synonym margin, antonym margin), got {margin!r}") from None
+        if len(margin) != 2 or not all(-1.0 <= m <= 1.0 for m in margin):
+            raise LossError(f"LexiconPenalty margin is two cosines in [-1, 1], got {margin!r}")
         self.margin = margin
 
     def bind(self, model):

@@ -84,17 +84,20 @@ EXAMPLE_ORDER = ("hs", "ns", "softmax", "group_negative", "norm", "l2", "directi
 
 class _Trainer:
     """One job on the reference path. Its order is the kernels': position by
-    position, the position's examples, then its global context, then its
-    lexicon pairs; every term of a sentence scaled by the sentence's weight;
+    position, the position's examples, then its global context; at the job's
+    end, the lexicon pairs; every term of a sentence scaled by its weight;
     the negatives are the kernels' own, replayed (:class:`KernelRandom`).
     With ``shared_negatives``, a skip-gram position's examples share one draw
     and all read the vectors as they were before the position."""
 
     def __init__(self, model, run, job, alpha, journal):
         self.model, self.run, self.alpha, self.journal = model, run, alpha, journal
-        self.plan, self.syn0 = run.plan, model.wv.vectors
-        self.lockf = model.wv.vectors_lockf
-        self.view = jobs.view(model, job)
+        self.plan = run.plan
+        inputs = model._kernel_inputs()
+        # each row kind's (vectors, lockf): word vectors, FastText n-grams, Doc2Vec document vectors
+        self.arrays = [inputs[name][:2] if name in inputs else None for name in jobs.ROW_ARRAYS]
+        self.syn0, self.lockf = self.arrays[jobs.WORD_ROWS]
+        self.view = jobs.view(run, job)
         self.totals = dict.fromkeys(run.terms, 0.0)
         self.random = KernelRandom(job.rng_state)
         self.natives = sorted(self.plan.natives.items(), key=lambda item: EXAMPLE_ORDER.index(item[0])
@@ -104,7 +107,7 @@ class _Trainer:
 
     def run_job(self):
         view = self.view
-        first = np.searchsorted(view.positions, np.arange(len(view.words) + 1))  # position -> its first example
+        first = np.searchsorted(view.position, np.arange(len(view.words) + 1))  # position -> its first example
         for i, word in enumerate(view.words):
             if self.run.stopped:
                 break
@@ -123,9 +126,9 @@ class _Trainer:
             context = view.position_context[0][view.position_context[1][i]:view.position_context[1][i + 1]]
             if "global_context" in self.plan.weights and len(context):
                 self.global_context(int(word), context, weight)
-            if "lexicon" in self.plan.weights:
-                self.lexicon(int(word), weight)
-        return len(view.targets), self.totals
+        if "lexicon" in self.plan.weights and not self.run.stopped:
+            self.lexicon_pass()
+        return len(view.target), self.totals
 
     def draws(self, target, terms=("ns", "group_negative")):
         """``{term: negatives}`` of one example (or shared window) of ``target``, drawn as the kernels draw;
@@ -163,29 +166,35 @@ class _Trainer:
             deferred.append(lambda: np.add.at(layer, res.rows, step))
         return res
 
-    def _apply(self, words, step, deferred=None):
+    def _apply(self, rows, step, deferred=None):
+        """``row += lockf * step`` for each ``(vectors, lockf, index)`` of ``rows``."""
         def apply():
-            for w in words:
-                self.syn0[w] += self.lockf[w % len(self.lockf)] * step
+            for vectors, lockf, i in rows:
+                vectors[i] += lockf[i % len(lockf)] * step
         if deferred is None:
             apply()
         else:
             deferred.append(apply)
 
+    def _word_row(self, word):
+        return [(self.syn0, self.lockf, word)]
+
     def example(self, e, draws=None, deferred=None):
-        model, plan, syn0, view = self.model, self.plan, self.syn0, self.view
-        words = view.inputs[view.input_offsets[e]:view.input_offsets[e + 1]]
-        count, sw = len(words), float(view.weight[e])
-        h = syn0[words].sum(axis=0, keepdims=True)
-        if not model.sg and model.cbow_mean:
-            h /= count
-        out, t = L.as_output(h), view.targets[e][None]
+        model, plan, view = self.model, self.plan, self.view
+        kinds, indices = view.rows(e)
+        rows = [(*self.arrays[k], int(i)) for k, i in zip(kinds, indices)]
+        form, update, sw = float(view.form[e]), float(view.update[e]), float(view.weight[e])
+        for vectors, _, i in rows:
+            self.journal.save(vectors, [i])
+        h = form * np.sum([vectors[i] for vectors, _, i in rows], axis=0, dtype=np.float32)[None]
+        out, t = L.as_output(h), view.target[e][None]
+        # h is one word's own vector (skip-gram): penalties that read h's word (the anchor) read it
+        own_word = [rows[0][2]] if len(rows) == 1 and kinds[0] == jobs.WORD_ROWS else None
         draws = self.draws(int(t[0])) if draws is None else draws
-        # as in the kernel: objectives follow gensim's CBOW update convention,
-        # other terms the exact chain rule (see Config.pen_scale)
-        pen_scale = 1.0 if model.sg else (1.0 / count if model.cbow_mean else float(count))
+        # as in the kernel: objectives follow gensim's window update convention,
+        # other terms the exact chain rule (see input_example)
+        pen_scale = form / update
         grad = np.zeros(h.shape, dtype=np.float64)
-        self.journal.save(syn0, words)
         for term, obj in self.natives:
             weight = plan.weights[term] * sw
             name = self.run.names[term]
@@ -198,16 +207,18 @@ class _Trainer:
                     self.totals[name] += weight * float(res.loss.sum())
                 continue
             scale = weight / obj.weight if obj.weight else 0.0
-            if term == "anchor" and not model.sg:
-                # CBOW: the anchor acts on each input vector, shared over the window
-                for w in words:
-                    v = L.as_output(syn0[w][None])
-                    self.totals[name] += scale / count * float(L.call_forward(obj, [w], v).sum())
+            if term == "anchor" and own_word is None:
+                # several rows form h: the anchor acts on each word vector among them, shared over the rows
+                for vectors, lockf, w in rows:
+                    if vectors is not self.syn0:
+                        continue
+                    v = L.as_output(vectors[w][None])
+                    self.totals[name] += scale / len(rows) * float(L.call_forward(obj, [w], v).sum())
                     g = L.call_backward(obj, [w], v)[0]
-                    step = self.alpha * scale / count * self.lockf[w % len(self.lockf)] * g
-                    syn0[w] -= step.astype(np.float32)
+                    step = self.alpha * scale / len(rows) * lockf[w % len(lockf)] * g
+                    vectors[w] -= step.astype(np.float32)
                 continue
-            own = words if term == "anchor" else t  # the anchor reads h's own word
+            own = own_word if term == "anchor" else t
             self.totals[name] += scale * float(L.call_forward(obj, own, out).sum())
             grad += scale * pen_scale * L.call_backward(obj, own, out)
         batch = view.batch(e) if any(term.takes_batch for term in plan.python) else None
@@ -220,10 +231,7 @@ class _Trainer:
             self.totals[term.name] += sw * float(f.sum())
         if not _finite(grad):
             raise model._diverged(self.run, self.alpha)
-        step = (-self.alpha * grad[0]).astype(np.float32)
-        if not model.sg and not model.cbow_mean:
-            step /= count
-        self._apply(words, step, deferred)
+        self._apply(rows, (-self.alpha * update * grad[0]).astype(np.float32), deferred)
 
     def global_context(self, word, context, sw):
         """The centre word's input vector predicts every context word, through the objectives."""
@@ -240,7 +248,18 @@ class _Trainer:
                 self.totals["global_context"] += weight * float(res.loss.sum())
         if not _finite(grad):
             raise self.model._diverged(self.run, self.alpha)
-        self._apply([word], (-self.alpha * grad[0]).astype(np.float32))
+        self._apply(self._word_row(word), (-self.alpha * grad[0]).astype(np.float32))
+
+    def lexicon_pass(self):
+        """Once per job, as the kernels: each distinct word with pairs, in order of first
+        occurrence, one step, at the largest weight of the sentences it occurs in."""
+        starts = self.plan.natives["lexicon"].pairs()[0]
+        best = {}
+        for word, weight in zip(self.view.words.tolist(), self.view.position_weight.tolist()):
+            if starts[word + 1] > starts[word]:
+                best[word] = max(best.get(word, 0.0), weight)
+        for word, weight in best.items():
+            self.lexicon(word, weight)
 
     def lexicon(self, word, sw):
         """The word's input vector takes one step on each of its lexicon pairs."""
@@ -249,4 +268,4 @@ class _Trainer:
         self.journal.save(self.syn0, [word])
         loss, grad = obj.compute(np.array([word]), self.syn0[word][None].astype(np.float64))
         self.totals[self.run.names["lexicon"]] += scale * float(loss.sum())
-        self._apply([word], (-self.alpha * scale * grad[0]).astype(np.float32))
+        self._apply(self._word_row(word), (-self.alpha * scale * grad[0]).astype(np.float32))
