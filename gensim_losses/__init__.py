@@ -1,4 +1,4 @@
-"""gensim-losses: gensim's Word2Vec with pluggable training losses at native speed.
+"""gensim-losses: gensim's Word2Vec, FastText and Doc2Vec with pluggable training losses at native speed.
 
 >>> from gensim_losses import Word2Vec, NEGSamplingLoss, NormPenalty
 >>> loss = NEGSamplingLoss() + NormPenalty(0.01)
@@ -8,7 +8,9 @@ import logging
 
 from gensim_losses.callbacks import LossTracker, ProgressBar
 from gensim_losses.corpus import Sentence
+from gensim_losses.doc2vec import Doc2Vec
 from gensim_losses.engine import DivergenceError
+from gensim_losses.fasttext import FastText
 from gensim_losses.losses import (
     AnchorPenalty,
     BaseLoss,
@@ -35,7 +37,8 @@ from gensim_losses.word2vec import Word2Vec
 
 __version__ = "0.1.0"
 __all__ = [
-    "AnchorPenalty", "BaseLoss", "CustomLoss", "DirectionPenalty", "DivergenceError", "ExampleBatch",
+    "AnchorPenalty", "BaseLoss", "CustomLoss", "DirectionPenalty", "DivergenceError", "Doc2Vec", "ExampleBatch",
+    "FastText",
     "GlobalContextLoss", "GroupNegativeLoss", "HierarchicalSoftmaxLoss", "L2Penalty", "LexiconPenalty",
     "LossArray", "LossError", "LossTracker", "NEGSamplingLoss", "NormPenalty", "Objective", "Penalty",
     "ProgressBar", "ScaledLoss", "Sentence", "SoftmaxLoss", "SumLoss", "Word2Vec", "gradcheck", "__version__",

@@ -1311,6 +1311,28 @@ def train_job(KernelModel km, Job job, float alpha, cnp.ndarray work, cnp.ndarra
     return c.examples, losses, diverged
 
 
+def compose_words(float[:, ::1] out, const float[:, ::1] words, const float[:, ::1] grams,
+                  const int64_t[::1] starts, const uint32_t[::1] ids):
+    """FastText's word vectors for look-up: ``out[w]`` = the mean of word ``w``'s
+    own row and its n-gram buckets' rows (``ids[starts[w]:starts[w + 1]]``),
+    written in place, without the GIL and without a temporary matrix."""
+    cdef int64_t w, b, n = out.shape[0]
+    cdef int size = out.shape[1], d
+    cdef float count
+    if words.shape[0] != n or words.shape[1] != size or grams.shape[1] != size or starts.shape[0] != n + 1:
+        raise ValueError("compose_words: the word, n-gram and output matrices do not match")
+    if ids.shape[0] and np.asarray(ids).max() >= grams.shape[0]:
+        raise ValueError("compose_words: an n-gram bucket points past the n-gram matrix")
+    with nogil:
+        for w in range(n):
+            memcpy(&out[w, 0], &words[w, 0], size * sizeof(float))
+            for b in range(starts[w], starts[w + 1]):
+                gl_axpy(size, 1.0, &grams[ids[b], 0], &out[w, 0])
+            count = starts[w + 1] - starts[w] + 1
+            for d in range(size):  # a division, as gensim's adjust_vectors: the same floats to the bit
+                out[w, d] = out[w, d] / count
+
+
 def group_sample(KernelModel km, uint32_t target, int64_t n, uint64_t seed):
     """``n`` draws of the kernels' group sampler for ``target``'s group (before
     a draw equal to the target is dropped); empty when it draws nothing."""

@@ -38,6 +38,7 @@ Job = _module.Job
 prepare_batch = _module.prepare_batch
 train_job = _module.train_job
 group_sample = _module.group_sample
+compose_words = _module.compose_words
 WordCounter = _module.WordCounter
 TERMS = _module.TERMS
 MAX_SENTENCE_WORDS = _module.MAX_SENTENCE_WORDS

@@ -305,10 +305,11 @@ def _progress_callbacks(mode):
 
 def train(args):
     """Train a model on a text corpus (one sentence a line, tokens split on whitespace)."""
+    from gensim.models.doc2vec import TaggedLineDocument
     from gensim.models.word2vec import LineSentence
 
+    from gensim_losses import Doc2Vec, FastText, Word2Vec
     from gensim_losses.engine import DivergenceError
-    from gensim_losses.word2vec import Word2Vec
 
     check_readable_file(args.corpus, "corpus")
     if args.corpus_file and args.corpus.endswith((".gz", ".bz2", ".xz", ".zst")):
@@ -323,12 +324,21 @@ def train(args):
         raise CLIError(f"--negative applies to --objective ns, not {args.objective}")
     loss = make_loss(args.objective, args.negative or 5, args.penalty)
 
-    if args.shared_negatives and not (args.sg and args.objective == "ns"):
-        raise CLIError("--shared-negatives needs --sg and --objective ns (it shares skip-gram's negatives)")
-    model = Word2Vec(vector_size=args.vector_size, window=args.window, min_count=args.min_count,
-                     sg=int(args.sg), epochs=args.epochs, workers=args.workers, seed=args.seed,
-                     alpha=args.alpha, loss=loss, shared_negatives=args.shared_negatives)
-    source = {"corpus_file": args.corpus} if args.corpus_file else {"corpus_iterable": LineSentence(args.corpus)}
+    if args.shared_negatives and not (args.sg and args.objective == "ns" and args.model == "word2vec"):
+        raise CLIError("--shared-negatives needs --sg, --objective ns and --model word2vec (it shares "
+                       "skip-gram's negatives)")
+    params = dict(vector_size=args.vector_size, window=args.window, min_count=args.min_count, epochs=args.epochs,
+                  workers=args.workers, seed=args.seed, alpha=args.alpha, loss=loss)
+    if args.model == "doc2vec":  # one document a line, tagged with its line number
+        model = Doc2Vec(dm=int(not args.sg), **params)
+        reader = TaggedLineDocument
+    elif args.model == "fasttext":
+        model = FastText(sg=int(args.sg), **params)
+        reader = LineSentence
+    else:
+        model = Word2Vec(sg=int(args.sg), shared_negatives=args.shared_negatives, **params)
+        reader = LineSentence
+    source = {"corpus_file": args.corpus} if args.corpus_file else {"corpus_iterable": reader(args.corpus)}
     try:
         model.build_vocab(**source)
     except UnicodeDecodeError:
@@ -338,7 +348,8 @@ def train(args):
     if not len(model.wv):
         raise CLIError(f"corpus {args.corpus}: no word occurs --min-count={args.min_count} times or more "
                        f"({model.corpus_total_words} words)")
-    mode = "skip-gram" if args.sg else "CBOW"
+    mode = {"word2vec": ("CBOW", "skip-gram"), "fasttext": ("FastText CBOW", "FastText skip-gram"),
+            "doc2vec": ("PV-DM", "PV-DBOW")}[args.model][bool(args.sg)]
     terms = " + ".join([args.objective] + [f"{w:g}*{n}" for n, w in args.penalty])
     print(f"{args.corpus}: {model.corpus_count} sentences, {model.corpus_total_words} words, {len(model.wv)} "
           f"in the vocabulary; {mode}, loss {terms}, {args.epochs} epochs, {args.workers} workers", flush=True)
@@ -466,9 +477,13 @@ def build_parser():
     p.add_argument("--corpus-file", action="store_true",
                    help="train through corpus_file= (reads the file in parallel per worker) instead of "
                         "streaming it as LineSentence")
+    p.add_argument("--model", choices=("word2vec", "fasttext", "doc2vec"), default="word2vec",
+                   help="the model class (default word2vec); doc2vec reads one document a line, tagged with "
+                        "its line number")
     arch = p.add_mutually_exclusive_group()
-    arch.add_argument("--sg", dest="sg", action="store_true", help="skip-gram")
-    arch.add_argument("--cbow", dest="sg", action="store_false", help="CBOW (the default, as in gensim)")
+    arch.add_argument("--sg", dest="sg", action="store_true", help="skip-gram (doc2vec: PV-DBOW)")
+    arch.add_argument("--cbow", dest="sg", action="store_false",
+                      help="CBOW (doc2vec: PV-DM), the default, as in gensim")
     p.set_defaults(sg=False)
     p.add_argument("--shared-negatives", action="store_true",
                    help="skip-gram negative sampling: one draw of negatives per window, shared by its context "
@@ -486,7 +501,8 @@ def build_parser():
     p.add_argument("--workers", type=_positive_int, default=3)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--alpha", type=float, default=0.025, help="initial learning rate")
-    p.add_argument("--out", metavar="PATH", help="save the model (gensim's save(): Word2Vec.load reads it)")
+    p.add_argument("--out", metavar="PATH",
+                   help="save the model (gensim's save(): the model class's load reads it)")
     p.add_argument("--vectors", metavar="PATH", help="write the word vectors in word2vec format")
     p.add_argument("--binary", action="store_true", help="--vectors in binary word2vec format")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,

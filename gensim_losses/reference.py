@@ -93,7 +93,7 @@ class _Trainer:
     def __init__(self, model, run, job, alpha, journal):
         self.model, self.run, self.alpha, self.journal = model, run, alpha, journal
         self.plan = run.plan
-        inputs = model._kernel_inputs()
+        inputs = run.inputs
         # each row kind's (vectors, lockf): word vectors, FastText n-grams, Doc2Vec document vectors
         self.arrays = [inputs[name][:2] if name in inputs else None for name in jobs.ROW_ARRAYS]
         self.syn0, self.lockf = self.arrays[jobs.WORD_ROWS]

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from gensim.models import KeyedVectors
 
-from gensim_losses import Word2Vec, cli
+from gensim_losses import Doc2Vec, FastText, Word2Vec, cli
 from gensim_losses.cli import main
 
 
@@ -65,6 +65,31 @@ def test_train_with_shared_negatives(corpus_path, tmp_path, capsys):
     assert code == 0, err
     model = Word2Vec.load(str(out))
     assert model.shared_negatives and model.loss_history[-1]["examples"] > 0
+
+
+@pytest.mark.parametrize("model_name, cls, arch", [
+    ("fasttext", FastText, "--sg"), ("fasttext", FastText, "--cbow"),
+    ("doc2vec", Doc2Vec, "--sg"), ("doc2vec", Doc2Vec, "--cbow")])
+@pytest.mark.parametrize("corpus_file", [False, True])
+def test_train_fasttext_and_doc2vec(model_name, cls, arch, corpus_file, corpus_path, tmp_path, capsys):
+    out = tmp_path / "m.model"
+    code, stdout, err = run(capsys, "train", corpus_path, "--model", model_name, arch, "--out", out,
+                            *(["--corpus-file"] if corpus_file else []), *FAST)
+    assert code == 0, err
+    model = cls.load(str(out))
+    assert len(model.loss_history) == 2 and model.loss_history[-1]["examples"] > 0
+    assert model.get_latest_training_loss() == pytest.approx(sum(r["total"] for r in model.loss_history))
+    if cls is Doc2Vec:
+        assert len(model.dv) == 300 and model.dm == (arch == "--cbow")  # a document per line
+    else:
+        assert model.sg == (arch == "--sg")
+    assert ("PV-" if cls is Doc2Vec else "FastText") in stdout
+
+
+def test_shared_negatives_is_for_word2vec(corpus_path, capsys):
+    code, _, err = run(capsys, "train", corpus_path, "--model", "fasttext", "--sg", "--shared-negatives", *FAST)
+    assert_usage_error(code, err)
+    assert "--model word2vec" in err
 
 
 @pytest.mark.parametrize("objective", ["hs", "softmax"])

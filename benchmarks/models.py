@@ -1,0 +1,195 @@
+"""FastText and Doc2Vec: gensim_losses against stock gensim, side by side.
+
+``throughput``: each repetition trains both sides on the same corpus with the
+same parameters, one after the other, alternating which goes first; the table
+gives median raw words/s of ``train()`` and the median per-repetition ratio
+ours/stock (``build_vocab`` is not timed). Modes: FastText skip-gram and
+CBOW NS with default n-grams (bucket 2M, n 3..6), Doc2Vec PV-DBOW, PV-DBOW
+with ``dbow_words``, PV-DM (mean); each from an iterable and from a
+``corpus_file``. Our side trains with ``compute_loss`` on (its default),
+stock with its default (off: its FastText and Doc2Vec have no loss).
+
+``memory``: peak resident memory (ru_maxrss) of a fresh process that builds
+the vocabulary and trains one epoch, per side and mode, median of the reps.
+
+``quality``: Doc2Vec on a corpus with planted document topics (each
+document draws most of its words from its topic's word list): the share of
+each document's 10 nearest documents with the same topic, for trained
+vectors and for ``infer_vector`` on held-out documents, per seed.
+
+Examples
+--------
+::
+
+    python benchmarks/models.py throughput --reps 3 --tokens 1000000
+    python benchmarks/models.py memory --reps 3 --tokens 1000000
+    python benchmarks/models.py quality --seeds 1 2 3
+"""
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import gensim
+import numpy as np
+from gensim.models.doc2vec import TaggedDocument
+from gensim.models.word2vec import LineSentence
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import corpora  # noqa: E402
+
+import gensim_losses  # noqa: E402
+
+BASE = dict(vector_size=100, window=5, min_count=5, workers=2, epochs=1)
+MODES = {
+    "FT-SG-NS": ("FastText", dict(sg=1, negative=5)),
+    "FT-CBOW-NS": ("FastText", dict(sg=0, negative=5)),
+    "D2V-DBOW": ("Doc2Vec", dict(dm=0, negative=5)),
+    "D2V-DBOW-words": ("Doc2Vec", dict(dm=0, dbow_words=1, negative=5)),
+    "D2V-DM-mean": ("Doc2Vec", dict(dm=1, dm_mean=1, negative=5)),
+}
+SIDES = {"stock": gensim.models, "ours": gensim_losses}
+
+
+def make(side, mode, **extra):
+    name, params = MODES[mode]
+    return getattr(SIDES[side], name)(**BASE, **params, **extra)
+
+
+def items(mode, sentences):
+    if MODES[mode][0] == "Doc2Vec":
+        return [TaggedDocument(words, [i]) for i, words in enumerate(sentences)]
+    return sentences
+
+
+def train_rate(side, mode, path, sentences, source):
+    """Build the vocabulary, then time ``train()``; raw words per second."""
+    model = make(side, mode)
+    if source == "corpus_file":
+        model.build_vocab(corpus_file=str(path))
+        start = time.perf_counter()
+        _, raw = model.train(corpus_file=str(path), total_words=model.corpus_total_words, epochs=model.epochs)
+    else:
+        corpus = items(mode, sentences)
+        model.build_vocab(corpus)
+        start = time.perf_counter()
+        _, raw = model.train(corpus, total_examples=model.corpus_count, epochs=model.epochs)
+    return raw / (time.perf_counter() - start)
+
+
+def throughput(args, path):
+    sentences = list(LineSentence(str(path)))
+    print("| mode | input | stock words/s | ours words/s | ours/stock (median) | ratios |")
+    print("|---|---|---|---|---|---|")
+    for mode in args.modes:
+        for source in args.inputs:
+            rates = {"stock": [], "ours": []}
+            for rep in range(args.reps):
+                for side in (("stock", "ours") if rep % 2 == 0 else ("ours", "stock")):
+                    rates[side].append(train_rate(side, mode, path, sentences, source))
+            ratios = [o / s for s, o in zip(rates["stock"], rates["ours"])]
+            print(f"| {mode} | {source} | {statistics.median(rates['stock']):,.0f} | "
+                  f"{statistics.median(rates['ours']):,.0f} | **{statistics.median(ratios):.2f}** | "
+                  f"{' '.join(f'{r:.2f}' for r in ratios)} |", flush=True)
+
+
+CHILD = """
+import json, resource, sys
+sys.path.insert(0, {bench!r})
+import models
+m = models.make({side!r}, {mode!r})
+m.build_vocab(corpus_file={path!r})
+m.train(corpus_file={path!r}, total_words=m.corpus_total_words, epochs=m.epochs)
+print(json.dumps(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
+"""
+
+
+def memory(args, path):
+    print("| mode | stock peak RSS (MB) | ours peak RSS (MB) | ours/stock |")
+    print("|---|---|---|---|")
+    for mode in args.modes:
+        peaks = {"stock": [], "ours": []}
+        for rep in range(args.reps):
+            for side in (("stock", "ours") if rep % 2 == 0 else ("ours", "stock")):
+                code = CHILD.format(bench=str(Path(__file__).resolve().parent), side=side, mode=mode,
+                                    path=str(path))
+                out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+                peaks[side].append(json.loads(out.stdout.strip().splitlines()[-1]) / 1024)
+        s, o = statistics.median(peaks["stock"]), statistics.median(peaks["ours"])
+        print(f"| {mode} | {s:,.0f} | {o:,.0f} | **{o / s:.3f}** |", flush=True)
+
+
+def topic_corpus(n_docs, n_topics=20, words_per_topic=50, length=60, signal=0.5, seed=0):
+    """Documents whose words come from their topic's list with probability ``signal``, else
+    from a shared Zipf background of 5000 words; returns (documents, topics)."""
+    rng = np.random.default_rng(seed)
+    background = corpora.zipf_probabilities(5000)
+    topics = rng.integers(0, n_topics, n_docs)
+    docs = []
+    for t in topics:
+        own = rng.random(length) < signal
+        words = np.where(own, rng.integers(0, words_per_topic, length) + 10_000 * (t + 1),
+                         rng.choice(5000, length, p=background))
+        docs.append([f"t{w}" if w >= 10_000 else f"w{w}" for w in words])
+    return docs, topics
+
+
+def same_topic_share(vectors, topics, query, query_topics, topn=10, skip=0):
+    """Mean share of each query vector's ``topn`` nearest training documents with its topic,
+    after its ``skip`` nearest (1 for a training document: itself)."""
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    q = query / np.linalg.norm(query, axis=1, keepdims=True)
+    sims = q @ unit.T
+    return float(np.mean([np.mean(topics[np.argsort(-row)[skip:skip + topn]] == t)
+                          for row, t in zip(sims, query_topics)]))
+
+
+def quality(args, _path):
+    docs, topics = topic_corpus(6000)
+    held, held_topics = topic_corpus(300, seed=99)
+    train = [TaggedDocument(words, [i]) for i, words in enumerate(docs)]
+    print("| mode | side | seed | trained: same-topic share@10 | inferred: same-topic share@10 |")
+    print("|---|---|---|---|---|")
+    scores = {}
+    for mode in ("D2V-DBOW", "D2V-DM-mean"):
+        for seed in args.seeds:
+            for side in ("stock", "ours"):
+                model = make(side, mode, seed=seed, min_count=2)
+                model.build_vocab(train)
+                model.train(train, total_examples=len(train), epochs=10)
+                vectors = model.dv.vectors
+                trained = same_topic_share(vectors, topics, vectors[:500], topics[:500], skip=1)
+                inferred = same_topic_share(vectors, topics, np.array([model.infer_vector(d) for d in held]),
+                                            held_topics)
+                scores.setdefault((mode, side), []).append((trained, inferred))
+                print(f"| {mode} | {side} | {seed} | {trained:.3f} | {inferred:.3f} |", flush=True)
+    print("\nmeans ± standard errors over seeds (chance 0.05):")
+    for (mode, side), vals in scores.items():
+        arr = np.array(vals)
+        se = arr.std(axis=0, ddof=1) / np.sqrt(len(arr)) if len(arr) > 1 else np.zeros(2)
+        print(f"{mode} {side}: trained {arr[:, 0].mean():.3f} ± {se[0]:.3f}, inferred {arr[:, 1].mean():.3f} "
+              f"± {se[1]:.3f}")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("what", choices=("throughput", "memory", "quality"))
+    parser.add_argument("--modes", nargs="+", default=list(MODES), choices=list(MODES))
+    parser.add_argument("--inputs", nargs="+", default=["iterable", "corpus_file"],
+                        choices=["iterable", "corpus_file"])
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--tokens", type=int, default=1_000_000, help="size of the Zipf corpus")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = corpora.zipf_corpus(Path(tmp) / "zipf.txt", n_tokens=args.tokens)
+        {"throughput": throughput, "memory": memory, "quality": quality}[args.what](args, path)
+
+
+if __name__ == "__main__":
+    main()

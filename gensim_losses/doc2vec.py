@@ -1,0 +1,130 @@
+"""gensim's Doc2Vec, trained through this package's kernels, with exact loss records.
+
+What is Doc2Vec's own: a document's tags have input rows (``dv.vectors``)
+beside the word rows. h and where its error goes, per mode:
+
+* PV-DBOW (``dm=0``): each tag's vector alone predicts each word of the
+  document, ``h = d_t``, the error of h goes to ``d_t``. With
+  ``dbow_words=1`` the words are also trained as skip-gram pairs (the context
+  word's vector predicts the centre word), interleaved as gensim does;
+* PV-DM (``dm=1``): the window's word vectors and the document's tag vectors
+  predict the centre word, ``h`` their mean (``dm_mean=1``, gensim's default)
+  or their sum (``dm_mean=0``); each of those rows takes the error of h (the
+  mean) or its share (the sum). ``dm_concat=1`` is refused.
+
+Everything else (the engine, the loss terms, saving) is shared with
+:class:`~gensim_losses.Word2Vec`.
+"""
+
+import numpy as np
+from gensim.models import doc2vec as gensim_doc2vec
+from gensim.models.doc2vec import TaggedDocument
+from gensim.models.keyedvectors import pseudorandom_weak_vector
+
+from gensim_losses.engine import KernelTraining, TrainingRun
+from gensim_losses.model import LossModel
+from gensim_losses.persistence import Saving
+
+
+class Doc2Vec(LossModel, KernelTraining, Saving, gensim_doc2vec.Doc2Vec):
+    """gensim's :class:`~gensim.models.doc2vec.Doc2Vec`, trained by gensim_losses kernels.
+
+    Every parameter keeps gensim's name and meaning; see
+    :class:`gensim.models.doc2vec.Doc2Vec`. What this class adds is what
+    :class:`gensim_losses.Word2Vec` adds: ``loss``, ``backend``,
+    ``compute_loss`` on by default, ``loss_history``, divergence errors and
+    atomic saves. ``hs``, ``negative`` and ``ns_exponent`` (keyword
+    arguments, as in gensim) default to the loss's settings.
+
+    What a loss term sees in Doc2Vec (module docstring): ``output`` is h, a
+    document vector in PV-DBOW's document examples, a word vector in its
+    ``dbow_words`` pairs, the mean or sum of the window's word vectors and
+    the document's vectors in PV-DM. The Python contract's
+    ``batch.inputs(e)`` gives the word ids among the rows of h (none for a
+    PV-DBOW document example). ``AnchorPenalty`` anchors word vectors only.
+
+    ``dm_concat=1`` raises ``ValueError``: gensim itself calls it slow and
+    rarely better, and its layer is not the sum of input rows that the
+    kernels train. ``dm_mean=0`` gives the sum (stock gensim 4 lets the
+    default ``cbow_mean=1`` override it).
+    """
+
+    _kernel_kind = "doc2vec"
+
+    def __init__(
+            self, documents=None, corpus_file=None, vector_size=100, dm_mean=None, dm=1, dbow_words=0, dm_concat=0,
+            dm_tag_count=1, dv=None, dv_mapfile=None, comment=None, trim_rule=None, callbacks=(), window=5,
+            epochs=10, shrink_windows=True, loss=None, backend="auto", compute_loss=True, **kwargs,
+    ):
+        if dm and dm_concat:
+            raise ValueError("dm_concat=1 is not supported by gensim_losses.Doc2Vec: its concatenated layer is "
+                             "not a sum of input rows; use dm_concat=0 (mean or sum, see dm_mean), or stock "
+                             "gensim.models.Doc2Vec")
+        if dm_mean is not None:
+            kwargs["cbow_mean"] = int(dm_mean)
+        sg = (1 + dm) % 2
+        kwargs["hs"], kwargs["negative"], kwargs["ns_exponent"] = self._set_loss(
+            loss, backend, False, sg, kwargs.get("hs"), kwargs.get("negative"), kwargs.get("ns_exponent"))
+        super().__init__(
+            vector_size=vector_size, dm_mean=dm_mean, dm=dm, dbow_words=dbow_words, dm_concat=dm_concat,
+            dm_tag_count=dm_tag_count, dv=dv, dv_mapfile=dv_mapfile, comment=comment, callbacks=callbacks,
+            window=window, epochs=epochs, shrink_windows=shrink_windows, compute_loss=compute_loss, **kwargs,
+        )
+        self._build_and_train(documents, corpus_file, trim_rule, callbacks)
+
+    def _kernel_inputs(self, docs=None):
+        """Word rows, and document rows: the model's ``dv`` or ``docs`` ``(vectors, lockf)``."""
+        vectors, lockf = (self.dv.vectors, self.dv.vectors_lockf) if docs is None else docs
+        return {"words": (self.wv.vectors, self.wv.vectors_lockf),
+                "docs": (vectors, lockf, bool(self.dm), bool(self.dbow_words))}
+
+    def _doc_rows(self, tags):
+        """The ``dv`` rows of a document's tags (tags unknown to ``dv`` are skipped, as gensim does)."""
+        dv = self.dv
+        return [dv.get_index(tag) for tag in tags if tag in dv]
+
+    def infer_vector(self, doc_words, alpha=None, min_alpha=None, epochs=None, return_loss=False):
+        """Infer a vector for a new document, as gensim does: train one fresh
+        document vector on ``doc_words`` for ``epochs`` passes, the learning
+        rate falling from ``alpha`` to ``min_alpha``, every word and output
+        vector of the model held fixed. It runs through the kernels, with
+        the model's loss (its Python terms too).
+
+        Parameters
+        ----------
+        doc_words : list of str
+        alpha, min_alpha, epochs : optional
+            Default: the model's.
+        return_loss : bool, optional
+            Also return the inferred document's loss records, one per pass,
+            as in ``loss_history`` (``epoch``, ``examples``, ``total`` and
+            one key per term).
+
+        Returns
+        -------
+        vector : numpy.ndarray
+            Or ``(vector, records)`` with ``return_loss=True``.
+        """
+        if isinstance(doc_words, str):  # a common mistake; fail with a nicer error
+            raise TypeError("Parameter doc_words of infer_vector() must be a list of strings "
+                            "(not a single string).")
+        alpha = alpha or self.alpha
+        min_alpha = min_alpha or self.min_alpha
+        epochs = epochs or self.epochs
+        vector = pseudorandom_weak_vector(self.dv.vector_size, seed_string=" ".join(doc_words))
+        vector = vector.reshape(1, self.dv.vector_size)
+        self._follow_loss()
+        # without dbow_words: inference trains no word pairs (their rows are held fixed anyway)
+        inputs = {**self._kernel_inputs((vector, np.ones(1, dtype=np.float32))),
+                  "docs": (vector, np.ones(1, dtype=np.float32), bool(self.dm), False)}
+        run = TrainingRun(self, return_loss, inputs=inputs, doc_index=lambda tags: [0],
+                          learn_words=False, learn_hidden=False, reference=False)
+        mem = self._get_thread_working_mem()
+        step = (alpha - min_alpha) / max(epochs - 1, 1)
+        records = []
+        for epoch in range(epochs):
+            run.start_epoch(epoch)
+            self._train_job(run, [TaggedDocument(doc_words, [0])], alpha, mem)
+            records.append(run.record(epoch))
+            alpha -= step
+        return (vector[0], records) if return_loss else vector[0]
