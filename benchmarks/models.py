@@ -12,6 +12,12 @@ stock with its default (off: its FastText and Doc2Vec have no loss).
 ``memory``: peak resident memory (ru_maxrss) of a fresh process that builds
 the vocabulary and trains one epoch, per side and mode, median of the reps.
 
+``ft-quality``: FastText skip-gram NS on the first ``--tokens`` tokens of the
+shared real English corpus (default 3M), one epoch, per seed: Spearman
+correlation on wordsim353 and simlex999 over the pairs with both words in
+the vocabulary, and over all pairs (out-of-vocabulary words built from their
+n-grams).
+
 ``quality``: Doc2Vec on a corpus with planted document topics (each
 document draws most of its words from its topic's word list): the share of
 each document's 10 nearest documents with the same topic, for trained
@@ -24,6 +30,7 @@ Examples
     python benchmarks/models.py throughput --reps 3 --tokens 1000000
     python benchmarks/models.py memory --reps 3 --tokens 1000000
     python benchmarks/models.py quality --seeds 1 2 3
+    python benchmarks/models.py ft-quality --seeds 1 2 3 --tokens 3000000
 """
 
 import argparse
@@ -58,7 +65,7 @@ SIDES = {"stock": gensim.models, "ours": gensim_losses}
 
 def make(side, mode, **extra):
     name, params = MODES[mode]
-    return getattr(SIDES[side], name)(**BASE, **params, **extra)
+    return getattr(SIDES[side], name)(**{**BASE, **params, **extra})
 
 
 def items(mode, sentences):
@@ -73,13 +80,14 @@ def train_rate(side, mode, path, sentences, source):
     if source == "corpus_file":
         model.build_vocab(corpus_file=str(path))
         start = time.perf_counter()
-        _, raw = model.train(corpus_file=str(path), total_words=model.corpus_total_words, epochs=model.epochs)
+        model.train(corpus_file=str(path), total_words=model.corpus_total_words, epochs=model.epochs)
     else:
         corpus = items(mode, sentences)
         model.build_vocab(corpus)
         start = time.perf_counter()
-        _, raw = model.train(corpus, total_examples=model.corpus_count, epochs=model.epochs)
-    return raw / (time.perf_counter() - start)
+        model.train(corpus, total_examples=model.corpus_count, epochs=model.epochs)
+    # Doc2Vec.train returns nothing (gensim's neither): the raw words of the epochs trained
+    return model.corpus_total_words * model.epochs / (time.perf_counter() - start)
 
 
 def throughput(args, path):
@@ -124,7 +132,7 @@ def memory(args, path):
         print(f"| {mode} | {s:,.0f} | {o:,.0f} | **{o / s:.3f}** |", flush=True)
 
 
-def topic_corpus(n_docs, n_topics=20, words_per_topic=50, length=60, signal=0.5, seed=0):
+def topic_corpus(n_docs, n_topics=20, words_per_topic=50, length=50, signal=0.25, seed=0):
     """Documents whose words come from their topic's list with probability ``signal``, else
     from a shared Zipf background of 5000 words; returns (documents, topics)."""
     rng = np.random.default_rng(seed)
@@ -176,9 +184,66 @@ def quality(args, _path):
               f"± {se[1]:.3f}")
 
 
+REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real_en_20M.txt.gz"
+
+
+def real_slice(path, n_tokens):
+    """The first ``n_tokens`` tokens (whole lines) of the shared real corpus, as a plain text file."""
+    import gzip
+    count = 0
+    with gzip.open(REAL, "rt", encoding="utf-8") as src, open(path, "w", encoding="utf-8") as out:
+        for line in src:
+            out.write(line)
+            count += len(line.split())
+            if count >= n_tokens:
+                break
+    return path
+
+
+def pair_scores(wv, fname):
+    """Spearman rho over the pairs in the vocabulary, over all pairs, and the share of pairs in it."""
+    from gensim.test.utils import datapath
+    from scipy.stats import spearmanr
+    gold, known, model, model_known = [], [], [], []
+    for line in open(datapath(fname), encoding="utf-8"):
+        if line.startswith("#"):
+            continue
+        a, b, score = line.lower().split("\t")[:3]
+        sim = float(np.dot(wv[a], wv[b]) / (np.linalg.norm(wv[a]) * np.linalg.norm(wv[b]) + 1e-12))
+        gold.append(float(score))
+        model.append(sim)
+        if a in wv.key_to_index and b in wv.key_to_index:
+            known.append(float(score))
+            model_known.append(sim)
+    return spearmanr(known, model_known)[0], spearmanr(gold, model)[0], len(known) / len(gold)
+
+
+def ft_quality(args, _path):
+    with tempfile.TemporaryDirectory() as tmp:
+        path = real_slice(Path(tmp) / "real.txt", args.tokens)
+        print("| side | seed | wordsim353 (vocab) | wordsim353 (all) | simlex999 (vocab) | simlex999 (all) |")
+        print("|---|---|---|---|---|---|")
+        scores = {}
+        for seed in args.seeds:
+            for side in (("stock", "ours") if seed % 2 else ("ours", "stock")):
+                model = make(side, "FT-SG-NS", seed=seed)
+                model.build_vocab(corpus_file=str(path))
+                model.train(corpus_file=str(path), total_words=model.corpus_total_words, epochs=model.epochs)
+                ws, ws_all, ws_cov = pair_scores(model.wv, "wordsim353.tsv")
+                sl, sl_all, sl_cov = pair_scores(model.wv, "simlex999.txt")
+                scores.setdefault(side, []).append((ws, ws_all, sl, sl_all))
+                print(f"| {side} | {seed} | {ws:.3f} | {ws_all:.3f} | {sl:.3f} | {sl_all:.3f} |", flush=True)
+        print(f"\npairs in the vocabulary: wordsim353 {ws_cov:.0%}, simlex999 {sl_cov:.0%}")
+        for side, vals in scores.items():
+            arr = np.array(vals)
+            se = arr.std(axis=0, ddof=1) / np.sqrt(len(arr)) if len(arr) > 1 else np.zeros(4)
+            print(f"{side}: " + ", ".join(f"{n} {m:.3f} ± {e:.3f}" for n, m, e in zip(
+                ("ws-vocab", "ws-all", "sl-vocab", "sl-all"), arr.mean(axis=0), se)))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("what", choices=("throughput", "memory", "quality"))
+    parser.add_argument("what", choices=("throughput", "memory", "quality", "ft-quality"))
     parser.add_argument("--modes", nargs="+", default=list(MODES), choices=list(MODES))
     parser.add_argument("--inputs", nargs="+", default=["iterable", "corpus_file"],
                         choices=["iterable", "corpus_file"])
@@ -187,6 +252,8 @@ def main(argv=None):
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
+        if args.what == "ft-quality":
+            return ft_quality(args, None)
         path = corpora.zipf_corpus(Path(tmp) / "zipf.txt", n_tokens=args.tokens)
         {"throughput": throughput, "memory": memory, "quality": quality}[args.what](args, path)
 
