@@ -16,7 +16,8 @@ the vocabulary and trains one epoch, per side and mode, median of the reps.
 shared real English corpus (default 3M), one epoch, per seed: Spearman
 correlation on wordsim353 and simlex999 over the pairs with both words in
 the vocabulary, and over all pairs (out-of-vocabulary words built from their
-n-grams).
+n-grams). Trained from a ``corpus_file``, or from an iterable with
+``--inputs iterable``.
 
 ``quality``: Doc2Vec on a corpus with planted document topics (each
 document draws most of its words from its topic's word list): the share of
@@ -227,8 +228,13 @@ def ft_quality(args, _path):
         for seed in args.seeds:
             for side in (("stock", "ours") if seed % 2 else ("ours", "stock")):
                 model = make(side, "FT-SG-NS", seed=seed)
-                model.build_vocab(corpus_file=str(path))
-                model.train(corpus_file=str(path), total_words=model.corpus_total_words, epochs=model.epochs)
+                if args.inputs == ["iterable"]:
+                    sentences = LineSentence(str(path))
+                    model.build_vocab(sentences)
+                    model.train(sentences, total_examples=model.corpus_count, epochs=model.epochs)
+                else:  # corpus_file, the default
+                    model.build_vocab(corpus_file=str(path))
+                    model.train(corpus_file=str(path), total_words=model.corpus_total_words, epochs=model.epochs)
                 ws, ws_all, ws_cov = pair_scores(model.wv, "wordsim353.tsv")
                 sl, sl_all, sl_cov = pair_scores(model.wv, "simlex999.txt")
                 scores.setdefault(side, []).append((ws, ws_all, sl, sl_all))
