@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from quality import summarise  # noqa: E402
+from quality import mean_se_cell  # noqa: E402
 
 import gensim_losses as G  # noqa: E402
 
@@ -189,10 +189,7 @@ def main(argv=None):
     print(f"| loss | type_share@10 (mean ± SE, n={len(args.seeds)}) | booking_hit@10 (mean ± SE) |")
     print("|---|---|---|")
     for name, metrics in results.items():
-        cells = []
-        for key in ("type_share@10", "booking_hit@10"):
-            mean, sd = summarise(metrics[key])
-            cells.append(f"{mean:.3f} ± {sd / np.sqrt(len(args.seeds)):.3f}")
+        cells = [mean_se_cell(metrics[key]) for key in ("type_share@10", "booking_hit@10")]
         print(f"| {name} | {' | '.join(cells)} |")
     print(f"| chance | {chance['type_share@10']:.3f} | {chance['booking_hit@10']:.4f} |")
 

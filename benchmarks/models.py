@@ -50,6 +50,7 @@ from gensim.models.word2vec import LineSentence
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import corpora  # noqa: E402
+from quality import mean_se_cell  # noqa: E402
 
 import gensim_losses  # noqa: E402
 
@@ -179,10 +180,8 @@ def quality(args, _path):
                 print(f"| {mode} | {side} | {seed} | {trained:.3f} | {inferred:.3f} |", flush=True)
     print("\nmeans ± standard errors over seeds (chance 0.05):")
     for (mode, side), vals in scores.items():
-        arr = np.array(vals)
-        se = arr.std(axis=0, ddof=1) / np.sqrt(len(arr)) if len(arr) > 1 else np.zeros(2)
-        print(f"{mode} {side}: trained {arr[:, 0].mean():.3f} ± {se[0]:.3f}, inferred {arr[:, 1].mean():.3f} "
-              f"± {se[1]:.3f}")
+        trained, inferred = zip(*vals)
+        print(f"{mode} {side}: trained {mean_se_cell(trained)}, inferred {mean_se_cell(inferred)}")
 
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real_en_20M.txt.gz"
@@ -241,10 +240,8 @@ def ft_quality(args, _path):
                 print(f"| {side} | {seed} | {ws:.3f} | {ws_all:.3f} | {sl:.3f} | {sl_all:.3f} |", flush=True)
         print(f"\npairs in the vocabulary: wordsim353 {ws_cov:.0%}, simlex999 {sl_cov:.0%}")
         for side, vals in scores.items():
-            arr = np.array(vals)
-            se = arr.std(axis=0, ddof=1) / np.sqrt(len(arr)) if len(arr) > 1 else np.zeros(4)
-            print(f"{side}: " + ", ".join(f"{n} {m:.3f} ± {e:.3f}" for n, m, e in zip(
-                ("ws-vocab", "ws-all", "sl-vocab", "sl-all"), arr.mean(axis=0), se)))
+            print(f"{side}: " + ", ".join(f"{n} {mean_se_cell(column)}" for n, column in zip(
+                ("ws-vocab", "ws-all", "sl-vocab", "sl-all"), zip(*vals))))
 
 
 def main(argv=None):

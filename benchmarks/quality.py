@@ -177,6 +177,12 @@ def summarise(values):
     return float(arr.mean()), float(arr.std(ddof=1)) if len(arr) > 1 else 0.0
 
 
+def mean_se_cell(values):
+    """``"mean ± standard error"`` of per-seed values (SE 0 for a single value)."""
+    mean, sd = summarise(values)
+    return f"{mean:.3f} ± {sd / np.sqrt(len(values)):.3f}"
+
+
 def verdict(stock, ours):
     """Compare two samples of a higher-is-better metric.
 

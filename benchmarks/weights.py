@@ -30,7 +30,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import corpora  # noqa: E402
-from quality import summarise  # noqa: E402
+from quality import mean_se_cell  # noqa: E402
 
 import gensim_losses as G  # noqa: E402
 
@@ -80,10 +80,7 @@ def main(argv=None):
     print(f"| corpus | cluster purity (mean ± SE, n={len(args.seeds)}) | analogy accuracy (mean ± SE) |")
     print("|---|---|---|")
     for name, metrics in results.items():
-        cells = []
-        for key in ("cluster_purity", "analogy_acc"):
-            mean, sd = summarise(metrics[key])
-            cells.append(f"{mean:.3f} ± {sd / np.sqrt(len(args.seeds)):.3f}")
+        cells = [mean_se_cell(metrics[key]) for key in ("cluster_purity", "analogy_acc")]
         print(f"| {name} | {' | '.join(cells)} |")
 
 

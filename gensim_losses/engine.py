@@ -218,16 +218,17 @@ def _resolve(model, path):
     return getattr(getattr(model, owner, None) if owner else model, attr, None)
 
 
-def trained_arrays(model):
-    """``(name, array)`` of every weight array the kernels write: the model's input rows and output layers."""
-    arrays = [spec[0] for spec in model._kernel_inputs().values()]
+def trained_arrays(model, inputs=None):
+    """``(name, array)`` of every weight array the kernels write: the input rows (``inputs``, default the
+    model's ``_kernel_inputs()``) and the output layers."""
+    arrays = [spec[0] for spec in (model._kernel_inputs() if inputs is None else inputs).values()]
     arrays += [getattr(model, name, None) for name in OUTPUT_LAYERS]
     for array in arrays:
         if array is not None and np.size(array):
             yield next((path for path in ARRAY_NAMES if _resolve(model, path) is array), "an array"), array
 
 
-def nonfinite_rows(model):
+def nonfinite_rows(model, inputs=None):
     """``{array name: number of rows holding a NaN or inf}`` over :func:`trained_arrays`; empty if all finite.
 
     One float32 sum per array first (a NaN or inf anywhere makes it
@@ -236,7 +237,7 @@ def nonfinite_rows(model):
     finite values alone is told apart by the count.
     """
     bad = {}
-    for name, array in trained_arrays(model):
+    for name, array in trained_arrays(model, inputs):
         if not np.isfinite(np.add.reduce(array, axis=None)):
             rows = int((~np.isfinite(array)).any(axis=1).sum())
             if rows:
@@ -328,7 +329,7 @@ class KernelTraining:
         run.start_epoch(cur_epoch)
         result = train_one_epoch(run, *args, cur_epoch=cur_epoch, **kwargs)
         error = run.error
-        bad = nonfinite_rows(self)
+        bad = nonfinite_rows(self, run.inputs)  # FastText: no rebuilding of its bucket table each epoch
         if error is None and bad:
             # written by an update that overflowed without any later score reading it
             error = DivergenceError(

@@ -106,11 +106,15 @@ def test_weight_zero_trains_nothing_and_is_not_counted(lee):
     assert model.loss_history[0]["examples"] == 0 and model.loss_history[0]["total"] == 0
 
 
-@pytest.mark.parametrize("sg", [1, 0])
-def test_a_weight_scales_loss_and_gradient(lee, sg):
+@pytest.mark.parametrize("settings, term", [
+    (dict(sg=1, hs=1, negative=0), "hs"),
+    (dict(sg=0, hs=1, negative=0), "hs"),
+    (dict(sg=1, negative=5, shared_negatives=True), "ns"),  # a shared window, scaled exactly too
+])
+def test_a_weight_scales_loss_and_gradient(lee, settings, term):
     # weight 2 at learning rate a is plain training at 2a, step for step; its loss is twice as large
     corpus = lee[:15]
-    params = dict(DETERMINISTIC, sg=sg, hs=1, negative=0, epochs=1)
+    params = dict(DETERMINISTIC, **settings, epochs=1)
     weighted = Word2Vec(**dict(params, alpha=0.025, min_alpha=0.025))
     weighted.build_vocab(corpus)
     plain = Word2Vec(**dict(params, alpha=0.05, min_alpha=0.05))
@@ -119,7 +123,7 @@ def test_a_weight_scales_loss_and_gradient(lee, sg):
     plain.train(corpus, total_examples=15, epochs=1)
     np.testing.assert_allclose(weighted.wv.vectors, plain.wv.vectors, atol=1e-6)
     assert weighted.loss_history[0]["examples"] == plain.loss_history[0]["examples"]
-    assert weighted.loss_history[0]["hs"] == pytest.approx(2 * plain.loss_history[0]["hs"], rel=1e-6)
+    assert weighted.loss_history[0][term] == pytest.approx(2 * plain.loss_history[0][term], rel=1e-6)
 
 
 @pytest.mark.parametrize("sg", [1, 0])

@@ -109,19 +109,6 @@ def test_shared_negatives_in_corpus_file_mode_and_with_python_terms(lee, tmp_pat
     assert hybrid.loss_history[0]["tutorial_loss"] > 0
 
 
-def test_a_weight_scales_a_shared_window_exactly(lee):
-    corpus = lee[:15]
-    params = dict(DETERMINISTIC, sg=1, negative=5, epochs=1, shared_negatives=True)
-    weighted = Word2Vec(**dict(params, alpha=0.025, min_alpha=0.025))
-    weighted.build_vocab(corpus)
-    plain = Word2Vec(**dict(params, alpha=0.05, min_alpha=0.05))
-    plain.build_vocab(corpus)
-    weighted.train([Sentence(s, weight=2.0) for s in corpus], total_examples=15, epochs=1)
-    plain.train(corpus, total_examples=15, epochs=1)
-    np.testing.assert_allclose(weighted.wv.vectors, plain.wv.vectors, atol=1e-6)
-    assert weighted.loss_history[0]["ns"] == pytest.approx(2 * plain.loss_history[0]["ns"], rel=1e-6)
-
-
 def test_a_diverging_shared_window_raises_and_leaves_vectors_finite(lee):
     model = Word2Vec(vector_size=20, min_count=2, sg=1, workers=1, alpha=1.0, shared_negatives=True)
     model.build_vocab(lee)
