@@ -2,7 +2,7 @@
 
 Three kinds of corpus live here:
 
-* :func:`zipf_corpus` writes a large, deterministic, Zipf-distributed corpus
+* :func:`zipf_corpus` (from :mod:`gensim_losses.synthetic`) writes a large, deterministic, Zipf-distributed corpus
   of meaningless words (``w0``, ``w1``, ...) to a file. It has no structure to
   learn; it is for timing.
 * :func:`planted_corpus` builds a corpus with a *known* structure (word
@@ -20,10 +20,7 @@ gives the same corpus.
 
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
@@ -37,165 +34,16 @@ __all__ = [
     "zipf_probabilities",
 ]
 
-_META_SUFFIX = ".meta.json"
-
-
-# ---------------------------------------------------------------------------- helpers
-def zipf_probabilities(n, exponent=1.0, offset=2.7):
-    """Zipf-Mandelbrot probabilities over ranks ``0 .. n-1``.
-
-    Parameters
-    ----------
-    n : int
-        Number of ranks (words).
-    exponent : float, optional
-        Zipf exponent ``s``; natural text is close to 1.
-    offset : float, optional
-        Mandelbrot offset ``q`` in ``p(r) ∝ 1 / (r + q) ** s``; it flattens the
-        head the way real text does (the most frequent word is a few per cent,
-        not a third, of the tokens).
-
-    Returns
-    -------
-    numpy.ndarray
-        float64 probabilities summing to 1, decreasing with rank.
-    """
-    weights = 1.0 / np.power(np.arange(n, dtype=np.float64) + offset, exponent)
-    return weights / weights.sum()
-
-
-def _sample(rng, probabilities, size):
-    """Draw ``size`` indices from a discrete distribution (inverse CDF)."""
-    cdf = np.cumsum(probabilities)
-    cdf /= cdf[-1]
-    return np.minimum(np.searchsorted(cdf, rng.random(size), side="right"), len(cdf) - 1)
-
-
-def _sentence_lengths(rng, n_tokens, mean_len):
-    """Sentence lengths, uniform on ``[mean_len // 2, 3 * mean_len // 2]``, adding up to ``n_tokens``."""
-    low, high = max(1, mean_len // 2), max(1, (3 * mean_len) // 2)
-    lengths = rng.integers(low, high + 1, size=n_tokens // max(1, low) + 1)
-    ends = np.cumsum(lengths)
-    count = int(np.searchsorted(ends, n_tokens, side="left")) + 1
-    lengths = lengths[:count]
-    lengths[-1] -= int(ends[count - 1]) - n_tokens  # trim the last one to hit n_tokens exactly
-    return lengths[lengths > 0]
-
-
-def _lines(words, ids, lengths):
-    """Render token ids as LineSentence text: words joined by spaces, one sentence a line."""
-    tokens = words[ids].tolist()
-    seps = np.full(len(tokens), " ", dtype=object)
-    seps[np.cumsum(lengths) - 1] = "\n"
-    out = [None] * (2 * len(tokens))
-    out[0::2] = tokens
-    out[1::2] = seps.tolist()
-    return "".join(out)
-
-
-def _cache_ok(path, meta):
-    """True if ``path`` and its metadata sidecar describe a finished file made with ``meta``."""
-    meta_path = Path(str(path) + _META_SUFFIX)
-    if not (path.is_file() and meta_path.is_file()):
-        return False
-    try:
-        stored = json.loads(meta_path.read_text())
-    except (OSError, ValueError):
-        return False
-    return stored.get("params") == meta and stored.get("bytes") == path.stat().st_size
-
-
-def _write_cached(path, meta, text):
-    """Write ``text`` to ``path`` atomically, then its metadata sidecar."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    data = text.encode("utf-8")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-    meta_path = Path(str(path) + _META_SUFFIX)
-    meta_tmp = meta_path.with_name(f"{meta_path.name}.{os.getpid()}.tmp")
-    meta_tmp.write_text(json.dumps({"params": meta, "bytes": len(data)}, sort_keys=True))
-    os.replace(meta_tmp, meta_path)
-
-
-def _resolve(path, stem, meta):
-    """A directory gets a file named after the parameters; a file path is used as given."""
-    as_dir = os.fspath(path).endswith(("/", os.sep))
-    path = Path(path)
-    if as_dir or path.is_dir():
-        key = "_".join(f"{k}{v}" for k, v in meta.items())
-        return path / f"{stem}_{key}.txt"
-    return path
-
-
-def write_sentences(sentences, path):
-    """Write tokenised sentences in LineSentence format (space-separated, one per line).
-
-    Parameters
-    ----------
-    sentences : iterable of list of str
-        The corpus.
-    path : str or os.PathLike
-        Destination file; overwritten.
-
-    Returns
-    -------
-    pathlib.Path
-        ``path``.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding="utf-8") as fh:
-        fh.writelines(" ".join(sentence) + "\n" for sentence in sentences)
-    return path
-
-
-# ---------------------------------------------------------------------------- Zipf corpus
-def zipf_corpus(path, n_tokens=5_000_000, vocab_size=50_000, seed=0, sentence_len=20, exponent=1.0):
-    """Write a deterministic Zipf-distributed corpus in LineSentence format.
-
-    Tokens are independent draws from :func:`zipf_probabilities` over the
-    words ``w0`` (most frequent) ... ``w{vocab_size - 1}``; sentence lengths
-    are uniform on ``[sentence_len // 2, 3 * sentence_len // 2]``. The text has
-    no structure to learn: use it for timing, not quality.
-
-    Generation is vectorised (about a second per 5M tokens). A finished file
-    is recognised by a sidecar ``<file>.meta.json`` holding the parameters and
-    the byte size, and is not written again; files are written atomically, so
-    two benchmarks may ask for the same corpus at once.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        Output file, or an existing directory (or a path ending in the path
-        separator) in which a file named after the parameters is made.
-    n_tokens : int, optional
-        Exact number of tokens.
-    vocab_size : int, optional
-        Number of distinct words that may be drawn (rare ones may not occur).
-    seed : int, optional
-        Seed of the generator.
-    sentence_len : int, optional
-        Mean sentence length in tokens.
-    exponent : float, optional
-        Zipf exponent.
-
-    Returns
-    -------
-    pathlib.Path
-        The corpus file.
-    """
-    meta = {"n": int(n_tokens), "v": int(vocab_size), "seed": int(seed), "len": int(sentence_len),
-            "s": float(exponent)}
-    path = _resolve(path, "zipf", meta)
-    if _cache_ok(path, meta):
-        return path
-    rng = np.random.default_rng(seed)
-    words = np.array([f"w{i}" for i in range(vocab_size)], dtype=object)
-    ids = _sample(rng, zipf_probabilities(vocab_size, exponent), n_tokens)
-    lengths = _sentence_lengths(rng, n_tokens, sentence_len)
-    _write_cached(path, meta, _lines(words, ids, lengths))
-    return path
+from gensim_losses.synthetic import (  # the Zipf generator lives in the package (gensim-losses bench)
+    _cache_ok,
+    _resolve,
+    _sample,
+    _sentence_lengths,
+    _write_cached,
+    write_sentences,
+    zipf_corpus,
+    zipf_probabilities,
+)
 
 
 # ---------------------------------------------------------------------------- planted structure

@@ -15,6 +15,7 @@ Both work with :class:`gensim_losses.Word2Vec` and with stock
 
 from __future__ import annotations
 
+import io
 import logging
 import sys
 import threading
@@ -244,7 +245,7 @@ class LossTracker(CallbackAny2Vec):
             out.extend(k for k in entry if k not in _ENTRY_KEYS and k not in out)
         return out
 
-    def plot(self, path=None, per_example=False):
+    def plot(self, path=None, per_example=False, ax=None):
         """Draw the loss curve of every term (and the total) against the epoch.
 
         Parameters
@@ -255,6 +256,9 @@ class LossTracker(CallbackAny2Vec):
         per_example : bool, optional
             Divide by the epoch's number of examples (gensim_losses models
             only: stock gensim counts none, so its curves are left out).
+        ax : matplotlib.axes.Axes, optional
+            Draw into these axes (a panel of a larger figure) instead of a
+            new figure; ``path`` then saves the axes' figure.
 
         Raises
         ------
@@ -269,9 +273,10 @@ class LossTracker(CallbackAny2Vec):
             raise ImportError("LossTracker.plot needs matplotlib: pip install gensim-losses[plot]") from exc
         if not self.history:
             raise ValueError("LossTracker.plot: no epoch recorded yet")
-        # a bare Figure, not pyplot: no GUI backend, no global figure left open
-        fig = Figure(figsize=(7, 4.5), layout="constrained")
-        ax = fig.add_subplot()
+        if ax is None:
+            # a bare Figure, not pyplot: no GUI backend, no global figure left open
+            ax = Figure(figsize=(7, 4.5), layout="constrained").add_subplot()
+        fig = ax.figure
         several = len(self._labels) > 1
         for label in self._labels:
             entries = [e for e in self.for_model(label) if e["total"] is not None]
@@ -302,6 +307,23 @@ class LossTracker(CallbackAny2Vec):
             return fig
         fig.savefig(path)
         return path
+
+    def _repr_png_(self):
+        """The loss plot, for Jupyter's rich display (None: shown as text instead)."""
+        if not any(e["total"] is not None for e in self.history):
+            return None
+        try:
+            fig = self.plot()
+        except ImportError:
+            return None
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png")
+        return buffer.getvalue()
+
+    def __repr__(self):
+        epochs = {label: len(self.for_model(label)) for label in self._labels}
+        seen = ", ".join(f"{label}: {n} epochs" for label, n in epochs.items()) or "no epoch yet"
+        return f"<LossTracker {seen}>"
 
 
 # ---------------------------------------------------------------------- progress

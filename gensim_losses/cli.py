@@ -2,8 +2,8 @@
 
 Commands: ``train`` a model on a text corpus, ``evaluate`` saved vectors on
 gensim's shipped word-similarity and analogy sets, ``demo`` stock gensim
-against gensim_losses on gensim's bundled Lee corpus, ``bench`` the speed
-benchmark (source checkout only).
+against gensim_losses and custom losses on Airbnb-style search sessions,
+``bench`` the speed benchmark against stock gensim.
 
 Errors in what is asked (bad arguments, a missing or empty corpus, an
 unwritable output) end with one line on stderr and exit code 2; outputs are
@@ -14,7 +14,6 @@ failed run leaves no partial file.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import logging
 import math
 import os
@@ -23,7 +22,6 @@ import sys
 import time
 import warnings
 from pathlib import Path
-from unittest import mock
 
 from gensim_losses.persistence import atomic_write, explain_missing_class
 
@@ -390,78 +388,35 @@ def train(args):
 
 # ---------------------------------------------------------------------- demo
 def demo(args):
-    """Stock gensim and gensim_losses (bare and with a penalty) side by side on gensim's lee_background.cor."""
-    import gensim
-    from gensim.models.word2vec import LineSentence
-    from gensim.test.utils import datapath
+    """Stock gensim, gensim_losses and gensim_losses with custom losses side by side on Airbnb-style
+    search sessions (planted truth): loss per term, two metrics against chance, and a PNG of both."""
+    from gensim_losses import demo as task
 
-    from gensim_losses.callbacks import LossTracker
-    from gensim_losses.word2vec import Word2Vec
-
-    corpus = list(LineSentence(datapath("lee_background.cor")))
-    words = sum(len(s) for s in corpus)
-    name, weight = args.penalty
-    print(f"lee_background.cor: {len(corpus)} sentences, {words} words; skip-gram, negative sampling, "
-          f"{args.epochs} epochs, {args.workers} workers")
-    params = dict(vector_size=100, window=5, min_count=2, sg=1, epochs=args.epochs, workers=args.workers,
-                  seed=args.seed)
-    tracker = LossTracker()
-    sides = [
-        ("stock", lambda: gensim.models.Word2Vec(negative=5, compute_loss=True, comment="stock", **params)),
-        ("ours", lambda: Word2Vec(loss=make_loss("ns", 5), comment="ours", **params)),
-        (f"ours+{name}", lambda: Word2Vec(loss=make_loss("ns", 5, [(name, weight)]), comment=f"ours+{name}",
-                                          **params)),
-    ]
-    models, times = [], []
-    for _, make in sides:
-        model = make()
-        model.build_vocab(corpus)
-        start = time.perf_counter()
-        # stock gensim's train() turns compute_loss off unless told again
-        model.train(corpus, total_examples=len(corpus), epochs=args.epochs, compute_loss=True, callbacks=[tracker])
-        times.append(time.perf_counter() - start)
-        models.append(model)
-    print()
-    print(comparison_table(tracker))
-    print(f"stock: differences of get_latest_training_loss() (a float32 tally that skips scores beyond ±6); "
-          f"ours: exact float64 sums; {name} weight {weight:g}")
-    print("trained in " + ", ".join(f"{label} {t:.1f}s" for (label, _), t in zip(sides, times)))
-    print()
-    print(evaluation_table([(label, evaluate_vectors(m.wv)) for (label, _), m in zip(sides, models)]))
-    ours = models[1]
-    for word in ("government", "police"):
-        if word in ours.wv:
-            near = ", ".join(w for w, _ in ours.wv.most_similar(word, topn=5))
-            print(f"ours, nearest to {word!r}: {near}")
+    check_writable(args.png, "--png")
+    print("gensim-losses demo: listing embeddings from search sessions, Airbnb-style "
+          "(Grbovic & Cheng, KDD 2018)")
+    result = task.run(sessions=args.sessions, epochs=args.epochs, workers=args.workers, seed=args.seed)
+    task.report(result)
+    try:
+        atomic_write(args.png, lambda tmp: task.plot(result, tmp))
+    except ImportError:
+        print(task.PLOT_HINT)
+    except OSError as exc:
+        raise CLIError(f"cannot write {args.png}: {exc.strerror or exc}") from None
+    else:
+        print(f"wrote {args.png} (loss per term and both metrics per epoch)")
     return 0
 
 
 # ---------------------------------------------------------------------- bench
-def speed_script():
-    """Where benchmarks/speed.py is in a source checkout (it is not installed with the package)."""
-    return Path(__file__).resolve().parent.parent / "benchmarks" / "speed.py"
-
-
 def bench(args):
-    """Run benchmarks/speed.py (stock gensim against gensim_losses, words/s); needs a source checkout."""
-    script = speed_script()
-    if not script.is_file():
-        raise CLIError(f"bench needs a source checkout of gensim-losses: {script} not found "
-                       f"(benchmarks/ is not installed with the package)")
-    spec = importlib.util.spec_from_file_location("gensim_losses_speed_benchmark", script)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    """Speed of gensim_losses against stock gensim, words/s side by side in one process."""
+    from gensim_losses.bench import run
 
-    def one_line_error(parser, message):  # speed.py's parser, made to report as ours do
-        parser.exit(EXIT_USAGE, f"{PROG} bench: error: {message} (see {PROG} bench -- --help)\n")
-
-    # speed.py's argparse names itself after sys.argv[0] in its help
-    with mock.patch.object(sys, "argv", [f"{PROG} bench", *args.bench_args]), \
-            mock.patch.object(argparse.ArgumentParser, "error", one_line_error):
-        try:
-            module.main(args.bench_args)
-        except SystemExit as exc:  # its own argparse: --help or a bad option
-            return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else EXIT_USAGE)
+    try:
+        run(args)
+    except ValueError as exc:
+        raise CLIError(str(exc)) from None
     return 0
 
 
@@ -516,18 +471,20 @@ def build_parser():
                         "or word2vec-format vectors (text or binary)")
     p.set_defaults(func=evaluate)
 
-    p = sub.add_parser("demo", help=demo.__doc__, description=demo.__doc__)
-    p.add_argument("--epochs", type=_positive_int, default=10)
+    p = sub.add_parser("demo", help=demo.__doc__.split(":")[0], description=demo.__doc__)
+    p.add_argument("--sessions", type=_positive_int, default=60_000, help="training sessions (default 60000)")
+    p.add_argument("--epochs", type=_positive_int, default=5)
     p.add_argument("--workers", type=_positive_int, default=2)
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--penalty", type=parse_penalty, default=("norm", 0.01), metavar="NAME=WEIGHT",
-                   help="the penalty of the third model (default norm=0.01)")
+    p.add_argument("--png", default="gensim-losses-demo.png", metavar="PATH",
+                   help="where the figure goes (default: gensim-losses-demo.png)")
     p.set_defaults(func=demo)
 
-    p = sub.add_parser(
-        "bench", help=bench.__doc__,
-        description=bench.__doc__ + " Other options go to speed.py: --compare, --modes, --inputs, --corpus, "
-                                    f"--tokens, --reps, --workdir, --out ('{PROG} bench -- --help' lists them).")
+    from gensim_losses.bench import add_arguments as bench_arguments
+
+    p = sub.add_parser("bench", help=bench.__doc__, description=bench.__doc__ + " Only train() is timed; "
+                       "the median of the per-repetition ratios is the figure to quote.")
+    bench_arguments(p)
     p.set_defaults(func=bench)
     return parser
 
@@ -537,11 +494,7 @@ def main(argv=None):
     parser = build_parser()
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
-        args, extra = parser.parse_known_args(argv)
-        if args.command == "bench":
-            args.bench_args = [a for a in extra if a != "--"]
-        elif extra:
-            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse: --help (0) or an error (2, already reported)
         return exc.code if isinstance(exc.code, int) else 0
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s",

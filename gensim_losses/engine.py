@@ -158,7 +158,7 @@ def check_shared(sg, terms):
     """Refuse, clearly, what ``shared_negatives=True`` cannot serve; ``terms``: the kernel terms in use."""
     if not sg:
         raise ValueError("shared_negatives=True is for skip-gram (sg=1): CBOW trains one example per position, "
-                         "so there is no window of examples to share negatives between")
+                         "and sharing draws between positions is not built (see docs/benchmarks.md)")
     if "ns" not in terms:
         raise ValueError("shared_negatives=True shares negative sampling's draws, and the loss has no "
                          "NEGSamplingLoss (negative=0)")

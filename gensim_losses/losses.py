@@ -549,6 +549,7 @@ class Objective(BaseLoss):
 
     @property
     def is_bound(self):
+        """True once a model has bound the objective (at ``train()``)."""
         return getattr(self, "_model", None) is not None
 
     @property
@@ -692,10 +693,9 @@ class NEGSamplingLoss(Objective):
         own = getattr(self, "_own_cum", None)
         if own is None or own[0] is not counts or own[1] != exponent:
             # gensim's make_cum_table, without writing to the model
-            weights = np.asarray(counts, dtype=np.float64) ** exponent
-            domain = 2**31 - 1
-            table = np.round(np.cumsum(weights) / weights.sum() * domain).astype(np.uint32)
-            self._own_cum = own = (counts, exponent, table)
+            from gensim_losses.vocab import cum_table
+
+            self._own_cum = own = (counts, exponent, cum_table(counts[:vocab], exponent))
         return own[2]
 
     def draw_negatives(self, n):
@@ -811,6 +811,7 @@ class Penalty(BaseLoss):
 
     @property
     def weight(self):
+        """The penalty's factor λ, a finite number >= 0 (checked when set)."""
         return self._weight
 
     @weight.setter

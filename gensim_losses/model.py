@@ -139,16 +139,24 @@ class LossModel:
         return loss is not None and any(type(m) is L.SoftmaxLoss for m in loss.modules())
 
     def init_weights(self):
+        """gensim's initial weights, plus the full-softmax output layer when the loss has one."""
         super().init_weights()
         if self._softmax():
             self.syn1softmax = np.zeros((len(self.wv), self.layer1_size), dtype=np.float32)
 
     def update_weights(self):
+        """gensim's weights for words added by ``build_vocab(update=True)``, and the softmax layer's rows."""
         gained = len(self.wv) - len(self.wv.vectors)
         super().update_weights()
         if self._softmax() and getattr(self, "syn1softmax", None) is not None:
             pad = np.zeros((gained, self.layer1_size), dtype=np.float32)
             self.syn1softmax = np.vstack([self.syn1softmax, pad])
+
+    def make_cum_table(self, domain=2**31 - 1):
+        """gensim's negative-sampling table (the same values), without its Python loop over the vocabulary."""
+        size = len(self.wv.index_to_key)
+        counts = self.wv.expandos["count"][:size] if size else []
+        self.cum_table = vocab.cum_table(counts, self.ns_exponent, domain)
 
     def _get_thread_working_mem(self):
         work, neu1 = super()._get_thread_working_mem()

@@ -122,6 +122,7 @@ class Saving:
             raise
 
     def add_lifecycle_event(self, event_name, log_level=logging.INFO, **event):
+        """gensim's lifecycle log (``model.lifecycle_events``); a save records its target's name."""
         # gensim's "saving" event would name the temporary file: name the target
         if event_name == "saving" and getattr(_saving, "path", None) is not None:
             event["fname_or_handle"] = _saving.path

@@ -9,12 +9,16 @@ gives what gensim's scan gives: the counts in order of first occurrence
 sentence count (lines cut into sentences of at most ``max_sentence_length``
 words, as ``LineSentence`` cuts them), splitting tokens on exactly the
 whitespace of Python's ``str.split()``.
+
+:func:`cum_table` is gensim's negative-sampling table, computed in numpy
+rather than a Python loop over the vocabulary.
 """
 
 import os
 import threading
 from collections import defaultdict
 
+import numpy as np
 from gensim.models.word2vec import MAX_WORDS_IN_BATCH, LineSentence, PathLineSentences
 from smart_open.compression import get_supported_extensions
 
@@ -70,3 +74,16 @@ def scan(paths, max_words, workers):
             total_words += counter.words
             sentences += counter.sentences
     return vocab, total_words, sentences
+
+
+def cum_table(counts, exponent, domain=2**31 - 1):
+    """gensim's negative-sampling table: entry ``i`` is
+    ``round(domain * sum(c[:i + 1] ** exponent) / sum(c ** exponent))``, uint32.
+
+    A word is drawn by a uniform integer below ``domain`` and a binary search.
+    The sums run in order, in float64, as gensim's ``make_cum_table`` adds
+    them one word at a time, so the tables are equal to the last bit."""
+    cumulative = np.cumsum(np.asarray(counts, dtype=np.float64) ** float(exponent))
+    if not len(cumulative):
+        return np.zeros(0, dtype=np.uint32)
+    return np.round(cumulative / cumulative[-1] * domain).astype(np.uint32)

@@ -19,8 +19,11 @@ class Word2Vec(LossModel, TextCorpus, KernelTraining, Saving, gensim_word2vec.Wo
     """gensim's :class:`~gensim.models.word2vec.Word2Vec`, trained by gensim_losses kernels.
 
     Every parameter keeps gensim's name and meaning; see
-    :class:`gensim.models.word2vec.Word2Vec`. Differences:
+    :class:`gensim.models.word2vec.Word2Vec`. The parameters below are added
+    or changed.
 
+    Parameters
+    ----------
     loss : gensim_losses.BaseLoss, optional
         The training loss (see docs/losses.md). Its objectives set ``hs``
         and ``negative``; an explicit ``hs``/``negative``/``ns_exponent``

@@ -4,6 +4,7 @@ import gzip
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import gensim
 import numpy as np
@@ -132,32 +133,34 @@ def test_evaluate_stock_model(tmp_path, capsys):
         assert code == 0 and "4 words, 4 dimensions" in stdout
 
 
-def test_demo(capsys):
-    code, stdout, err = run(capsys, "demo", "--epochs", 1, "--workers", 1)
-    assert code == 0, err
-    assert "stock total" in stdout and "ours loss/ex" in stdout and "ours+norm: norm" in stdout
-    lines = stdout.splitlines()
-    row = lines[next(i for i, line in enumerate(lines) if line.startswith("epoch ")) + 1].split()
-    assert row[0] == "0" and "-" not in row and len(row) == 8  # every model has a loss
-    assert "wordsim353" in stdout
-    header = next(i for i, line in enumerate(lines) if line.startswith("vectors "))
-    assert [line.split()[0] for line in lines[header + 1:header + 4]] == ["stock", "ours", "ours+norm"]
-
-
-def test_bench_passes_its_options_through(capsys):
-    if not cli.speed_script().is_file():
-        pytest.skip("not a source checkout")
-    code, stdout, _ = run(capsys, "bench", "--", "--help")
+def test_bench_runs_from_the_package(capsys):
+    code, stdout, _ = run(capsys, "bench", "--help")
     assert code == 0 and "--reps" in stdout and "gensim-losses bench" in stdout
+    code, stdout, err = run(capsys, "bench", "--corpus", "lee", "--modes", "SG-NS", "--inputs", "iterable",
+                            "--reps", 1)
+    assert code == 0, err
+    row = next(line for line in stdout.splitlines() if line.startswith("| lee_background x20 | SG-NS | iterable"))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert float(cells[3].rstrip("M")) > 0 and float(cells[4].rstrip("M")) > 0
+    assert float(cells[5].strip("*")) == pytest.approx(float(cells[4].rstrip("M")) / float(cells[3].rstrip("M")),
+                                                       rel=0.05)
+
+
+def test_bench_refuses_what_it_cannot_time(capsys):
     code, _, err = run(capsys, "bench", "--modes", "NOPE")
     assert_usage_error(code, err)
-
-
-def test_bench_without_a_source_checkout(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(cli, "speed_script", lambda: tmp_path / "benchmarks" / "speed.py")
-    code, _, err = run(capsys, "bench", "--reps", 1)
+    code, _, err = run(capsys, "bench", "--compare", "weights", "--inputs", "corpus_file", "--corpus", "lee",
+                       "--modes", "SG-NS", "--reps", 1)
     assert_usage_error(code, err)
-    assert "source checkout" in err
+    assert "iterable" in err
+
+
+def test_the_package_holds_no_test_machinery():
+    package = Path(cli.__file__).parent
+    for source in package.glob("*.py"):
+        text = source.read_text()
+        assert "unittest" not in text and "pytest" not in text, source.name
+        assert '"benchmarks"' not in text, source.name  # nothing reaches into a source checkout
 
 
 def test_help_in_a_subprocess():

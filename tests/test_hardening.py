@@ -108,7 +108,7 @@ def big_corpus(lee, copies=17):
 
 
 @pytest.mark.parametrize("mode", ["iterable", "corpus_file"])
-def test_ctrl_c_stops_every_thread_and_leaves_a_usable_model(lee, tmp_path, mode):
+def test_ctrl_c_stops_every_thread_and_leaves_a_usable_model(lee, tmp_path, mode, request):
     corpus = big_corpus(lee)
     params = dict(vector_size=32, sg=1, workers=3, min_count=2, sample=0, shrink_windows=False, seed=1)
     model = Word2Vec(**params)
@@ -121,6 +121,10 @@ def test_ctrl_c_stops_every_thread_and_leaves_a_usable_model(lee, tmp_path, mode
         model.build_vocab(corpus_file=str(path))
         source = dict(corpus_file=str(path), total_words=model.corpus_total_words)
     threads_before = threading.active_count()
+    # a shell starts background jobs with SIGINT ignored, and Python then keeps it so: install
+    # Python's own handler for this test, as an interactive session or a Jupyter kernel has it
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    request.addfinalizer(lambda: signal.signal(signal.SIGINT, previous))
     timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
     timer.start()
     with pytest.raises(KeyboardInterrupt):

@@ -107,3 +107,15 @@ def test_corpus_file_training_reads_tokens_as_linesentence_does(tricky):
     from_lines.build_vocab(corpus)
     from_lines.train(corpus, total_examples=len(corpus), epochs=1)
     assert from_file.loss_history[0]["examples"] == from_lines.loss_history[0]["examples"]
+
+
+@pytest.mark.parametrize("exponent", [0.75, 0.0, 1.0, -0.5])
+def test_the_negative_sampling_table_is_gensims_to_the_bit(exponent):
+    stock = gensim.models.Word2Vec(min_count=1, workers=1, ns_exponent=exponent)
+    stock.build_vocab(corpus_file=LEE)
+    ours = gensim_losses.Word2Vec(min_count=1, workers=1, ns_exponent=exponent)
+    ours.build_vocab(corpus_file=LEE)
+    assert len(ours.cum_table) == len(stock.wv) > 10_000
+    np.testing.assert_array_equal(ours.cum_table, stock.cum_table)
+    assert ours.cum_table.dtype == np.uint32 and ours.cum_table[-1] == 2**31 - 1
+    assert len(vocab.cum_table([], exponent)) == 0
