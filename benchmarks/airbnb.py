@@ -45,6 +45,7 @@ from quality import mean_se_cell  # noqa: E402
 import gensim_losses as G  # noqa: E402
 from gensim_losses.synthetic import (  # noqa: E402
     booking_hits,
+    chance,
     make_sessions,
     make_world,
     market_groups,
@@ -91,15 +92,13 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=5)
     args = parser.parse_args(argv)
     results, world = run(args.seeds, args.sessions, args.epochs)
-    n = world["markets"] * world["listings"]
-    chance = {"type_share@10": (world["listings"] / world["types"] - 1) / (world["listings"] - 1),
-              "booking_hit@10": 10 / (n - 1)}
+    levels = chance(world)
     print(f"| loss | type_share@10 (mean ± SE, n={len(args.seeds)}) | booking_hit@10 (mean ± SE) |")
     print("|---|---|---|")
     for name, metrics in results.items():
         cells = [mean_se_cell(metrics[key]) for key in ("type_share@10", "booking_hit@10")]
         print(f"| {name} | {' | '.join(cells)} |")
-    print(f"| chance | {chance['type_share@10']:.3f} | {chance['booking_hit@10']:.4f} |")
+    print(f"| chance | {levels['type_share@10']:.3f} | {levels['booking_hit@10']:.4f} |")
 
 
 if __name__ == "__main__":

@@ -24,16 +24,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = [
-    "PlantedTruth",
-    "planted_corpus",
-    "real_text_corpus",
-    "score_planted",
-    "write_sentences",
-    "zipf_corpus",
-    "zipf_probabilities",
-]
-
 from gensim_losses.synthetic import (  # the Zipf generator lives in the package (gensim-losses bench)
     _cache_ok,
     _resolve,
@@ -44,6 +34,16 @@ from gensim_losses.synthetic import (  # the Zipf generator lives in the package
     zipf_corpus,
     zipf_probabilities,
 )
+
+__all__ = [
+    "PlantedTruth",
+    "planted_corpus",
+    "real_text_corpus",
+    "score_planted",
+    "write_sentences",
+    "zipf_corpus",
+    "zipf_probabilities",
+]
 
 
 # ---------------------------------------------------------------------------- planted structure

@@ -202,8 +202,8 @@ cdef struct Config:
     const uint32_t *tags
     int64_t n_tags
     int dm, train_words
-    # what learns (infer_vector freezes the words and the output layer)
-    int learn_words, learn_hidden
+    # whether the output layers learn (infer_vector holds them; it holds the words by a zero lockf)
+    int learn_hidden
     Collect *col        # not NULL: record the examples instead of training them
     int64_t centre      # the position whose examples are being trained, in its sentence
     int64_t sentence_start  # the sentence's first position in its job
@@ -445,12 +445,12 @@ cdef inline void add_word(Config *c, uint32_t w) noexcept nogil:
     """The input rows of word ``w``: its vector, and in FastText its n-gram buckets' vectors."""
     cdef int64_t b
     cdef uint32_t g
-    add_input(c, c.syn0 + <int64_t>w * c.size, c.lockf[w % c.lockf_len] if c.learn_words else 0.0, R_WORD, w)
+    add_input(c, c.syn0 + <int64_t>w * c.size, c.lockf[w % c.lockf_len], R_WORD, w)
     if c.model == M_FASTTEXT:
         for b in range(c.ngram_starts[w], c.ngram_starts[w + 1]):
             g = c.ngram_ids[b]
             add_input(c, c.syn0_ngrams + <int64_t>g * c.size,
-                      c.ngram_lockf[g % c.ngram_lockf_len] if c.learn_words else 0.0, R_NGRAM, g)
+                      c.ngram_lockf[g % c.ngram_lockf_len], R_NGRAM, g)
 
 
 cdef inline void add_doc(Config *c, uint32_t tag) noexcept nogil:
@@ -777,7 +777,7 @@ cdef class KernelModel:
     cdef readonly object doc_index  # Doc2Vec: the tags of a TaggedDocument -> their document vector rows
 
     def __init__(self, model, bint compute_loss, dict weights, dict inputs, str kind="word2vec", anchor=None,
-                 directions=None, groups=None, lexicon=None, bint shared=False, bint learn_words=True,
+                 directions=None, groups=None, lexicon=None, bint shared=False,
                  bint learn_hidden=True, doc_index=None):
         wv = model.wv
         cdef int size = wv.vector_size
@@ -807,7 +807,6 @@ cdef class KernelModel:
         if kind not in MODELS:
             raise ValueError(f"kind must be one of {sorted(MODELS)}, got {kind!r}")
         c.model = MODELS[kind]
-        c.learn_words = learn_words
         c.learn_hidden = learn_hidden
         self.doc_index = doc_index
 

@@ -51,12 +51,6 @@ def scores(wv, world, held_out):
             "booking_hit@10": synthetic.booking_hits(wv, world, held_out)}
 
 
-def chance(world):
-    """What each metric scores for random vectors."""
-    listings, n = world["listings"], len(world["names"])
-    return {"type_share@10": (listings / world["types"] - 1) / (listings - 1), "booking_hit@10": 10 / (n - 1)}
-
-
 def sides(world):
     """``(label, what it is, make model(**params), booking in the corpus)`` of the three models."""
     import gensim
@@ -113,7 +107,7 @@ def run(sessions=60_000, epochs=5, workers=2, seed=1, log=print):
                     callbacks=[tracker, metrics])
         models.append(dict(label=label, loss=loss, seconds=time.perf_counter() - start,
                            scores=metrics.epochs[-1], curve=metrics.epochs))
-    return dict(world=world, chance=chance(world), tracker=tracker, models=models)
+    return dict(world=world, chance=synthetic.chance(world), tracker=tracker, models=models)
 
 
 def report(result, log=print):

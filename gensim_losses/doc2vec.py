@@ -62,9 +62,9 @@ class Doc2Vec(LossModel, KernelTraining, Saving, gensim_doc2vec.Doc2Vec):
                              "gensim.models.Doc2Vec")
         if dm_mean is not None:
             kwargs["cbow_mean"] = int(dm_mean)
-        sg = (1 + dm) % 2
         kwargs["hs"], kwargs["negative"], kwargs["ns_exponent"] = self._set_loss(
-            loss, backend, False, sg, kwargs.get("hs"), kwargs.get("negative"), kwargs.get("ns_exponent"))
+            loss, backend, False, (1 + dm) % 2, kwargs.get("hs"), kwargs.get("negative"),
+            kwargs.get("ns_exponent"))
         super().__init__(
             vector_size=vector_size, dm_mean=dm_mean, dm=dm, dbow_words=dbow_words, dm_concat=dm_concat,
             dm_tag_count=dm_tag_count, dv=dv, dv_mapfile=dv_mapfile, comment=comment, callbacks=callbacks,
@@ -72,16 +72,15 @@ class Doc2Vec(LossModel, KernelTraining, Saving, gensim_doc2vec.Doc2Vec):
         )
         self._build_and_train(documents, corpus_file, trim_rule, callbacks)
 
-    def _kernel_inputs(self, docs=None):
-        """Word rows, and document rows: the model's ``dv`` or ``docs`` ``(vectors, lockf)``."""
-        vectors, lockf = (self.dv.vectors, self.dv.vectors_lockf) if docs is None else docs
+    def _kernel_inputs(self):
+        """Word rows, and the document rows of ``dv``, each ``(vectors, lockf)``."""
         return {"words": (self.wv.vectors, self.wv.vectors_lockf),
-                "docs": (vectors, lockf, bool(self.dm), bool(self.dbow_words))}
+                "docs": (self.dv.vectors, self.dv.vectors_lockf, bool(self.dm), bool(self.dbow_words))}
 
     def _doc_rows(self, tags):
         """The ``dv`` rows of a document's tags (tags unknown to ``dv`` are skipped, as gensim does)."""
-        dv = self.dv
-        return [dv.get_index(tag) for tag in tags if tag in dv]
+        rows = [self.dv.get_index(tag, -1) for tag in tags]
+        return [row for row in rows if row >= 0]
 
     def infer_vector(self, doc_words, alpha=None, min_alpha=None, epochs=None, return_loss=False):
         """Infer a vector for a new document, as gensim does: train one fresh
@@ -114,11 +113,13 @@ class Doc2Vec(LossModel, KernelTraining, Saving, gensim_doc2vec.Doc2Vec):
         vector = pseudorandom_weak_vector(self.dv.vector_size, seed_string=" ".join(doc_words))
         vector = vector.reshape(1, self.dv.vector_size)
         self._follow_loss()
-        # without dbow_words: inference trains no word pairs (their rows are held fixed anyway)
-        inputs = {**self._kernel_inputs((vector, np.ones(1, dtype=np.float32))),
+        # a zero lockf holds every word vector fixed, in every term that updates one (windows,
+        # lexicon pairs, global context); without dbow_words inference trains no word pairs
+        frozen = np.zeros(1, dtype=np.float32)
+        inputs = {"words": (self.wv.vectors, frozen),
                   "docs": (vector, np.ones(1, dtype=np.float32), bool(self.dm), False)}
-        run = TrainingRun(self, return_loss, inputs=inputs, doc_index=lambda tags: [0],
-                          learn_words=False, learn_hidden=False, reference=False)
+        run = TrainingRun(self, return_loss, inputs=inputs, doc_index=lambda tags: [0], learn_hidden=False,
+                          reference=False)
         mem = self._get_thread_working_mem()
         step = (alpha - min_alpha) / max(epochs - 1, 1)
         records = []

@@ -58,7 +58,7 @@ class TrainingRun:
     gone (an exception in its thread): threads end as soon as they can.
     """
 
-    def __init__(self, model, compute_loss, inputs=None, doc_index=None, learn_words=True, learn_hidden=True,
+    def __init__(self, model, compute_loss, inputs=None, doc_index=None, learn_hidden=True,
                  reference=None):
         loss = getattr(model, "loss", None)
         self.reference = getattr(model, "backend", "auto") == "reference" if reference is None else reference
@@ -73,7 +73,7 @@ class TrainingRun:
         self.kernel = _kernels.KernelModel(
             model, compute_loss, plan.weights, self.inputs, self.kind, shared=shared,
             doc_index=getattr(model, "_doc_rows", None) if doc_index is None else doc_index,
-            learn_words=learn_words, learn_hidden=learn_hidden, **_kernel_tables(plan.natives))
+            learn_hidden=learn_hidden, **_kernel_tables(plan.natives))
         self.compute_loss = bool(compute_loss)
         self.names = plan.names()  # kernel term -> record name
         self.terms = tuple(self.names.values()) + tuple(t.name for t in plan.python)
@@ -464,7 +464,9 @@ class KernelTraining:
         if run.token_index is None:
             run.token_index = _kernels.TokenIndex(self.wv.index_to_key)
             run.line_ranges = line_ranges(corpus_file, self.workers)
-            run.first_lines = first_lines(corpus_file, run.line_ranges)
+            # only Doc2Vec tags a line with its number: counting them reads the file
+            run.first_lines = (first_lines(corpus_file, run.line_ranges) if run.kind == "doc2vec"
+                               else [-1] * len(run.line_ranges))
         progress_queue = Queue()  # unbounded: a worker never waits to report
         threads = [
             threading.Thread(
@@ -488,7 +490,7 @@ class KernelTraining:
         try:
             mem = self._get_thread_working_mem()
             reader = _kernels.LineReader(os.fspath(corpus_file), *byte_range, run.token_index,
-                                         first_line if run.kind == "doc2vec" else -1)
+                                         first_line)
             while not run.failed:
                 alpha = self._alpha_at(cur_epoch, reader.progress)
                 job = reader.fill(run.kernel, self.batch_words, self._job_seed())

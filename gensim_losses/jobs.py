@@ -43,23 +43,20 @@ class JobView(NamedTuple):
         a, b = self.row_start[e], self.row_start[e + 1]
         return self.row_kind[a:b], self.row_index[a:b]
 
-    def batch(self, rows=None):
-        """The :class:`~gensim_losses.ExampleBatch` of the examples ``rows`` (default: all).
+    def batch(self):
+        """The :class:`~gensim_losses.ExampleBatch` of the job's examples.
 
         Its inputs are the word vectors among each example's rows (the
         context word in skip-gram, the window in CBOW and PV-DM, the word
         itself in FastText; none for a PV-DBOW document example).
         """
         n = len(self.target)
-        rows = np.arange(n) if rows is None else np.atleast_1d(rows)
         is_word = self.row_kind == WORD_ROWS
         example_of_row = np.repeat(np.arange(n), np.diff(self.row_start))
-        counts = np.bincount(example_of_row[is_word], minlength=n)
         offsets = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(counts, out=offsets[1:])
-        input_ids, input_offsets = gather(self.row_index[is_word].astype(np.int64), offsets, rows)
-        ctx_ids, ctx_offsets = gather(*self.position_context, self.position[rows])
-        return ExampleBatch(input_ids, input_offsets, self.weight[rows], ctx_ids, ctx_offsets)
+        np.cumsum(np.bincount(example_of_row[is_word], minlength=n), out=offsets[1:])
+        ctx_ids, ctx_offsets = gather(*self.position_context, self.position)
+        return ExampleBatch(self.row_index[is_word].astype(np.int64), offsets, self.weight, ctx_ids, ctx_offsets)
 
 
 def gather(ids, offsets, rows):

@@ -104,6 +104,8 @@ class _Trainer:
                               if item[0] in EXAMPLE_ORDER else len(EXAMPLE_ORDER))
         self.objectives = [(term, obj) for term, obj in self.natives if term in OBJECTIVE_TERMS]
         self.shared = bool(getattr(model, "shared_negatives", False))
+        # the whole job's batch, once: each example's own is cut from it
+        self.batch = self.view.batch() if any(term.takes_batch for term in self.plan.python) else None
 
     def run_job(self):
         view = self.view
@@ -221,7 +223,8 @@ class _Trainer:
             own = own_word if term == "anchor" else t
             self.totals[name] += scale * float(L.call_forward(obj, own, out).sum())
             grad += scale * pen_scale * L.call_backward(obj, own, out)
-        batch = view.batch(e) if any(term.takes_batch for term in plan.python) else None
+        batch = None if self.batch is None else L.ExampleBatch.of(
+            [self.batch.inputs(e)], self.batch.weight[e:e + 1], [self.batch.context(e)])
         for term in plan.python:
             f, g = term.forward(t, out, batch), term.backward(t, out, batch)
             if not _finite(f, g):

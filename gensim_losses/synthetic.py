@@ -311,3 +311,12 @@ def booking_hits(wv, world, sessions, topn=10):
         # the booked listing is a hit when fewer than topn listings are strictly nearer
         hits += int(((sims > sims[np.arange(len(chunk)), chunk[:, 1]][:, None]).sum(axis=1) < topn).sum())
     return hits / len(pairs)
+
+
+def chance(world, topn=10):
+    """What :func:`type_share` and :func:`booking_hits` score for random vectors:
+    ``{"type_share@10": ..., "booking_hit@10": ...}`` (``topn`` in the names)."""
+    listings, n = world["listings"], len(world["names"])
+    # a random same-market neighbour has the listing's type with this probability, whatever topn
+    return {f"type_share@{topn}": (listings / world["types"] - 1) / (listings - 1),
+            f"booking_hit@{topn}": topn / (n - 1)}

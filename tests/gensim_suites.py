@@ -69,3 +69,10 @@ def expect_refusal(suite, tests, reason, raises):
         owner = getattr(suite, cls)
         mark = pytest.mark.xfail(strict=True, raises=raises, reason=reason)
         setattr(owner, method, mark(getattr(owner, method)))
+
+
+@pytest.fixture(autouse=True)
+def in_tmp_dir(tmp_path, monkeypatch):
+    """gensim's suites write files (vec.txt, saved models) into the working directory:
+    give each test a fresh one. Imported by each suite's module, where it applies."""
+    monkeypatch.chdir(tmp_path)

@@ -19,6 +19,7 @@ from gensim_losses import (
     FastText,
     HierarchicalSoftmaxLoss,
     L2Penalty,
+    LexiconPenalty,
     NEGSamplingLoss,
     Word2Vec,
 )
@@ -267,3 +268,17 @@ def test_divergence_is_reported():
     with pytest.raises(DivergenceError, match="diverged"):
         model.train(corpus, total_examples=len(corpus), epochs=2)
     assert np.isfinite(model.wv.vectors_vocab).all() and np.isfinite(model.wv.vectors_ngrams).all()
+
+
+def test_infer_vector_with_word_terms_moves_no_word_vector():
+    """Terms that act on word vectors directly (lexicon pairs, PV-DM's windows) must hold them
+    fixed during inference too: inference trains the new document's vector alone."""
+    docs = list(gensim.models.doc2vec.TaggedLineDocument(datapath("lee_background.cor")))
+    antonyms = [("police", "government"), ("the", "said"), ("police", "the")]  # near: the hinge is active
+    model = Doc2Vec(docs, dm=1, vector_size=16, min_count=2, epochs=2, workers=1, seed=1,
+                    loss=NEGSamplingLoss() + LexiconPenalty(antonyms=antonyms, weight=1.0))
+    before = model.wv.vectors.copy(), model.syn1neg.copy(), model.dv.vectors.copy()
+    vector, records = model.infer_vector("the police and the government said".split(), return_loss=True)
+    for old, new in zip(before, (model.wv.vectors, model.syn1neg, model.dv.vectors)):
+        np.testing.assert_array_equal(old, new)
+    assert records[0]["lexicon"] > 0 and np.isfinite(vector).all()

@@ -8,8 +8,7 @@ they are strict expected failures, so they fail here if that changes.
 """
 
 import gensim.models.doc2vec
-import pytest
-from gensim_suites import expect_refusal, load, ours, suite_tests
+from gensim_suites import expect_refusal, in_tmp_dir, load, ours, suite_tests  # noqa: F401 (autouse fixture)
 
 import gensim_losses
 
@@ -20,10 +19,6 @@ expect_refusal(gensim_suite, [
 ], reason="dm_concat=1 is refused by gensim_losses.Doc2Vec", raises=ValueError)
 globals().update(suite_tests(gensim_suite))
 
-
-@pytest.fixture(autouse=True)
-def _in_tmp_dir(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
 
 
 def test_suite_runs_against_our_class():

@@ -10,18 +10,13 @@ build stock instances and test stock code.
 """
 
 import gensim.models.fasttext
-import pytest
-from gensim_suites import load, suite_tests
+from gensim_suites import in_tmp_dir, load, suite_tests  # noqa: F401 (autouse fixture)
 
 import gensim_losses
 
 gensim_suite = load("gensim.test.test_fasttext", FT_gensim=gensim_losses.FastText)
 globals().update(suite_tests(gensim_suite))
 
-
-@pytest.fixture(autouse=True)
-def _in_tmp_dir(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
 
 
 def test_suite_runs_against_our_class():

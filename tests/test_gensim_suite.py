@@ -7,8 +7,7 @@ the old-model loading tests (the pickles name gensim's class).
 """
 
 import gensim.models.word2vec
-import pytest
-from gensim_suites import load, ours, suite_tests
+from gensim_suites import in_tmp_dir, load, ours, suite_tests  # noqa: F401 (autouse fixture)
 
 import gensim_losses
 
@@ -16,11 +15,6 @@ gensim_suite = load("gensim.test.test_word2vec",
                     word2vec=ours(gensim.models.word2vec, Word2Vec=gensim_losses.Word2Vec))
 globals().update(suite_tests(gensim_suite))
 
-
-@pytest.fixture(autouse=True)
-def _in_tmp_dir(tmp_path, monkeypatch):
-    # TestWord2VecScripts writes vec.txt into the working directory.
-    monkeypatch.chdir(tmp_path)
 
 
 def test_suite_runs_against_our_class():
