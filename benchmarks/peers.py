@@ -82,8 +82,6 @@ def trainers(bin_dir, mode):
     for label, module, shared in (("stock gensim (corpus_file)", "stock", "0"),
                                   ("gensim_losses (corpus_file)", "ours", "0"),
                                   ("gensim_losses, shared_negatives", "ours", "1")):
-        if shared == "1" and not sg:
-            continue
         table[label] = (lambda m, sh: lambda c, o, s: [sys.executable, "-c", GENSIM_CHILD, m, "1" if sg else "0",
                                                         sh, c, o, str(s)])(module, shared)
     return table

@@ -216,9 +216,14 @@ cdef struct Config:
     double loss[N_TERMS]
     int64_t examples
     int diverged         # a score was NaN or infinite: the job stops (see logistic_grad)
-    # shared_negatives: one draw of negatives per skip-gram window (sg_window);
-    # per-job scratch for the window's rows, labels, steps and deltas
+    # shared_negatives: one draw of negatives per skip-gram window (sg_window), or
+    # per cbow_uses CBOW positions of a job, cbow_stride apart (engine.cbow_sharing)
     int shared
+    int64_t cbow_uses
+    int64_t cbow_stride
+    uint32_t *cbow_slots      # per-job scratch: cbow_stride draws of ``negative`` rows
+    const uint32_t *ns_draws  # not NULL: negative sampling takes these ``negative`` draws
+    # skip-gram's per-job scratch for the window's rows, labels, steps and deltas
     uint32_t *win_rows
     float *win_label
     float *win_step
@@ -302,7 +307,7 @@ cdef double ns_term(Config *c, uint32_t target, const float *h, float scale) noe
     cdef int d
     binary_term(c, h, c.syn1neg + <int64_t>target * c.size, 1.0, step, &loss)
     for d in range(c.negative):
-        w = <uint32_t>draw_from(c, c.cum_table, c.cum_len)
+        w = c.ns_draws[d] if c.ns_draws != NULL else <uint32_t>draw_from(c, c.cum_table, c.cum_len)
         if w != target:
             binary_term(c, h, c.syn1neg + <int64_t>w * c.size, 0.0, step, &loss)
     return loss * scale
@@ -706,11 +711,13 @@ cdef void train_sentence(Config *c, const uint32_t *idx, const int32_t *shrink, 
 
     Skip-gram: one example per context word (``skipgram_pairs``, or a whole
     window at once with shared negatives). CBOW and PV-DM: one example, the
-    window's words (and the document's tags) predicting the centre word.
+    window's words (and the document's tags) predicting the centre word
+    (with shared negatives, from its slot's draw: engine.cbow_sharing).
     PV-DBOW: each tag of the document predicts the word, after the word's
     skip-gram pairs when ``dbow_words``."""
     cdef int64_t i, j, k, m, t
     cdef float n_rows
+    cdef uint32_t *slot
     for i in range(n):
         c.centre = i
         window_of(c.window, shrink[i], i, 0, n, &j, &k)
@@ -734,6 +741,14 @@ cdef void train_sentence(Config *c, const uint32_t *idx, const int32_t *shrink, 
             if c.model == M_DOC2VEC:
                 for t in range(c.n_tags):
                     add_doc(c, c.tags[t])
+            if c.shared and c.col == NULL:
+                # shared negatives: job position p takes slot p % stride, drawn afresh at its first
+                # use and after every cbow_uses uses, whether or not p trains (the reference replays this)
+                slot = c.cbow_slots + ((c.sentence_start + i) % c.cbow_stride) * c.negative
+                if ((c.sentence_start + i) // c.cbow_stride) % c.cbow_uses == 0:
+                    for t in range(c.negative):
+                        slot[t] = <uint32_t>draw_from(c, c.cum_table, c.cum_len)
+                c.ns_draws = slot
             # CBOW needs a context (word2vec.c skips it too); PV-DM's tags are one
             if c.n_in and (k - j > 1 or c.model == M_DOC2VEC):
                 n_rows = c.n_in
@@ -741,6 +756,7 @@ cdef void train_sentence(Config *c, const uint32_t *idx, const int32_t *shrink, 
                     input_example(c, idx[i], 1.0 / n_rows, 1.0, i)
                 else:
                     input_example(c, idx[i], 1.0, 1.0 / n_rows, i)
+            c.ns_draws = NULL  # the global context draws its own
         if c.diverged:
             return
         if c.n_ctx and c.col == NULL:
@@ -767,7 +783,9 @@ cdef class KernelModel:
     ``inputs`` gives its input rows: ``words`` ``(vectors, lockf)``, for
     FastText ``ngrams`` ``(vectors, lockf, starts, ids)`` (word ``w``'s buckets
     are ``ids[starts[w]:starts[w + 1]]``), for Doc2Vec ``docs`` ``(vectors,
-    lockf, dm, dbow_words)``. Holds references to every array the kernels
+    lockf, dm, dbow_words)``. ``shared``: Word2Vec negative sampling with
+    shared draws, in CBOW as ``cbow_sharing`` ``(uses, stride)`` says
+    (``engine.cbow_sharing``). Holds references to every array the kernels
     read, so the pointers in ``base`` stay valid while jobs run.
     """
     cdef Config base
@@ -777,7 +795,7 @@ cdef class KernelModel:
     cdef readonly object doc_index  # Doc2Vec: the tags of a TaggedDocument -> their document vector rows
 
     def __init__(self, model, bint compute_loss, dict weights, dict inputs, str kind="word2vec", anchor=None,
-                 directions=None, groups=None, lexicon=None, bint shared=False,
+                 directions=None, groups=None, lexicon=None, bint shared=False, cbow_sharing=None,
                  bint learn_hidden=True, doc_index=None):
         wv = model.wv
         cdef int size = wv.vector_size
@@ -935,8 +953,14 @@ cdef class KernelModel:
         c.any_penalty = (c.weight[T_NORM] > 0 or c.weight[T_L2] > 0 or c.weight[T_DIRECTION] > 0
                          or (c.weight[T_ANCHOR] > 0 and c.sg))
         c.sw = 1.0
-        if shared and not (c.sg and c.weight[T_NS] and not c.weight[T_HS] and not c.weight[T_SOFTMAX]):
-            raise ValueError("shared negatives serve skip-gram negative sampling alone")
+        if shared and not (c.model == M_WORD2VEC and c.weight[T_NS] and not c.weight[T_HS]
+                           and not c.weight[T_SOFTMAX]):
+            raise ValueError("shared negatives serve Word2Vec's negative sampling alone")
+        if shared and not c.sg:
+            if cbow_sharing is None or min(cbow_sharing) < 1:
+                raise ValueError(f"CBOW's shared negatives need cbow_sharing=(uses, stride), both >= 1, "
+                                 f"got {cbow_sharing!r}")
+            c.cbow_uses, c.cbow_stride = cbow_sharing
         c.shared = shared
         self.arrays = tuple(arrays)
 
@@ -1278,7 +1302,10 @@ def train_job(KernelModel km, Job job, float alpha, cnp.ndarray work, cnp.ndarra
     inputs.use(&c)
     cdef int64_t n_out = 1 + c.negative + c.group_negative
     scratch = None
-    if c.shared:
+    if c.shared and not c.sg:
+        scratch = np.empty(c.cbow_stride * c.negative, dtype=np.uint32)
+        c.cbow_slots = <uint32_t *>cnp.PyArray_DATA(scratch)
+    elif c.shared:
         scratch = np.empty(n_out * (3 + c.size) + 2 * c.window * c.size, dtype=np.float32)
         c.win_rows = <uint32_t *>cnp.PyArray_DATA(scratch)  # float32 and uint32 share the element size
         c.win_label = (<float *>cnp.PyArray_DATA(scratch)) + n_out

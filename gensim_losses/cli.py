@@ -322,9 +322,9 @@ def train(args):
         raise CLIError(f"--negative applies to --objective ns, not {args.objective}")
     loss = make_loss(args.objective, args.negative or 5, args.penalty)
 
-    if args.shared_negatives and not (args.sg and args.objective == "ns" and args.model == "word2vec"):
-        raise CLIError("--shared-negatives needs --sg, --objective ns and --model word2vec (it shares "
-                       "skip-gram's negatives)")
+    if args.shared_negatives and not (args.objective == "ns" and args.model == "word2vec"):
+        raise CLIError("--shared-negatives needs --objective ns and --model word2vec (it shares "
+                       "Word2Vec's negative-sampling draws)")
     params = dict(vector_size=args.vector_size, window=args.window, min_count=args.min_count, epochs=args.epochs,
                   workers=args.workers, seed=args.seed, alpha=args.alpha, loss=loss)
     if args.model == "doc2vec":  # one document a line, tagged with its line number
@@ -441,8 +441,8 @@ def build_parser():
                       help="CBOW (doc2vec: PV-DM), the default, as in gensim")
     p.set_defaults(sg=False)
     p.add_argument("--shared-negatives", action="store_true",
-                   help="skip-gram negative sampling: one draw of negatives per window, shared by its context "
-                        "words (faster; see docs/losses.md)")
+                   help="negative sampling with shared draws: skip-gram, one per window, shared by its context "
+                        "words; CBOW, one per several positions 2*window+1 apart (faster; see docs/losses.md)")
     p.add_argument("--objective", choices=OBJECTIVES, default="ns",
                    help="negative sampling, hierarchical softmax or full softmax (default: ns)")
     p.add_argument("--negative", type=_positive_int, default=None,

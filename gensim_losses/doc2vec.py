@@ -63,8 +63,7 @@ class Doc2Vec(LossModel, KernelTraining, Saving, gensim_doc2vec.Doc2Vec):
         if dm_mean is not None:
             kwargs["cbow_mean"] = int(dm_mean)
         kwargs["hs"], kwargs["negative"], kwargs["ns_exponent"] = self._set_loss(
-            loss, backend, False, (1 + dm) % 2, kwargs.get("hs"), kwargs.get("negative"),
-            kwargs.get("ns_exponent"))
+            loss, backend, False, kwargs.get("hs"), kwargs.get("negative"), kwargs.get("ns_exponent"))
         super().__init__(
             vector_size=vector_size, dm_mean=dm_mean, dm=dm, dbow_words=dbow_words, dm_concat=dm_concat,
             dm_tag_count=dm_tag_count, dv=dv, dv_mapfile=dv_mapfile, comment=comment, callbacks=callbacks,

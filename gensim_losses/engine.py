@@ -66,12 +66,14 @@ class TrainingRun:
             loss, model, strict=not self.reference)
         shared = bool(getattr(model, "shared_negatives", False))
         if shared:
-            check_shared(model.sg, plan.weights)
+            check_shared(plan.weights)
         self.kind = model._kernel_kind
+        self.cbow_sharing = cbow_sharing(model.window) if shared and not model.sg else None
         # the rows h is formed from (the model's own, or Doc2Vec's inferred document's)
         self.inputs = model._kernel_inputs() if inputs is None else inputs
         self.kernel = _kernels.KernelModel(
             model, compute_loss, plan.weights, self.inputs, self.kind, shared=shared,
+            cbow_sharing=self.cbow_sharing,
             doc_index=getattr(model, "_doc_rows", None) if doc_index is None else doc_index,
             learn_hidden=learn_hidden, **_kernel_tables(plan.natives))
         self.compute_loss = bool(compute_loss)
@@ -154,11 +156,25 @@ class TrainingRun:
                     return None
 
 
-def check_shared(sg, terms):
+# CBOW with shared negatives: how many positions one draw serves
+CBOW_DRAW_USES = 5
+
+
+def cbow_sharing(window):
+    """CBOW's shared negatives: ``(uses, stride)``, one draw serves ``uses``
+    positions of a job, ``stride`` positions apart.
+
+    The stride, ``2 * window + 1``, keeps the windows of the positions that
+    share a draw apart: consecutive positions have nearly the same context,
+    hence nearly the same h, and sharing a draw between them moved the same
+    negatives the same way in turn (0.011 less on analogies, 20M tokens;
+    docs/benchmarks.md#cbow).
+    """
+    return CBOW_DRAW_USES, 2 * window + 1
+
+
+def check_shared(terms):
     """Refuse, clearly, what ``shared_negatives=True`` cannot serve; ``terms``: the kernel terms in use."""
-    if not sg:
-        raise ValueError("shared_negatives=True is for skip-gram (sg=1): CBOW trains one example per position, "
-                         "and sharing draws between positions is not built (see docs/benchmarks.md)")
     if "ns" not in terms:
         raise ValueError("shared_negatives=True shares negative sampling's draws, and the loss has no "
                          "NEGSamplingLoss (negative=0)")

@@ -69,7 +69,7 @@ class FastText(LossModel, TextCorpus, KernelTraining, Saving, gensim_fasttext.Fa
             sorted_vocab=1, bucket=2000000, trim_rule=None, batch_words=MAX_WORDS_IN_BATCH, callbacks=(),
             max_final_vocab=None, shrink_windows=True, compute_loss=True, loss=None, backend="auto",
     ):
-        hs, negative, ns_exponent = self._set_loss(loss, backend, False, sg, hs, negative, ns_exponent)
+        hs, negative, ns_exponent = self._set_loss(loss, backend, False, hs, negative, ns_exponent)
         super().__init__(
             sg=sg, hs=hs, vector_size=vector_size, alpha=alpha, window=window, min_count=min_count,
             max_vocab_size=max_vocab_size, word_ngrams=word_ngrams, sample=sample, seed=seed, workers=workers,

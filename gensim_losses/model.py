@@ -68,7 +68,7 @@ class LossModel:
         """``{"words": (vectors, lockf), ...}``: the input rows the kernels form h from (see KernelModel)."""
         raise NotImplementedError
 
-    def _set_loss(self, loss, backend, shared_negatives, sg, hs, negative, ns_exponent):
+    def _set_loss(self, loss, backend, shared_negatives, hs, negative, ns_exponent):
         """Check and keep the loss settings; return the ``hs, negative, ns_exponent`` they imply."""
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
@@ -78,7 +78,7 @@ class LossModel:
                 terms = split(loss)[0].weights
             else:
                 terms = {t for t, on in (("ns", negative), ("hs", hs)) if on}
-            check_shared(sg, terms)
+            check_shared(terms)
         self.loss = loss
         self.backend = backend
         self.shared_negatives = bool(shared_negatives)

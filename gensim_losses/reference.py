@@ -88,7 +88,8 @@ class _Trainer:
     end, the lexicon pairs; every term of a sentence scaled by its weight;
     the negatives are the kernels' own, replayed (:class:`KernelRandom`).
     With ``shared_negatives``, a skip-gram position's examples share one draw
-    and all read the vectors as they were before the position."""
+    and all read the vectors as they were before the position; CBOW's
+    positions share negative sampling's draws (``engine.cbow_sharing``)."""
 
     def __init__(self, model, run, job, alpha, journal):
         self.model, self.run, self.alpha, self.journal = model, run, alpha, journal
@@ -110,12 +111,20 @@ class _Trainer:
     def run_job(self):
         view = self.view
         first = np.searchsorted(view.position, np.arange(len(view.words) + 1))  # position -> its first example
+        slots, (uses, stride) = {}, self.run.cbow_sharing or (0, 0)  # CBOW's shared draws
         for i, word in enumerate(view.words):
             if self.run.stopped:
                 break
             examples = range(first[i], first[i + 1])
-            if self.shared:
-                draws = self.draws(view.words[i])
+            if uses:
+                # CBOW: position i takes slot i % stride, drawn afresh every `uses` uses; the group
+                # negatives (drawn from each centre word's group) stay per example
+                if (i // stride) % uses == 0:
+                    slots[i % stride] = self.draws(None, terms=("ns",))
+                for e in examples:
+                    self.example(e, {**slots[i % stride], **self.draws(int(word), terms=("group_negative",))})
+            elif self.shared:
+                draws = self.draws(int(word))
                 deferred = []
                 for e in examples:
                     self.example(e, draws, deferred)

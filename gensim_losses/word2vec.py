@@ -42,10 +42,13 @@ class Word2Vec(LossModel, TextCorpus, KernelTraining, Saving, gensim_word2vec.Wo
     size : int, optional
         gensim 3's name of ``vector_size``; deprecated.
     shared_negatives : bool, optional
-        Skip-gram negative sampling only: one draw of ``negative`` negatives
+        Negative sampling only. Skip-gram: one draw of ``negative`` negatives
         per centre word serves every context word of its window, and the
         window's updates are computed from one snapshot of its rows
-        (HogBatch's estimator). Faster; see docs/losses.md for what it changes.
+        (HogBatch's estimator). CBOW: one draw serves 5 positions,
+        ``2 * window + 1`` apart (so their windows do not overlap), each
+        trained in turn as usual. Faster; see docs/losses.md for what it
+        changes.
 
     Attributes
     ----------
@@ -89,8 +92,7 @@ class Word2Vec(LossModel, TextCorpus, KernelTraining, Saving, gensim_word2vec.Wo
                 raise TypeError("give vector_size or its deprecated alias size, not both")
             warnings.warn("size= is gensim 3's name: use vector_size=", DeprecationWarning, stacklevel=2)
             vector_size = size
-        hs, negative, ns_exponent = self._set_loss(loss, backend, shared_negatives, sg, hs, negative,
-                                                   ns_exponent)
+        hs, negative, ns_exponent = self._set_loss(loss, backend, shared_negatives, hs, negative, ns_exponent)
         super().__init__(
             vector_size=vector_size, alpha=alpha, window=window, min_count=min_count,
             max_vocab_size=max_vocab_size, sample=sample, seed=seed, workers=workers, min_alpha=min_alpha, sg=sg,

@@ -59,13 +59,14 @@ def test_train_writes_model_and_vectors(corpus_path, tmp_path, capsys):
     assert oct(out.stat().st_mode & 0o777) != oct(0o600)  # not mkstemp's private mode
 
 
-def test_train_with_shared_negatives(corpus_path, tmp_path, capsys):
+@pytest.mark.parametrize("arch", ["--sg", "--cbow"])
+def test_train_with_shared_negatives(corpus_path, tmp_path, capsys, arch):
     out = tmp_path / "m.model"
-    code, _, err = run(capsys, "train", corpus_path, "--sg", "--shared-negatives", "--corpus-file", "--out", out,
+    code, _, err = run(capsys, "train", corpus_path, arch, "--shared-negatives", "--corpus-file", "--out", out,
                        *FAST)
     assert code == 0, err
     model = Word2Vec.load(str(out))
-    assert model.shared_negatives and model.loss_history[-1]["examples"] > 0
+    assert model.shared_negatives and model.sg == (arch == "--sg") and model.loss_history[-1]["examples"] > 0
 
 
 @pytest.mark.parametrize("model_name, cls, arch", [
@@ -192,7 +193,7 @@ def test_help_in_a_subprocess():
     (["train", "{corpus}", "--out", "{tmp}/m", "--vectors", "{tmp}/m"], "same file"),
     (["train", "{corpus}", "--min-count", "100000", "--out", "{tmp}/m"], "no word occurs"),
     (["train", "{tmp}/corpus.txt.gz", "--corpus-file"], "plain text"),
-    (["train", "{corpus}", "--cbow", "--shared-negatives"], "--shared-negatives needs --sg"),
+    (["train", "{corpus}", "--objective", "hs", "--shared-negatives"], "--shared-negatives needs --objective ns"),
     (["evaluate", "{tmp}/missing.model"], "no such file"),
     (["evaluate", "{corpus}"], "not a saved gensim model"),
 ])

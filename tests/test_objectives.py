@@ -110,6 +110,7 @@ def test_weight_zero_trains_nothing_and_is_not_counted(lee):
     (dict(sg=1, hs=1, negative=0), "hs"),
     (dict(sg=0, hs=1, negative=0), "hs"),
     (dict(sg=1, negative=5, shared_negatives=True), "ns"),  # a shared window, scaled exactly too
+    (dict(sg=0, negative=5, shared_negatives=True), "ns"),  # CBOW's shared draws
 ])
 def test_a_weight_scales_loss_and_gradient(lee, settings, term):
     # weight 2 at learning rate a is plain training at 2a, step for step; its loss is twice as large

@@ -1,5 +1,6 @@
-"""shared_negatives=True (one draw of negatives per skip-gram window) and the
-reference path's replay of the kernels' own random draws."""
+"""shared_negatives=True (one draw of negatives per skip-gram window, or per
+block of CBOW positions) and the reference path's replay of the kernels' own
+random draws."""
 
 import numpy as np
 import pytest
@@ -15,7 +16,10 @@ from gensim_losses import (
     NEGSamplingLoss,
     Sentence,
     Word2Vec,
+    _kernels,
 )
+from gensim_losses.engine import TrainingRun, cbow_sharing
+from gensim_losses.reference import KernelRandom
 
 LEE = datapath("lee_background.cor")
 
@@ -63,8 +67,9 @@ def test_reference_replays_group_and_global_context_draws(lee):
     assert_paths_agree(native, reference, ("ns", "group_negative", "global_context"))
 
 
+@pytest.mark.parametrize("sg", [1, 0])
 @pytest.mark.parametrize("extra", ["none", "penalties", "groups"])
-def test_shared_negatives_match_the_reference(lee, extra):
+def test_shared_negatives_match_the_reference(lee, extra, sg):
     groups = {w: len(w) % 3 for s in lee[:15] for w in s}
 
     def loss():
@@ -75,17 +80,62 @@ def test_shared_negatives_match_the_reference(lee, extra):
             return base + GroupNegativeLoss(groups, negative=3)
         return base
 
-    native, reference = pair(lee[:15], loss, sg=1, shared_negatives=True)
+    native, reference = pair(lee[:15], loss, sg=sg, shared_negatives=True)
     assert_paths_agree(native, reference, {"none": ("ns",), "penalties": ("ns", "norm", "l2"),
                                            "groups": ("ns", "group_negative")}[extra])
 
 
-def test_shared_negatives_count_every_pair_and_learn_like_the_per_pair_kernel(lee):
-    params = dict(vector_size=50, min_count=2, sg=1, epochs=10, workers=2, seed=1)
+def test_cbow_shares_negative_sampling_draws_alone(lee):
+    """CBOW's slots share negative sampling's draws; the group negatives
+    (drawn from each centre word's group) and the global context's draws stay
+    per example, in the kernels' order: replayed step for step, over several
+    jobs and through one-word sentences (positions that draw, not train)."""
+    sessions = []
+    for i, s in enumerate(lee[:12]):
+        sessions += [Sentence(s, context=["police"] if i % 2 else ()), Sentence(s[:1])]
+    groups = {w: len(w) % 3 for s in lee[:12] for w in s}
+    native, reference = pair(sessions, lambda: NEGSamplingLoss() + GroupNegativeLoss(groups, negative=3)
+                             + G.GlobalContextLoss(), sg=0, shared_negatives=True, batch_words=300)
+    assert_paths_agree(native, reference, ("ns", "group_negative", "global_context"))
+
+
+def rng_steps(model, corpus):
+    """How many random numbers one job of ``corpus`` takes in the kernels."""
+    run = TrainingRun(model, True)
+    job = _kernels.prepare_batch(run.kernel, corpus, 12345)
+    start = KernelRandom(job.rng_state)
+    examples, _, _ = _kernels.train_job(run.kernel, job, 0.01, *model._get_thread_working_mem())
+    steps = 0
+    while start.state != job.rng_state:
+        start.next()
+        steps += 1
+    return steps, examples, len(job.words())
+
+
+def test_cbow_draws_once_per_slot_use_and_keeps_sharing_positions_apart(lee):
+    """The rule itself: positions sharing a draw are more than two windows
+    apart (so their windows do not overlap), a draw serves several, and the
+    kernel draws exactly at each slot's first use and every ``uses`` uses."""
+    window = 3
+    uses, stride = cbow_sharing(window)
+    assert stride > 2 * window and uses > 1
+    params = dict(vector_size=8, window=window, min_count=1, sample=0, shrink_windows=False, epochs=1, seed=3)
+    per_pair = Word2Vec(lee[:40], **params)
+    steps, examples, positions = rng_steps(per_pair, lee[:40])
+    assert steps == per_pair.negative * examples
+    shared = Word2Vec(lee[:40], shared_negatives=True, **params)
+    steps, examples, positions = rng_steps(shared, lee[:40])
+    fresh = sum((p // stride) % uses == 0 for p in range(positions))
+    assert steps == shared.negative * fresh < per_pair.negative * examples / (uses - 1)
+
+
+@pytest.mark.parametrize("sg", [1, 0])
+def test_shared_negatives_count_every_example_and_learn_like_the_per_pair_kernel(lee, sg):
+    params = dict(vector_size=50, min_count=2, sg=sg, epochs=10, workers=2, seed=1)
     shared = Word2Vec(lee, shared_negatives=True, **params)
     per_pair = Word2Vec(lee, **params)
     for a, b in zip(shared.loss_history, per_pair.loss_history):
-        # the same windows: one example per (context, centre) pair either way
+        # the same windows: one example per (context, centre) pair, or per CBOW position, either way
         assert abs(a["examples"] - b["examples"]) < 0.01 * b["examples"]
     assert shared.loss_history[-1]["ns"] / shared.loss_history[-1]["examples"] == pytest.approx(
         per_pair.loss_history[-1]["ns"] / per_pair.loss_history[-1]["examples"], rel=0.05)
@@ -97,20 +147,27 @@ def test_shared_negatives_count_every_pair_and_learn_like_the_per_pair_kernel(le
     assert hits(shared) >= min(hits(per_pair), 2)
 
 
-def test_shared_negatives_in_corpus_file_mode_and_with_python_terms(lee, tmp_path):
+@pytest.mark.parametrize("sg", [1, 0])
+def test_shared_negatives_in_corpus_file_mode_and_with_python_terms(lee, tmp_path, sg):
     path = tmp_path / "c.txt"
     path.write_text("\n".join(" ".join(s) for s in lee) + "\n")
-    model = Word2Vec(vector_size=16, min_count=2, sg=1, workers=2, shared_negatives=True)
+    model = Word2Vec(vector_size=16, min_count=2, sg=sg, workers=2, shared_negatives=True)
     model.build_vocab(corpus_file=str(path))
     model.train(corpus_file=str(path), total_words=model.corpus_total_words, epochs=2)
     assert model.loss_history[-1]["examples"] > 0 and np.isfinite(model.wv.vectors).all()
-    hybrid = Word2Vec(lee, vector_size=16, min_count=2, sg=1, epochs=1, workers=2, shared_negatives=True,
+    hybrid = Word2Vec(lee, vector_size=16, min_count=2, sg=sg, epochs=1, workers=2, shared_negatives=True,
                       loss=TutorialLoss(0.1))
     assert hybrid.loss_history[0]["tutorial_loss"] > 0
+    # the hybrid path walks each job twice (recording, then training): the draws are the native path's
+    params = dict(DETERMINISTIC, sg=sg, shared_negatives=True)
+    native = Word2Vec(lee[:30], loss=NEGSamplingLoss(), **params)
+    silent = Word2Vec(lee[:30], loss=TutorialLoss(0.0), **params)
+    np.testing.assert_array_equal(native.wv.vectors, silent.wv.vectors)
 
 
-def test_a_diverging_shared_window_raises_and_leaves_vectors_finite(lee):
-    model = Word2Vec(vector_size=20, min_count=2, sg=1, workers=1, alpha=1.0, shared_negatives=True)
+@pytest.mark.parametrize("sg", [1, 0])
+def test_a_diverging_shared_window_raises_and_leaves_vectors_finite(lee, sg):
+    model = Word2Vec(vector_size=20, min_count=2, sg=sg, workers=1, alpha=1.0, shared_negatives=True)
     model.build_vocab(lee)
     with pytest.raises(DivergenceError, match="learning rate"):
         model.train(lee, total_examples=len(lee), epochs=3)
@@ -118,7 +175,7 @@ def test_a_diverging_shared_window_raises_and_leaves_vectors_finite(lee):
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    (dict(sg=0), "for skip-gram"),
+    (dict(sg=0, hs=1, negative=5), r"cannot serve HierarchicalSoftmaxLoss"),
     (dict(sg=1, hs=1, negative=0), "has no NEGSamplingLoss"),
     (dict(sg=1, hs=1, negative=5), r"cannot serve HierarchicalSoftmaxLoss"),
     (dict(sg=1, loss=NEGSamplingLoss() + G.SoftmaxLoss()), "cannot serve SoftmaxLoss"),
