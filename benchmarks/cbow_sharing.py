@@ -28,7 +28,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from peers import DEFAULT_CORPUS, METRICS, plain_corpus
+from peers import DEFAULT_CORPUS, GENSIM_SETTINGS, METRICS, plain_corpus
 from quality import mean_se_cell
 
 CHILD = """
@@ -36,11 +36,10 @@ import json, sys, time
 import gensim_losses.engine as engine
 from gensim_losses import Word2Vec
 from gensim_losses.cli import evaluate_vectors
-design, path, seed = sys.argv[1], sys.argv[2], int(sys.argv[3])
+design, path, seed, settings = sys.argv[1], sys.argv[2], int(sys.argv[3]), json.loads(sys.argv[4])
 if design == "consecutive":  # TrainingRun looks the rule up at each train(): this replaces it
     engine.cbow_sharing = lambda window: (engine.CBOW_DRAW_USES, 1)
-model = Word2Vec(vector_size=100, window=5, negative=5, hs=0, min_count=5, sample=1e-3, sg=0, workers=2,
-                 epochs=1, seed=seed, shared_negatives=design != "per-pair")
+model = Word2Vec(sg=0, seed=seed, shared_negatives=design != "per-pair", **settings)
 model.build_vocab(corpus_file=path)
 start = time.perf_counter()
 model.train(corpus_file=path, total_words=model.corpus_total_words, epochs=1)
@@ -63,8 +62,8 @@ def main(argv=None):
     for rep, seed in enumerate(args.seeds):
         order = args.designs[rep % len(args.designs):] + args.designs[:rep % len(args.designs)]
         for design in order:
-            out = subprocess.run([sys.executable, "-c", CHILD, design, corpus, str(seed)],
-                                 capture_output=True, text=True, check=True).stdout
+            command = [sys.executable, "-c", CHILD, design, corpus, str(seed), json.dumps(GENSIM_SETTINGS)]
+            out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
             runs[design].append(json.loads(out.strip().splitlines()[-1]))
             r = runs[design][-1]
             print(f"seed {seed} {design}: {r['train']:.1f}s " + " ".join(f"{m} {r[m]:.4f}" for m in METRICS),

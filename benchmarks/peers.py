@@ -38,19 +38,21 @@ PEERS = ROOT.parent / "shared" / "peers"
 DEFAULT_CORPUS = ROOT.parent / "shared" / "data" / "real_en_20M.txt.gz"
 THREADS = 2
 METRICS = ("wordsim353", "simlex999", "analogies")
+# the gensim side of every comparison with the peers (the C tools get the same as flags, below)
+GENSIM_SETTINGS = dict(vector_size=100, window=5, negative=5, hs=0, min_count=5, sample=1e-3, workers=THREADS,
+                       epochs=1)
 
 GENSIM_CHILD = """
 import json, sys, time
 start = time.perf_counter()
-module, sg, shared, path, out, seed = sys.argv[1:7]
+module, sg, shared, path, out, seed, settings = sys.argv[1:8]
 if module == "stock":
     from gensim.models import Word2Vec
     extra = {}
 else:
     from gensim_losses import Word2Vec
     extra = {"shared_negatives": shared == "1"}
-model = Word2Vec(vector_size=100, window=5, negative=5, hs=0, min_count=5, sample=1e-3, sg=int(sg), workers=2,
-                 epochs=1, seed=int(seed), **extra)
+model = Word2Vec(sg=int(sg), seed=int(seed), **json.loads(settings), **extra)
 imported = time.perf_counter()
 model.build_vocab(corpus_file=path)
 scanned = time.perf_counter()
@@ -82,8 +84,9 @@ def trainers(bin_dir, mode):
     for label, module, shared in (("stock gensim (corpus_file)", "stock", "0"),
                                   ("gensim_losses (corpus_file)", "ours", "0"),
                                   ("gensim_losses, shared_negatives", "ours", "1")):
-        table[label] = (lambda m, sh: lambda c, o, s: [sys.executable, "-c", GENSIM_CHILD, m, "1" if sg else "0",
-                                                        sh, c, o, str(s)])(module, shared)
+        table[label] = (lambda m, sh: lambda c, o, s: [
+            sys.executable, "-c", GENSIM_CHILD, m, "1" if sg else "0", sh, c, o, str(s),
+            json.dumps(GENSIM_SETTINGS)])(module, shared)
     return table
 
 

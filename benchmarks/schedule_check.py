@@ -21,7 +21,7 @@ import gensim
 from gensim.models.word2vec import LineSentence
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from peers import DEFAULT_CORPUS, plain_corpus  # noqa: E402
+from peers import DEFAULT_CORPUS, GENSIM_SETTINGS, plain_corpus  # noqa: E402
 
 import gensim_losses  # noqa: E402
 from gensim_losses.cli import evaluate_vectors  # noqa: E402
@@ -41,8 +41,7 @@ def main(argv=None):
     for seed in args.seeds:
         for side, cls in (("stock gensim", gensim.models.Word2Vec), ("gensim_losses", gensim_losses.Word2Vec)):
             start = time.perf_counter()
-            model = cls(LineSentence(path), vector_size=100, window=5, negative=5, hs=0, min_count=5,
-                        sample=1e-3, sg=int(args.mode == "sg"), workers=2, epochs=1, seed=seed)
+            model = cls(LineSentence(path), sg=int(args.mode == "sg"), seed=seed, **GENSIM_SETTINGS)
             s = evaluate_vectors(model.wv)
             print(f"| {side} | {seed} | {s['wordsim353']:.3f} | {s['simlex999']:.3f} | {s['analogies']:.3f} "
                   f"| {time.perf_counter() - start:.0f} |", flush=True)

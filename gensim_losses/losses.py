@@ -692,7 +692,8 @@ class NEGSamplingLoss(Objective):
         counts = model.wv.expandos["count"]
         own = getattr(self, "_own_cum", None)
         if own is None or own[0] is not counts or own[1] != exponent:
-            # gensim's make_cum_table, without writing to the model
+            # gensim's make_cum_table, without writing to the model (imported here: vocab imports the
+            # engine, which imports this module)
             from gensim_losses.vocab import cum_table
 
             self._own_cum = own = (counts, exponent, cum_table(counts[:vocab], exponent))
