@@ -27,7 +27,8 @@ def kernel(variant, extra):
         include_dirs=[numpy.get_include(), "gensim_losses"],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         extra_compile_args=FLAGS + extra,
-        depends=["gensim_losses/_kernels.pxi", "gensim_losses/_vecmath.h"],
+        depends=["gensim_losses/_kernels.pxi", "gensim_losses/_program.pxi", "gensim_losses/_vecmath.h",
+                 "gensim_losses/_program.h"],
     )
 
 

@@ -177,10 +177,10 @@ def summarise(values):
     return float(arr.mean()), float(arr.std(ddof=1)) if len(arr) > 1 else 0.0
 
 
-def mean_se_cell(values):
-    """``"mean ± standard error"`` of per-seed values (SE 0 for a single value)."""
+def mean_se_cell(values, fmt=".3f"):
+    """``"mean ± standard error"`` of per-seed values (SE 0 for a single value), each formatted by ``fmt``."""
     mean, sd = summarise(values)
-    return f"{mean:.3f} ± {sd / np.sqrt(len(values)):.3f}"
+    return f"{mean:{fmt}} ± {sd / np.sqrt(len(values)):{fmt}}"
 
 
 def verdict(stock, ours):

@@ -10,8 +10,9 @@ Layout, from the inside out:
   Each trains its output layer for one example, accumulates
   ``-alpha * dLoss/dh`` into ``c.work`` and returns the example's loss.
 * ``penalty_terms``: the built-in penalties on h (norm, l2, anchor,
-  direction), and ``external_term``: the gradient of terms written in Python,
-  evaluated once per job before it runs (the hybrid path).
+  direction), and ``python_terms``: the terms written in Python, at every
+  example's h, compiled into a program the kernel runs (``_program.pxi``,
+  ``_program.h``) or called back in Python (the hybrid path).
 * ``objectives``: where all terms of one example meet. Every term adds into
   ``c.work`` before the input side is updated once.
 * ``sg_example`` / ``cbow_example``: form h, call ``objectives``, push
@@ -22,8 +23,7 @@ A training job is a ``Job``: the vocabulary indices of some sentences, already
 subsampled, with each position's window already drawn. ``prepare_batch``
 fills one from tokenised sentences (iterable input), ``LineReader.fill`` from
 a ``corpus_file`` without the GIL; ``train_job`` trains it. Between the two,
-a hybrid loss can look at what the job will touch (``Job.sg_inputs``,
-``Job.cbow_hidden``).
+the Python paths can read every example the job holds (``Job.collect``).
 
 Everything the kernels touch is a plain pointer in one ``Config`` struct,
 copied from a ``KernelModel`` once per job; no GIL below the entry points.
@@ -54,6 +54,8 @@ cdef extern from "_vecmath.h" nogil:
     void gl_axpy(int n, float a, const float *x, float *y)
     void gl_scale(int n, float a, float *x)
     float gl_axpy_diff(int n, float a, const float *x, const float *r, float *y)
+
+include "_program.pxi"
 
 cdef extern from "stdio.h" nogil:
     ssize_t getline(char **lineptr, size_t *n, FILE *stream)
@@ -126,7 +128,6 @@ cdef struct Collect:
     int64_t *row_start               # example e's rows: [row_start[e], row_start[e + 1])
     uint8_t *row_kind                # R_WORD, R_NGRAM, R_DOC
     uint32_t *row_index
-    float *hidden                    # h itself, one row per example, when not NULL
 
 
 cdef struct Config:
@@ -176,11 +177,19 @@ cdef struct Config:
     const uint32_t *lex_partners
     const uint8_t *lex_antonym
     float lex_margin[2]  # synonyms attract while cos < [0]; antonyms repel while cos > [1]
-    # Python terms' gradient (hybrid path): one row per example, or one row
-    # per input position (ext_slot) when the term depends on h only
-    const float *ext_grad
-    const int32_t *ext_slot
+    # Python terms (the hybrid path), applied at every example's own h: the
+    # compiled ones run in the kernel (_program.pxi), the others are called
+    # back in Python (py_callback, with the GIL). ext_next counts the job's
+    # examples: the row of the current one in the per-example arrays
+    const gl_program *prog
+    const TermOutputs *prog_out
+    float **prog_ptr
+    void *py_callback
+    int32_t n_compiled
     int64_t ext_next
+    double py_loss[MAX_PYTHON_TERMS]
+    int py_error         # PY_* of the first failing example (c.diverged is set too)
+    int32_t py_term      # which term failed
     # the current example's input rows: h = form * their sum; each row's
     # update factor (lockf, 0 when it must not learn), what it is a row of,
     # and its word (for the anchor penalty) or -1
@@ -412,20 +421,51 @@ cdef void penalty_terms(Config *c, const float *h, int64_t word) noexcept nogil:
             c.size, -step * w, h, c.anchor_ref + word * c.size, c.work)
 
 
-cdef inline void external_term(Config *c, int64_t position) noexcept nogil:
-    """Add the precomputed gradient of the job's Python terms."""
-    cdef int64_t r
-    if c.ext_slot != NULL:
-        r = c.ext_slot[position]
-    else:
-        r = c.ext_next
-        c.ext_next += 1
-    gl_axpy(c.size, -c.alpha * c.pen_scale * c.sw, c.ext_grad + r * c.size, c.work)
+cdef void python_callback(Config *c, int64_t row, uint32_t target, const float *h) noexcept with gil:
+    """The Python terms that did not compile, called in Python for this example (hybrid.PerExample)."""
+    cdef cnp.ndarray grad
+    cdef int32_t k
+    caller = <object>c.py_callback
+    try:
+        hidden = np.empty(c.size, dtype=np.float32)
+        memcpy(cnp.PyArray_DATA(hidden), h, c.size * sizeof(float))
+        losses, grad = caller(row, target, hidden)
+        if grad.dtype != np.float32 or grad.shape[0] != c.size or not grad.flags.c_contiguous:
+            raise ValueError(f"a per-example Python term must return a float32 gradient of {c.size}")
+        for k in range(len(losses)):
+            c.py_loss[c.n_compiled + k] += c.sw * losses[k]
+        gl_axpy(c.size, -c.alpha * c.pen_scale * c.sw, <float *>cnp.PyArray_DATA(grad), c.work)
+    except BaseException as exc:
+        caller.error = exc
+        c.py_error = PY_EXCEPTION
+        c.diverged = 1
+
+
+cdef inline void python_terms(Config *c, uint32_t target, const float *h) noexcept nogil:
+    """The Python terms of one example, at its h: losses into c.py_loss, steps into c.work.
+    A NaN or inf stops the job (c.diverged, c.py_error) before anything has changed."""
+    cdef int64_t row = c.ext_next
+    cdef int status
+    c.ext_next += 1
+    if c.prog != NULL:
+        status = program_example(c.prog, c.prog_ptr, c.prog_out, h, row, c.compute_loss,
+                                 -c.alpha * c.pen_scale * c.sw, c.sw, c.py_loss, c.work, &c.py_term)
+        if status:
+            c.py_error = status
+            c.diverged = 1
+            return
+    if c.py_callback != NULL:
+        python_callback(c, row, target, h)
 
 
 cdef inline void objectives(Config *c, uint32_t target, const float *h, int64_t word,
                             int64_t position) noexcept nogil:
-    """All loss terms of one example; c.work must be zero on entry."""
+    """All loss terms of one example; c.work must be zero on entry. The Python
+    terms run first, so that a failing one stops the example before any row moves."""
+    if c.prog != NULL or c.py_callback != NULL:
+        python_terms(c, target, h)
+        if c.diverged:
+            return
     predict(c, target, h, c.sw, c.loss)
     if c.group_negative:
         c.loss[T_GROUP] += group_term(c, target, h, c.weight[T_GROUP] * c.sw)
@@ -433,8 +473,6 @@ cdef inline void objectives(Config *c, uint32_t target, const float *h, int64_t 
         return
     if c.any_penalty:
         penalty_terms(c, h, word)
-    if c.ext_grad != NULL:
-        external_term(c, position)
     c.examples += 1
 
 
@@ -466,7 +504,6 @@ cdef void collect(Config *c, uint32_t target, float form, float update, int64_t 
     """Record the current example (Job.collect) instead of training it."""
     cdef Collect *col = c.col
     cdef int64_t e = col.n_examples, r
-    cdef float *h
     if col.target != NULL:
         col.target[e] = target
         col.position[e] = c.sentence_start + c.centre
@@ -477,12 +514,6 @@ cdef void collect(Config *c, uint32_t target, float form, float update, int64_t 
             col.row_kind[col.n_rows + r] = c.in_kind[r]
             col.row_index[col.n_rows + r] = c.in_index[r]
         col.row_start[e + 1] = col.n_rows + c.n_in
-        if col.hidden != NULL:
-            h = col.hidden + e * c.size
-            memset(h, 0, c.size * sizeof(float))
-            for r in range(c.n_in):
-                gl_axpy(c.size, 1.0, c.in_rows[r], h)
-            gl_scale(c.size, form, h)
     col.n_examples += 1
     col.n_rows += c.n_in
 
@@ -609,8 +640,8 @@ cdef void sg_window(Config *c, const uint32_t *idx, int64_t i, int64_t j, int64_
         c.work = din  # the penalties and Python terms of this example add to its own delta
         if c.any_penalty:
             penalty_terms(c, h, idx[m])
-        if c.ext_grad != NULL:
-            external_term(c, m)
+        if c.prog != NULL or c.py_callback != NULL:
+            python_terms(c, target, h)
         a += 1
     c.work = work
     if c.diverged:
@@ -1130,16 +1161,15 @@ cdef class Job:
     def effective_words(self):
         return self.n
 
-    def collect(self, KernelModel km, bint hidden=False):
+    def collect(self, KernelModel km):
         """Every example of the job, in training order, as the kernels see it,
         without training: a dict of arrays ``target``, ``position`` (of the
         example's centre word in ``words()``), ``form``, ``update`` (h is form
         times the sum of the input rows, each row's step is update times its
         lockf times the error of h), ``row_start`` (example ``e``'s rows are
         ``row_start[e]:row_start[e + 1]``), ``row_kind`` (0 a word vector, 1 a
-        FastText n-gram bucket, 2 a Doc2Vec document vector), ``row_index``,
-        and with ``hidden`` the ``hidden`` vectors h, from the vectors as they
-        are now. The hybrid and reference paths read jobs this way."""
+        FastText n-gram bucket, 2 a Doc2Vec document vector) and ``row_index``.
+        The hybrid and reference paths read jobs this way."""
         cdef Config c = km.base
         cdef Collect col
         cdef InputScratch scratch = InputScratch(km.max_inputs + self.max_tags)
@@ -1159,9 +1189,6 @@ cdef class Job:
         col.row_start = <int64_t *>cnp.PyArray_DATA(out["row_start"])
         col.row_kind = <uint8_t *>cnp.PyArray_DATA(out["row_kind"])
         col.row_index = <uint32_t *>cnp.PyArray_DATA(out["row_index"])
-        if hidden:
-            out["hidden"] = np.empty((n, c.size), np.float32)
-            col.hidden = <float *>cnp.PyArray_DATA(out["hidden"])
         col.n_examples = col.n_rows = 0
         self._walk(&c)
         return out
@@ -1201,20 +1228,6 @@ cdef class Job:
             offsets[1:] = <int64_t[:n]>self.ctx_ends
         ctx = np.array(<uint32_t[:self.n_ctx]>self.ctx, copy=True) if self.n_ctx else np.zeros(0, np.uint32)
         return ends, weights, ctx, offsets
-
-    def input_counts(self):
-        """Skip-gram: for each position, how many examples take it as input."""
-        cdef int64_t s, i, j, k, m, start = 0
-        counts = np.zeros(self.n, dtype=np.int64)
-        cdef int64_t[:] cv = counts
-        for s in range(self.n_sent):
-            for i in range(start, self.ends[s]):
-                self._window(i, start, self.ends[s], &j, &k)
-                for m in range(j, k):
-                    if m != i:
-                        cv[m] += 1
-            start = self.ends[s]
-        return counts
 
     def words(self):
         """The job's vocabulary indices after subsampling."""
@@ -1267,21 +1280,26 @@ def prepare_batch(KernelModel km, sentences, uint64_t seed, first_index=None):
 
 
 def train_job(KernelModel km, Job job, float alpha, cnp.ndarray work, cnp.ndarray neu1,
-              cnp.ndarray scores=None, cnp.ndarray ext_grad=None, cnp.ndarray ext_slot=None):
-    """Train one job. ``ext_grad`` holds the gradient of the job's Python
-    terms, one row per example in training order, or one row per slot when
-    ``ext_slot`` maps each position to a slot (skip-gram, h-only terms).
+              cnp.ndarray scores=None, CompiledTerms compiled=None, callback=None, int n_callback=0):
+    """Train one job. The Python terms of the loss run at every example's h:
+    ``compiled`` (a :class:`CompiledTerms`) in the kernel, ``callback`` (for
+    ``n_callback`` terms that did not compile) in Python, called as
+    ``callback(example, target, h) -> (losses, gradient)``; an exception it
+    raises is kept in its ``error`` attribute and stops the job.
 
-    Returns ``(examples, losses, diverged)``: ``losses`` are float64 sums
-    over this job's examples, in the order of ``TERMS``. ``diverged``: a
-    score or a loss became NaN or infinite; the job stopped at that example,
-    which changed no input vector (see ``logistic_grad``).
+    Returns ``(examples, losses, diverged, python)``: ``losses`` are float64
+    sums over this job's examples, in the order of ``TERMS``. ``diverged``: a
+    score, a loss or a Python term became NaN or infinite (or a callback
+    raised); the job stopped at that example, which changed no input vector
+    (see ``logistic_grad``). ``python``: ``(losses of the Python terms, the
+    compiled ones first; PY_* status; the failing term)``.
     """
     cdef Config c = km.base
     cdef int64_t s, start = 0
     cdef int32_t *slot_p
     cdef uint32_t *order_p
     cdef float *best_p
+    cdef cnp.ndarray registers = None, scratch_regs = None
     if work.shape[0] < c.size or neu1.shape[0] < c.size:
         raise ValueError(f"work buffers must hold {c.size} floats")
     c.alpha = alpha
@@ -1291,12 +1309,21 @@ def train_job(KernelModel km, Job job, float alpha, cnp.ndarray work, cnp.ndarra
         if scores is None or scores.shape[0] < c.vocab_size:
             raise ValueError(f"full softmax needs a scores buffer of {c.vocab_size} floats")
         c.scores = _float_ptr(scores, "scores")
-    if ext_grad is not None:
-        c.ext_grad = _float_ptr(ext_grad, "ext_grad", False)
-        if ext_slot is not None:
-            if ext_slot.dtype != np.int32 or ext_slot.shape[0] != job.n:
-                raise ValueError(f"ext_slot must be int32 of length {job.n}")
-            c.ext_slot = <int32_t *>cnp.PyArray_DATA(ext_slot)
+    n_python = n_callback + (compiled.n_terms if compiled is not None else 0)
+    if n_python > MAX_PYTHON_TERMS:
+        raise ValueError(f"at most {MAX_PYTHON_TERMS} Python terms, got {n_python}: combine some")
+    if compiled is not None:
+        if compiled.hidden_size != c.size:
+            raise ValueError(f"the compiled Python terms are for h of width {compiled.hidden_size}, "
+                             f"the model's is {c.size}")
+        registers, scratch_regs = compiled.registers()
+        c.prog = &compiled.prog
+        c.prog_out = &compiled.out
+        c.prog_ptr = <float **>cnp.PyArray_DATA(registers)
+        gl_program_bind(c.prog, c.prog_ptr, <float *>cnp.PyArray_DATA(scratch_regs))
+        c.n_compiled = compiled.n_terms
+    if callback is not None:
+        c.py_callback = <void *>callback
     c.next_random = job.next_random
     cdef InputScratch inputs = InputScratch(km.max_inputs + job.max_tags)
     inputs.use(&c)
@@ -1314,9 +1341,6 @@ def train_job(KernelModel km, Job job, float alpha, cnp.ndarray work, cnp.ndarra
         c.win_din = c.win_dout + n_out * c.size
     with nogil:
         for s in range(job.n_sent):
-            if c.ext_slot != NULL:
-                # slots are per job position; a sentence sees its own slice
-                c.ext_slot = <int32_t *>cnp.PyArray_DATA(ext_slot) + start
             job._sentence(&c, s)
             train_sentence(&c, job.idx + start, job.shrink + start, job.ends[s] - start)
             if c.diverged:
@@ -1332,9 +1356,10 @@ def train_job(KernelModel km, Job job, float alpha, cnp.ndarray work, cnp.ndarra
             lexicon_pass(&c, job.idx, job.ends, job.weights, job.n_sent, slot_p, order_p, best_p)
     job.next_random = c.next_random
     losses = tuple(c.loss[t] for t in range(N_TERMS))
+    python = tuple(c.py_loss[t] for t in range(n_python))
     # a penalty's loss overflows without any score doing so (e.g. l2 of a huge h)
-    diverged = bool(c.diverged) or not all(-DBL_MAX <= v <= DBL_MAX for v in losses)
-    return c.examples, losses, diverged
+    diverged = bool(c.diverged) or not all(-DBL_MAX <= v <= DBL_MAX for v in losses + python)
+    return c.examples, losses, diverged, (python, c.py_error, c.py_term)
 
 
 def compose_words(float[:, ::1] out, const float[:, ::1] words, const float[:, ::1] grams,

@@ -41,4 +41,7 @@ group_sample = _module.group_sample
 compose_words = _module.compose_words
 WordCounter = _module.WordCounter
 TERMS = _module.TERMS
+CompiledTerms = _module.CompiledTerms
+PROGRAM_OPS = _module.PROGRAM_OPS
+PY_NONFINITE, PY_ROWS, PY_EXCEPTION = (_module.PYTHON_STATUS[k] for k in ("nonfinite", "rows", "exception"))
 MAX_SENTENCE_WORDS = _module.MAX_SENTENCE_WORDS

@@ -16,8 +16,9 @@ runs inside an epoch:
   callback) stops every thread, waits for them, then propagates. Every
   blocking queue operation polls the run's stop flag, so no thread can wait
   forever on a queue nobody serves any more;
-* what a job runs: the kernels, with the gradient of Python terms from
-  :mod:`gensim_losses.hybrid`, or the pure-numpy :mod:`gensim_losses.reference`;
+* what a job runs: the kernels, with the job's Python terms as
+  :mod:`gensim_losses.hybrid` prepares them (compiled programs, or a
+  per-example callback), or the pure-numpy :mod:`gensim_losses.reference`;
 * divergence. The kernels mark a job whose scores or losses became NaN or
   infinite; the engine raises :class:`DivergenceError`, and checks at each
   epoch's end that every trained array is still finite.
@@ -33,6 +34,7 @@ import numpy as np
 from gensim.models import word2vec as gensim_word2vec
 
 from gensim_losses import _kernels, hybrid, reference
+from gensim_losses import losses as L
 from gensim_losses.plan import make_plan, plan_from_settings
 
 logger = logging.getLogger(__name__)
@@ -77,6 +79,8 @@ class TrainingRun:
             doc_index=getattr(model, "_doc_rows", None) if doc_index is None else doc_index,
             learn_hidden=learn_hidden, **_kernel_tables(plan.natives))
         self.compute_loss = bool(compute_loss)
+        # the Python terms: compiled for the kernels, or called per example (hybrid.PythonTerms)
+        self.python = hybrid.PythonTerms(model, self) if plan.python and not self.reference else None
         self.names = plan.names()  # kernel term -> record name
         self.terms = tuple(self.names.values()) + tuple(t.name for t in plan.python)
         self.epoch = 0
@@ -546,11 +550,26 @@ class KernelTraining:
             examples, named = reference.train_job(self, run, job, alpha)
             run.add(examples, named=named.items() if run.compute_loss else ())
             return
-        ext_grad = ext_slot = None
-        named = ()
-        if run.plan.python:
-            ext_grad, ext_slot, named = hybrid.python_terms(self, run, job)
-        examples, losses, diverged = _kernels.train_job(run.kernel, job, alpha, *mem, ext_grad, ext_slot)
+        compiled = fallback = None
+        names = ()
+        if run.python is not None:
+            compiled, fallback, names = run.python.for_job(run, job)
+        examples, losses, diverged, (python, status, term) = _kernels.train_job(
+            run.kernel, job, alpha, *mem, compiled, fallback, len(fallback.terms) if fallback else 0)
+        if status:
+            raise self._python_failed(run, names, status, term, fallback)
         if diverged:
             raise self._diverged(run, alpha)
-        run.add(examples, losses, named)
+        run.add(examples, losses, zip(names, python))
+
+    def _python_failed(self, run, names, status, term, fallback):
+        """The error of a job that a Python term stopped (see ``_kernels.train_job``)."""
+        if status == _kernels.PY_EXCEPTION:
+            return fallback.error
+        if status == _kernels.PY_NONFINITE:
+            return L.LossError(
+                f"the Python term '{names[term]}' gave a NaN or infinite loss or gradient in epoch {run.epoch}: "
+                f"the job stopped at that example, before it changed any vector (the examples before it in "
+                f"the job stay applied); every vector is still finite. Check the term's math at that h, e.g. "
+                f"with backend='reference' or gradcheck")
+        return RuntimeError(f"the compiled Python terms and the job disagree on its examples (status {status})")

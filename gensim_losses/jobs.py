@@ -31,7 +31,6 @@ class JobView(NamedTuple):
     row_start: np.ndarray         # (examples + 1,) example e's rows: row_start[e]:row_start[e + 1]
     row_kind: np.ndarray          # index into ROW_ARRAYS
     row_index: np.ndarray
-    hidden: np.ndarray = None     # (examples, d) h, when asked for
 
     @property
     def weight(self):
@@ -69,18 +68,12 @@ def gather(ids, offsets, rows):
     return ids[np.repeat(offsets[rows], counts) + within].astype(np.int64), new_offsets
 
 
-NO_EXAMPLES = dict(target=np.zeros(0, np.uint32), position=np.zeros(0, np.int64), form=np.zeros(0, np.float32),
-                   update=np.zeros(0, np.float32), row_start=np.zeros(1, np.int64), row_kind=np.zeros(0, np.uint8),
-                   row_index=np.zeros(0, np.uint32))
-
-
-def view(run, job, examples=True, hidden=False):
-    """A :class:`JobView` of ``job`` for the run's kernels (``examples=False``: its
-    positions only; ``hidden``: with each example's h)."""
+def view(run, job):
+    """A :class:`JobView` of ``job`` for the run's kernels."""
     ends, weights, ctx, ctx_offsets = job.sentences_of()
     words = job.words()
     sentence = np.searchsorted(ends, np.arange(len(words)), side="right")  # position -> its sentence
-    examples = job.collect(run.kernel, hidden) if examples else NO_EXAMPLES
+    examples = job.collect(run.kernel)
     return JobView(words, weights[sentence], gather(ctx.astype(np.int64), ctx_offsets, sentence),
                    examples["target"], examples["position"], examples["form"], examples["update"],
-                   examples["row_start"], examples["row_kind"], examples["row_index"], examples.get("hidden"))
+                   examples["row_start"], examples["row_kind"], examples["row_index"])

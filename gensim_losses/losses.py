@@ -66,7 +66,7 @@ _muted = threading.local()
 def muted(objectives):
     """In this thread, make ``objectives`` contribute zero loss and gradient.
 
-    The hybrid path evaluates "the rest" of a user's composite this way: the
+    The hybrid path traces "the rest" of a user's composite this way: the
     composite itself, live (a callback may change its state between jobs),
     with its objective children silenced because the kernels train them.
     """

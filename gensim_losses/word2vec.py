@@ -31,9 +31,11 @@ class Word2Vec(LossModel, TextCorpus, KernelTraining, Saving, gensim_word2vec.Wo
         ``hs``/``negative``. Public as ``model.loss``: a loss assigned between
         ``train()`` calls takes effect at the next one.
     backend : {'auto', 'reference'}, optional
-        'auto': built-in terms in the kernels, terms written in Python once per
-        job (the hybrid path). 'reference': pure numpy, one example at a time,
-        any loss; exact and slow.
+        'auto': built-in terms in the kernels; terms written in Python traced
+        into programs the kernels run at every example (the hybrid path; a
+        term that does not trace is called in Python per example).
+        'reference': pure numpy, one example at a time, any loss; exact and
+        slow. All three train the same model (docs/losses.md).
     compute_loss : bool, optional
         On by default here (it costs little: see docs/benchmarks.md). The loss
         of every training example is summed in float64 per job and merged

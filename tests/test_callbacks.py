@@ -4,7 +4,6 @@ import io
 import logging
 import pickle
 import sys
-import time
 import warnings
 from queue import Queue
 
@@ -166,7 +165,6 @@ def test_stock_saturation_on_a_real_run(caplog):
         m.syn1[:] = 5.5
         return m
 
-    start = time.perf_counter()
     true = model(Word2Vec)
     true.train(corpus, total_examples=len(corpus), epochs=1)
     true_per_epoch = true.loss_history[0]["total"]
@@ -177,14 +175,12 @@ def test_stock_saturation_on_a_real_run(caplog):
     with caplog.at_level(logging.WARNING, logger="gensim_losses"), \
             pytest.warns(RuntimeWarning, match="no longer true") as caught:
         stock.train(corpus, total_examples=len(corpus), epochs=4, compute_loss=True, callbacks=[tracker])
-    elapsed = time.perf_counter() - start
     assert stock.get_latest_training_loss() == STOCK_SATURATION == 134217728.0
     assert tracker.losses[-1] == 0.0 and sum(tracker.losses) == STOCK_SATURATION
     assert all(e["saturated"] for e in tracker.history)  # past 2**24 from the first epoch on
     assert len([w for w in caught if "LossTracker" in str(w.message)]) == 1
     assert [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING and "no longer true"
             in r.getMessage()]
-    assert elapsed < 20, f"the saturation run took {elapsed:.1f}s"
 
 
 def test_one_tracker_two_models(corpus):

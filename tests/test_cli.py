@@ -142,9 +142,11 @@ def test_bench_runs_from_the_package(capsys):
     assert code == 0, err
     row = next(line for line in stdout.splitlines() if line.startswith("| lee_background x20 | SG-NS | iterable"))
     cells = [c.strip() for c in row.strip("|").split("|")]
-    assert float(cells[3].rstrip("M")) > 0 and float(cells[4].rstrip("M")) > 0
-    assert float(cells[5].strip("*")) == pytest.approx(float(cells[4].rstrip("M")) / float(cells[3].rstrip("M")),
-                                                       rel=0.05)
+    stock, ours, ratio = float(cells[3].rstrip("M")), float(cells[4].rstrip("M")), float(cells[5].strip("*"))
+    assert stock > 0 and ours > 0
+    # one repetition: the ratio is ours / stock, up to the rounding of the three printed figures
+    # (0.005M each: large when a loaded machine makes the rates small)
+    assert (ours - 0.005) / (stock + 0.005) - 0.005 <= ratio <= (ours + 0.005) / max(stock - 0.005, 1e-9) + 0.005
 
 
 def test_bench_refuses_what_it_cannot_time(capsys):

@@ -113,28 +113,6 @@ def test_softmax_anchor_direction_native_match_reference(lee, sg):
     assert native.loss_history[-1]["softmax"] < native.loss_history[0]["softmax"]
 
 
-@pytest.mark.parametrize("sg", [1, 0])
-def test_hybrid_matches_reference(lee, sg):
-    """The tutorial loss on the hybrid path and the reference path: same curve and penalty effect.
-
-    The hybrid path evaluates the Python term once per job, at the job's
-    start: with small jobs it follows the reference closely (with one job per
-    epoch, as 40 sentences make at the default batch_words, the penalty term
-    differs by ~20%).
-    """
-    corpus = lee[:40]
-    params = dict(vector_size=16, window=2, min_count=1, sg=sg, workers=1, seed=3, epochs=3, batch_words=200)
-    hybrid = Word2Vec(corpus, loss=TutorialLoss(0.1), **params)
-    reference = Word2Vec(corpus, loss=TutorialLoss(0.1), backend="reference", **params)
-    bare = Word2Vec(corpus, loss=NEGSamplingLoss(), **params)
-    for a, b in zip(hybrid.loss_history, reference.loss_history):
-        assert a["total"] / a["examples"] == pytest.approx(b["total"] / b["examples"], rel=0.05)
-        assert a["tutorial_loss"] / a["examples"] == pytest.approx(
-            b["tutorial_loss"] / b["examples"], rel=0.05)
-    assert mean_norm(hybrid) == pytest.approx(mean_norm(reference), rel=0.05)
-    assert mean_norm(hybrid) < mean_norm(bare)
-
-
 @pytest.mark.parametrize("penalty", [G.NormPenalty(0.2), G.L2Penalty(1.0)])
 @pytest.mark.parametrize("sg", [1, 0])
 def test_shrinking_penalties_lower_the_norm(lee, penalty, sg):

@@ -104,7 +104,7 @@ def rng_steps(model, corpus):
     run = TrainingRun(model, True)
     job = _kernels.prepare_batch(run.kernel, corpus, 12345)
     start = KernelRandom(job.rng_state)
-    examples, _, _ = _kernels.train_job(run.kernel, job, 0.01, *model._get_thread_working_mem())
+    examples, _, _, _ = _kernels.train_job(run.kernel, job, 0.01, *model._get_thread_working_mem())
     steps = 0
     while start.state != job.rng_state:
         start.next()
