@@ -86,7 +86,8 @@ class Doc2Vec(LossModel, KernelTraining, Saving, gensim_doc2vec.Doc2Vec):
         document vector on ``doc_words`` for ``epochs`` passes, the learning
         rate falling from ``alpha`` to ``min_alpha``, every word and output
         vector of the model held fixed. It runs through the kernels, with
-        the model's loss (its Python terms too).
+        the model's loss (its Python terms too). It only reads the model's
+        arrays, so a model loaded with ``mmap='r'`` infers too.
 
         Parameters
         ----------
