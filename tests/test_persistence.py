@@ -1,15 +1,26 @@
 """Saving and loading (issue 17, items 4, 6.2 and 6.4): each test here failed before its fix.
 
+* ``save()`` is all or nothing under ``kill -9`` at any moment;
 * inference on a model loaded with ``mmap='r'``: its arrays are only read.
 """
 
+import os
+import random
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import gensim
 import numpy as np
 import pytest
 from gensim.models.doc2vec import TaggedDocument
 from gensim.test.utils import datapath
 from tutorial_loss import TutorialLoss
 
-from gensim_losses import Doc2Vec, HierarchicalSoftmaxLoss, NEGSamplingLoss, NormPenalty
+from gensim_losses import Doc2Vec, FastText, HierarchicalSoftmaxLoss, NEGSamplingLoss, NormPenalty
 
 LEE = datapath("lee_background.cor")
 
@@ -47,3 +58,233 @@ def test_infer_vector_on_a_read_only_model(lee_docs, tmp_path, dm, dbow_words, l
     # training does write them: refused clearly, nothing changed
     with pytest.raises(ValueError, match=r"read-only.*mmap='r'"):
         mapped.train(lee_docs[:20], total_examples=20, epochs=1)
+
+
+# ---------------------------------------------------------------- 6.2 a save is all or nothing under kill -9
+# A process that has the two model versions loaded forks the savers, so each kill costs a fork, not
+# an interpreter start. "loop V": a child saving the two versions in turn, from V, until it is killed. "die N V":
+# a child saving version V that stops dead (os._exit, like a kill) just before its N-th file operation.
+SAVER = r"""
+import os, sys
+import gensim.utils
+import numpy as np
+from gensim_losses import FastText
+
+models = [FastText.load(path) for path in sys.argv[1:3]]
+target = sys.argv[3]
+
+
+def dies_at(n):
+    count = [0]
+    def hook(module, name):
+        real = getattr(module, name)
+        def operation(*args, **kwargs):
+            count[0] += 1
+            if count[0] == n:
+                os._exit(3)
+            return real(*args, **kwargs)
+        setattr(module, name, operation)
+    for module, name in ((np, "save"), (np, "savez_compressed"), (gensim.utils, "pickle"), (os, "replace"),
+                         (os, "rename"), (os, "unlink"), (os, "remove"), (os, "fsync")):
+        hook(module, name)
+
+
+for line in sys.stdin:
+    command = line.split()
+    if command[0] == "wait":
+        print(os.waitpid(int(command[1]), 0)[1], flush=True)
+        continue
+    pid = os.fork()
+    if pid == 0:
+        if command[0] == "loop":
+            i = int(command[1])
+            while True:
+                models[i % 2].save(target, sep_limit=1)
+                i += 1
+        dies_at(int(command[1]))
+        models[int(command[2])].save(target, sep_limit=1)
+        os._exit(0)
+    print(pid, flush=True)
+"""
+
+
+def fasttext_versions(lee_docs):
+    """Two FastText models that differ in every array's shape and values."""
+    lines = [d.words for d in lee_docs]
+    old = FastText(lines[:60], vector_size=4, bucket=300, min_count=2, epochs=1, workers=1, seed=1)
+    new = FastText(lines[:120], vector_size=12, bucket=500, min_count=3, epochs=1, workers=1, seed=2)
+    return old, new
+
+
+def same_model(a, b):
+    """Every array and the vocabulary of two FastText models are equal."""
+    if a.wv.index_to_key != b.wv.index_to_key or a.wv.bucket != b.wv.bucket:
+        return False
+    pairs = [(a.wv.vectors_vocab, b.wv.vectors_vocab), (a.wv.vectors_ngrams, b.wv.vectors_ngrams),
+             (a.wv.vectors, b.wv.vectors), (a.syn1neg, b.syn1neg)]
+    return all(x.shape == y.shape and np.array_equal(x, y) for x, y in pairs)
+
+
+def which(model, versions):
+    """0 or 1: the version ``model`` is, complete and consistent; else the test fails."""
+    found = [i for i, v in enumerate(versions) if same_model(model, v)]
+    assert found, f"a mixed or broken model: vector_size {model.wv.vector_size}, vectors_vocab " \
+                  f"{model.wv.vectors_vocab.shape}, vectors_ngrams {model.wv.vectors_ngrams.shape}"
+    return found[0]
+
+
+class Saver:
+    def __init__(self, versions, folder, target):
+        refs = []
+        for i, model in enumerate(versions):
+            refs.append(str(folder / f"version{i}.model"))
+            model.save(refs[-1], sep_limit=1)
+        env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+        self.proc = subprocess.Popen([sys.executable, "-c", SAVER, *refs, str(target)], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True, env=env)
+
+    def ask(self, *command):
+        self.proc.stdin.write(" ".join(map(str, command)) + "\n")
+        self.proc.stdin.flush()
+        answer = self.proc.stdout.readline()
+        assert answer, "the saver process died"
+        return int(answer)
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def saver(lee_docs, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("saver")
+    versions = fasttext_versions(lee_docs)
+    target = folder / "out" / "m.model"
+    target.parent.mkdir()
+    server = Saver(versions, folder, target)
+    yield server, versions, target
+    server.close()
+
+
+def saved_files(folder, name):
+    """The files in ``folder``, with the save id in the side files' names masked; no temporary ones."""
+    names = os.listdir(folder)
+    assert not [n for n in names if n.startswith(".tmp-")], names
+    return sorted(re.sub(r"^" + re.escape(name) + r"\.s[0-9a-f]{12}\.", name + ".<id>.", n) for n in names)
+
+
+def one_save(model, folder, name):
+    """The files of one save of ``model`` alone in a folder (ids masked)."""
+    folder.mkdir(exist_ok=True)
+    model.save(str(folder / name), sep_limit=1)
+    return saved_files(folder, name)
+
+
+def test_kill_9_at_random_moments_of_a_save_loop(saver):
+    server, versions, target = saver
+    start = time.perf_counter()
+    versions[0].save(str(target), sep_limit=1)
+    took = time.perf_counter() - start  # kills spread over about four saves, however loaded the machine is
+    rng = random.Random(17)
+    seen = [0]
+    for _ in range(20):
+        pid = server.ask("loop", 1 - seen[-1])  # from the version that is not there
+        time.sleep(rng.uniform(0.0, 4 * took))
+        os.kill(pid, signal.SIGKILL)
+        status = server.ask("wait", pid)
+        assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
+        seen.append(which(FastText.load(str(target)), versions))
+    assert len(set(seen[1:])) == 2, seen  # kills came before and after commits
+    # the next save clears what the killed ones left: one save's files remain, all with its id
+    versions[1].save(str(target), sep_limit=1)
+    assert saved_files(target.parent, target.name) == one_save(versions[1], target.parent.parent / "fresh",
+                                                               target.name)
+    assert which(FastText.load(str(target)), versions) == 1
+
+
+def test_death_before_each_file_operation_of_a_save(saver):
+    server, versions, target = saver
+    outcomes = []
+    clean = one_save(versions[0], target.parent.parent / "clean", target.name)
+    for step in range(1, 200):
+        versions[0].save(str(target), sep_limit=1)
+        assert saved_files(target.parent, target.name) == clean  # the previous round's leftovers are gone
+        pid = server.ask("die", step, 1)
+        status = server.ask("wait", pid)
+        loaded = which(FastText.load(str(target)), versions)
+        if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:  # no N-th operation: the save completed
+            assert loaded == 1
+            break
+        assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 3, status
+        outcomes.append(loaded)
+    else:
+        pytest.fail("the save never completed")
+    # before the commit the old version loads, after it the new one, and nothing else
+    assert outcomes[0] == 0 and outcomes == sorted(outcomes), outcomes
+
+
+def test_a_save_with_side_files_loads_everywhere(saver, tmp_path, monkeypatch):
+    _, versions, _ = saver
+    model = versions[1]
+    monkeypatch.chdir(tmp_path)  # a bare file name: the current directory
+    for name in ("plain.model", "packed.model.gz"):  # .gz: gensim compresses the side files (.npz)
+        model.save(name, sep_limit=1)
+        side = [n for n in os.listdir() if n.startswith(name + ".")]
+        extension = "npz" if name.endswith(".gz") else "npy"
+        assert side and all(re.fullmatch(re.escape(name) + r"\.s[0-9a-f]{12}\..+\." + extension, n) for n in side)
+        # this package's load, stock gensim's (the pickle is of our class, whose _load_specials
+        # finds the side files) and the CLI's generic one
+        for load in (FastText.load, gensim.models.FastText.load, gensim.utils.SaveLoad.load):
+            assert which(load(name), versions) == 1
+    mapped = FastText.load(tmp_path / "plain.model", mmap="r")  # a pathlib.Path too
+    assert not mapped.wv.vectors_ngrams.flags.writeable and which(mapped, versions) == 1
+
+
+def test_a_save_over_a_stock_save_removes_its_side_files(saver, tmp_path):
+    _, versions, _ = saver
+    path = str(tmp_path / "m.model")
+    versions[0].to_gensim().save(path, sep_limit=1)  # stock gensim: path.wv.vectors_ngrams.npy and so on
+    stock_side = [n for n in os.listdir(tmp_path) if n != "m.model"]
+    assert "m.model.wv.vectors_ngrams.npy" in stock_side
+    versions[1].save(path, sep_limit=1)
+    assert not set(stock_side) & set(os.listdir(tmp_path))
+    assert saved_files(tmp_path, "m.model") == one_save(versions[1], tmp_path / "fresh", "m.model")
+    assert which(FastText.load(path), versions) == 1
+
+
+def test_load_reads_the_new_save_when_one_replaces_the_model_while_it_loads(saver, tmp_path, monkeypatch):
+    _, versions, _ = saver
+    path = str(tmp_path / "m.model")
+    versions[0].save(path, sep_limit=1)
+    real_load, saved = np.load, []
+
+    def load_while_saving(*args, **kwargs):
+        if not saved:  # the first side file is about to be read: another process saves meanwhile
+            saved.append(True)
+            versions[1].save(path, sep_limit=1)  # and removes the side files of the pickle being read
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr(np, "load", load_while_saving)
+    assert which(FastText.load(path), versions) == 1
+
+
+def test_saves_from_two_threads_take_turns(saver, tmp_path):
+    _, versions, _ = saver
+    path = str(tmp_path / "m.model")
+    errors = []
+
+    def save_often(model):
+        try:
+            for _ in range(6):
+                model.save(path, sep_limit=1)
+        except Exception as exc:  # noqa: BLE001 (reported below)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=save_often, args=(v,)) for v in versions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    last = which(FastText.load(path), versions)
+    assert saved_files(tmp_path, "m.model") == one_save(versions[last], tmp_path / "fresh", "m.model")
