@@ -1,9 +1,10 @@
-"""Saving, loading, copying and handing models to stock gensim.
+"""Saving, loading, copying and handing models to and from stock gensim.
 
 * :class:`Saving`, mixed into the model classes: a ``save`` that is all or
   nothing (below), a clear error when the loss cannot be pickled, a ``load``
-  that names a missing loss class, pickling and deep copies without the
-  state of a running ``train()``, and :meth:`Saving.to_gensim`.
+  that names a missing loss class and gives a stock gensim model as this
+  package's class, pickling and deep copies without the state of a running
+  ``train()``, :meth:`Saving.to_gensim` and :meth:`Saving.from_gensim`.
 * :func:`atomic_write`: one file written under a temporary name, flushed to
   disk and renamed into place.
 
@@ -41,6 +42,7 @@ SAVE_ID = "_save_id"  # in a saved pickle that has side files: the id in their n
 OWN_ATTRIBUTES = RUN_STATE + ("loss", "backend", "loss_history", "syn1softmax", "shared_negatives", SAVE_ID)
 LOAD_ATTEMPTS = 3  # a save that replaces the model while it loads makes load() start again
 _saving = threading.local()  # .job: the save in progress in this thread (a _Write), if any
+_OURS = {}  # stock gensim class -> the class of this package that extends it
 
 
 def _own_defaults():
@@ -224,6 +226,12 @@ def _named_by(fname, save_id, subname):
 class Saving:
     """Persistence of the model classes (mixed in before the gensim class)."""
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        base = _gensim_base(cls)
+        if base is not None and cls.__module__.split(".")[0] == "gensim_losses":
+            _OURS.setdefault(base, cls)  # the package's own classes, not a user's subclass of them
+
     def save(self, fname_or_handle, *args, **kwargs):
         """Save the model as gensim's ``save`` does, all or nothing for a path.
 
@@ -294,6 +302,18 @@ class Saving:
             model can be queried and infer vectors, not trained), ``'c'``
             copy-on-write.
 
+        Returns
+        -------
+        Word2Vec, FastText or Doc2Vec
+            The model, of this package's class. A model saved by stock gensim
+            (``gensim.models.Word2Vec`` and the like) comes back as this
+            class, as :meth:`from_gensim` makes it, without a copy of its
+            arrays: train it with a ``loss``, its ``loss_history`` fills. A
+            stock FastText or Doc2Vec model loaded through ``Word2Vec.load``
+            comes back as :class:`~gensim_losses.FastText` or
+            :class:`~gensim_losses.Doc2Vec` (gensim's ``Word2Vec.load``
+            returns the FastText or Doc2Vec model too).
+
         Notes
         -----
         A model saved with a loss needs that loss's class importable;
@@ -315,7 +335,69 @@ class Saving:
                 if attempt == LOAD_ATTEMPTS - 1 or _identity(fname) in (seen, None):
                     raise
                 logger.info("%s was saved again while it loaded: loading the new save", fname)
-        return model
+        return cls._adopt(model)
+
+    @classmethod
+    def _adopt(cls, model):
+        """A loaded model as this package's class: a stock gensim model is converted, not copied."""
+        if isinstance(model, Saving):
+            return model
+        base = _gensim_base(type(model))
+        target = cls if base is _gensim_base(cls) else _OURS.get(base)
+        return model if target is None else target._converted(model, copied=False)
+
+    @classmethod
+    def from_gensim(cls, model, copy=True):
+        """This class's model with a stock gensim model's vocabulary, weights and settings.
+
+        Parameters
+        ----------
+        model : gensim.models.Word2Vec, gensim.models.FastText or gensim.models.Doc2Vec
+            A model of the stock class this class extends
+            (``gensim.models.Word2Vec`` for :class:`gensim_losses.Word2Vec`),
+            or of a subclass of it that is not another gensim model class.
+        copy : bool, optional
+            True (default): copy everything, the two models are independent.
+            False: share the arrays and the vocabulary with ``model`` (no
+            memory needed), which should not be used any more.
+
+        Returns
+        -------
+        Word2Vec, FastText or Doc2Vec
+            The model, of this class, with every attribute of ``model``
+            (vocabulary, vectors, output layers, settings, random state):
+            ``train()`` continues as stock gensim would, through this
+            package's kernels. It has no loss (``hs`` and ``negative`` as
+            set) and ``compute_loss`` is on, this package's default; assign
+            ``model.loss`` to train with a loss, and ``loss_history`` gets a
+            record per epoch. :meth:`to_gensim` converts back. A model of
+            this class comes back copied (or as it is, ``copy=False``).
+
+        Raises
+        ------
+        TypeError
+            ``model`` is not of the stock class this class extends.
+        """
+        if isinstance(model, cls):
+            return deepcopy(model) if copy else model
+        expected = _gensim_base(cls)
+        if isinstance(model, Saving) or _gensim_base(type(model)) is not expected:
+            raise TypeError(f"{cls.__name__}.from_gensim() takes a {expected.__module__}.{expected.__name__}, "
+                            f"got {type(model).__module__}.{type(model).__name__}")
+        return cls._converted(model, copied=copy)
+
+    @classmethod
+    def _converted(cls, model, copied):
+        new = cls.__new__(cls)
+        new.__dict__.update(deepcopy(model.__dict__) if copied else model.__dict__)
+        new.__dict__.update(_own_defaults())
+        new.compute_loss = True  # exact and cheap here; stock gensim's default is off
+        new._check_converted()
+        new.add_lifecycle_event("converted", msg=f"from {type(model).__module__}.{type(model).__name__}")
+        return new
+
+    def _check_converted(self):
+        """Refuse a stock model that this class cannot train (a subclass hook)."""
 
     def __getstate__(self):
         # a running train()'s threads and kernel buffers never travel with a
@@ -350,7 +432,7 @@ class Saving:
         result loads with plain ``gensim.models.Word2Vec.load``. Left out:
         the loss, ``loss_history`` and the full-softmax layer, which stock
         gensim has no use for; stock ``train()`` continues with ``hs`` and
-        ``negative`` as set.
+        ``negative`` as set. :meth:`from_gensim` converts back.
         """
         cls = _gensim_class(self)
         stock = cls.__new__(cls)

@@ -1,6 +1,7 @@
 """Saving and loading (issue 17, items 4, 6.2 and 6.4): each test here failed before its fix.
 
 * ``save()`` is all or nothing under ``kill -9`` at any moment;
+* a stock gensim model loaded through our classes, or converted by ``from_gensim()``, is ours;
 * inference on a model loaded with ``mmap='r'``: its arrays are only read.
 """
 
@@ -20,7 +21,7 @@ from gensim.models.doc2vec import TaggedDocument
 from gensim.test.utils import datapath
 from tutorial_loss import TutorialLoss
 
-from gensim_losses import Doc2Vec, FastText, HierarchicalSoftmaxLoss, NEGSamplingLoss, NormPenalty
+from gensim_losses import Doc2Vec, FastText, HierarchicalSoftmaxLoss, NEGSamplingLoss, NormPenalty, Word2Vec
 
 LEE = datapath("lee_background.cor")
 
@@ -157,6 +158,8 @@ class Saver:
 
 @pytest.fixture(scope="module")
 def saver(lee_docs, tmp_path_factory):
+    if not hasattr(os, "fork"):
+        pytest.skip("the saver process forks its savers")
     folder = tmp_path_factory.mktemp("saver")
     versions = fasttext_versions(lee_docs)
     target = folder / "out" / "m.model"
@@ -288,3 +291,129 @@ def test_saves_from_two_threads_take_turns(saver, tmp_path):
     assert not errors
     last = which(FastText.load(path), versions)
     assert saved_files(tmp_path, "m.model") == one_save(versions[last], tmp_path / "fresh", "m.model")
+
+
+
+# ---------------------------------------------------------------- 4. stock gensim models through our classes
+STOCK = {  # kind: (stock class, ours, parameters)
+    "word2vec": (gensim.models.Word2Vec, Word2Vec, dict(sg=1, hs=1, negative=5)),
+    "fasttext": (gensim.models.FastText, FastText, dict(bucket=2000)),
+    "doc2vec": (gensim.models.Doc2Vec, Doc2Vec, dict(dm=1)),
+}
+
+
+def stock_corpus(kind, lee_docs):
+    return lee_docs[:100] if kind == "doc2vec" else [d.words for d in lee_docs[:100]]
+
+
+def stock_model(kind, lee_docs, **params):
+    stock_cls, _, defaults = STOCK[kind]
+    return stock_cls(stock_corpus(kind, lee_docs), vector_size=12, min_count=2, epochs=1, workers=1, seed=1,
+                     **{**defaults, **params})
+
+
+def assert_same(a, b, where):
+    """``a`` holds what ``b`` holds: arrays equal with their dtype, containers and gensim objects element by
+    element, everything else equal."""
+    if isinstance(b, np.ndarray) and b.dtype == object:  # HS codes and points: an array of arrays
+        assert isinstance(a, np.ndarray) and a.dtype == object and a.shape == b.shape, where
+        assert_same(list(a), list(b), where)
+    elif isinstance(b, np.ndarray):
+        assert isinstance(a, np.ndarray) and a.dtype == b.dtype, where
+        np.testing.assert_array_equal(a, b, err_msg=where)
+    elif isinstance(b, gensim.utils.SaveLoad):
+        assert type(a) is type(b), where
+        assert_same_state(a, b, where)
+    elif isinstance(b, np.random.RandomState):
+        assert isinstance(a, np.random.RandomState), where
+        assert_same(a.get_state(), b.get_state(), where)
+    elif isinstance(b, dict):
+        assert a.keys() == b.keys(), where
+        for key in b:
+            assert_same(a[key], b[key], f"{where}[{key!r}]")
+    elif isinstance(b, (list, tuple)):
+        assert type(a) is type(b) and len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b)):
+            assert_same(x, y, f"{where}[{i}]")
+    else:
+        assert a == b, where
+
+
+def assert_same_state(ours, stock, where="model", skip=()):
+    """Every attribute of ``stock``, its KeyedVectors' too, is in ``ours`` with the same value."""
+    for name, value in vars(stock).items():
+        if name not in skip:
+            assert name in vars(ours), f"{where}.{name}"
+            assert_same(getattr(ours, name), value, f"{where}.{name}")
+
+
+def input_rows(model):
+    return model.wv.vectors_vocab if isinstance(model, gensim.models.FastText) else model.wv.vectors
+
+
+@pytest.mark.parametrize("sep_limit", [None, 0], ids=["one-file", "side-files"])
+@pytest.mark.parametrize("kind", STOCK)
+def test_a_stock_model_loads_as_ours_and_trains_with_a_loss(lee_docs, tmp_path, kind, sep_limit):
+    stock_cls, ours_cls, _ = STOCK[kind]
+    path = str(tmp_path / "stock.model")
+    stock_model(kind, lee_docs).save(path, **({} if sep_limit is None else {"sep_limit": sep_limit}))
+    reference = stock_cls.load(path)  # what stock gensim reads there
+
+    model = ours_cls.load(path)
+    assert type(model) is ours_cls
+    # the same weights and settings, but for compute_loss: on, as this package's default
+    assert_same_state(model, reference, skip=("lifecycle_events", "compute_loss"))
+    assert model.compute_loss is True and model.loss is None and model.loss_history == []
+    assert model.lifecycle_events[-1]["msg"] == f"from {stock_cls.__module__}.{stock_cls.__name__}"
+
+    model.loss = NEGSamplingLoss() + NormPenalty(0.01)
+    before = input_rows(model).copy()
+    corpus = stock_corpus(kind, lee_docs)
+    model.train(corpus, total_examples=len(corpus), epochs=2)
+    assert [r["epoch"] for r in model.loss_history] == [0, 1]
+    assert all(r["examples"] > 0 and r["ns"] > 0 and r["norm"] > 0 for r in model.loss_history)
+    assert model.get_latest_training_loss() == pytest.approx(sum(r["total"] for r in model.loss_history))
+    assert not np.array_equal(input_rows(model), before)
+
+    # and back: a stock model again, which stock gensim saves and loads
+    back = model.to_gensim()
+    assert type(back) is stock_cls
+    back.save(str(tmp_path / "back.model"))
+    again = stock_cls.load(str(tmp_path / "back.model"))
+    np.testing.assert_array_equal(input_rows(again), input_rows(model))
+    np.testing.assert_array_equal(again.syn1neg, model.syn1neg)
+
+
+@pytest.mark.parametrize("kind", STOCK)
+def test_from_gensim_copies_a_stock_model(lee_docs, kind):
+    stock_cls, ours_cls, _ = STOCK[kind]
+    stock = stock_model(kind, lee_docs)
+    kept = input_rows(stock).copy()
+    model = ours_cls.from_gensim(stock)
+    assert type(model) is ours_cls and type(stock) is stock_cls
+    assert_same_state(model, stock, skip=("lifecycle_events", "compute_loss"))
+    input_rows(model)[:] += 1.0  # a copy: the stock model does not move
+    np.testing.assert_array_equal(input_rows(stock), kept)
+    shared = ours_cls.from_gensim(stock, copy=False)
+    assert shared.wv is stock.wv and type(shared) is ours_cls
+    assert ours_cls.from_gensim(model) is not model  # one of ours: a copy
+    assert type(ours_cls.from_gensim(model)) is ours_cls
+
+
+def test_from_gensim_refuses_another_model_class(lee_docs, tmp_path):
+    fasttext = stock_model("fasttext", lee_docs)
+    with pytest.raises(TypeError, match=r"Word2Vec.from_gensim\(\) takes a gensim.models.word2vec.Word2Vec, "
+                                        r"got gensim.models.fasttext.FastText"):
+        Word2Vec.from_gensim(fasttext)  # a FastText is a gensim Word2Vec, but its state is not one
+    with pytest.raises(TypeError, match="takes a gensim.models.fasttext.FastText"):
+        FastText.from_gensim(Word2Vec.from_gensim(stock_model("word2vec", lee_docs)))
+    # loading goes to the class of ours that extends the stock one, as gensim's Word2Vec.load
+    # gives a FastText model
+    fasttext.save(str(tmp_path / "ft.model"))
+    assert type(Word2Vec.load(str(tmp_path / "ft.model"))) is FastText
+
+
+def test_from_gensim_refuses_dm_concat_until_it_is_supported(lee_docs):
+    stock = stock_model("doc2vec", lee_docs, dm_concat=1)
+    with pytest.raises(ValueError, match="dm_concat=1"):
+        Doc2Vec.from_gensim(stock)
