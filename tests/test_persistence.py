@@ -1,8 +1,11 @@
-"""Saving and loading (issue 17, items 4, 6.2 and 6.4): each test here failed before its fix.
+"""Saving and loading (issue 17, items 4, 6.2 and 6.4).
 
 * ``save()`` is all or nothing under ``kill -9`` at any moment;
 * a stock gensim model loaded through our classes, or converted by ``from_gensim()``, is ours;
 * inference on a model loaded with ``mmap='r'``: its arrays are only read.
+
+Each test failed before its fix, but three that guard the new save format (it loads everywhere, it
+replaces a stock save's files, two threads' saves take turns: that one fails without the lock).
 """
 
 import os
@@ -56,7 +59,7 @@ def test_infer_vector_on_a_read_only_model(lee_docs, tmp_path, dm, dbow_words, l
     assert not np.array_equal(vector, Doc2Vec.load(path).infer_vector(words, epochs=1))  # it did train
     for old, new in zip(before, arrays):
         np.testing.assert_array_equal(old, new)
-    # training does write them: refused clearly, nothing changed
+    # training writes them: refused clearly
     with pytest.raises(ValueError, match=r"read-only.*mmap='r'"):
         mapped.train(lee_docs[:20], total_examples=20, epochs=1)
 
