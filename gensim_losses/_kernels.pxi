@@ -553,6 +553,8 @@ cdef void input_example(Config *c, uint32_t target, float form, float update, in
         gl_scale(c.size, update, c.work)
     anchor = c.alpha * c.sw * c.weight[T_ANCHOR] / c.n_in
     for r in range(c.n_in):
+        if c.in_lockf[r] == 0:
+            continue  # held fixed: never written (infer_vector's words may be a read-only mmap)
         w = c.in_index[r]
         if word < 0 and anchor > 0 and c.in_kind[r] == R_WORD and c.anchor_mask[w]:
             # several rows form h: the anchor acts on each word vector among them, shared over the rows
@@ -649,13 +651,15 @@ cdef void sg_window(Config *c, const uint32_t *idx, int64_t i, int64_t j, int64_
     c.loss[T_NS] += ns_loss * c.weight[T_NS] * c.sw
     c.loss[T_GROUP] += group_loss * c.weight[T_GROUP] * c.sw
     c.examples += a
-    for b in range(n_out):
-        gl_axpy(c.size, 1.0, c.win_dout + b * c.size, c.syn1neg + <int64_t>c.win_rows[b] * c.size)
+    if c.learn_hidden:
+        for b in range(n_out):
+            gl_axpy(c.size, 1.0, c.win_dout + b * c.size, c.syn1neg + <int64_t>c.win_rows[b] * c.size)
     a = 0
     for m in range(j, k):
         if m != i:
-            gl_axpy(c.size, c.lockf[idx[m] % c.lockf_len], c.win_din + a * c.size,
-                    c.syn0 + <int64_t>idx[m] * c.size)
+            if c.lockf[idx[m] % c.lockf_len] != 0:
+                gl_axpy(c.size, c.lockf[idx[m] % c.lockf_len], c.win_din + a * c.size,
+                        c.syn0 + <int64_t>idx[m] * c.size)
             a += 1
 
 
@@ -670,7 +674,7 @@ cdef void global_context(Config *c, uint32_t word) noexcept nogil:
     for t in range(c.n_ctx):
         predict(c, c.ctx[t], h, c.weight[T_GLOBAL] * c.sw, part)
     c.loss[T_GLOBAL] += part[T_HS] + part[T_NS] + part[T_SOFTMAX]
-    if not c.diverged:
+    if not c.diverged and c.lockf[word % c.lockf_len] != 0:
         gl_axpy(c.size, c.lockf[word % c.lockf_len], c.work, h)
 
 
@@ -700,7 +704,8 @@ cdef void lexicon_term(Config *c, uint32_t word) noexcept nogil:
             c.loss[T_LEXICON] += lam * sign * (cos - margin)
             gl_axpy(c.size, <float>(-step * sign / norms), u, c.work)
             gl_axpy(c.size, <float>(step * sign * cos / vv), v, c.work)
-    gl_axpy(c.size, c.lockf[word % c.lockf_len], c.work, v)
+    if c.lockf[word % c.lockf_len] != 0:
+        gl_axpy(c.size, c.lockf[word % c.lockf_len], c.work, v)
 
 
 cdef void lexicon_pass(Config *c, const uint32_t *idx, const int64_t *ends, const float *weights, int64_t n_sent,
@@ -797,13 +802,19 @@ cdef void train_sentence(Config *c, const uint32_t *idx, const int32_t *shrink, 
 
 
 cdef float *_float_ptr(cnp.ndarray a, str name, bint writeable=True) except NULL:
+    """The data of float32 array ``a``; ``writeable``: the kernels will write it."""
     if a.dtype != np.float32 or not a.flags.c_contiguous:
         raise ValueError(f"{name} must be a C-contiguous float32 array, got {a.dtype} "
                          f"(contiguous={a.flags.c_contiguous})")
     if writeable and not a.flags.writeable:
-        raise ValueError(f"{name} is read-only (loaded with mmap='r'?); training needs writeable "
-                         f"arrays: load without mmap, or copy the arrays first")
+        raise ValueError(f"{name}: a read-only array (loaded with mmap='r'?), and training writes it: load "
+                         f"without mmap, or with mmap='c' (copy-on-write), or copy the arrays first")
     return <float *>cnp.PyArray_DATA(a)
+
+
+cdef bint _learns(cnp.ndarray lockf):
+    """Whether rows under update factors ``lockf`` are written: a factor of 0 holds its row fixed."""
+    return bool(np.any(lockf != 0))
 
 
 cdef class KernelModel:
@@ -863,10 +874,12 @@ cdef class KernelModel:
         shape = (c.vocab_size, size)
         if vectors.shape != shape:
             raise ValueError(f"word vectors have shape {vectors.shape}, expected {shape}: call build_vocab() first")
-        c.syn0 = _float_ptr(vectors, "the word vectors")
         lockf = np.ascontiguousarray(lockf, dtype=np.float32)
         if lockf.size == 0:
             raise ValueError("the word vectors' lockf is empty; expected 1 or len(vocab) factors")
+        # arrays that are only read may be read-only (a model loaded with mmap='r'): the rows a zero
+        # lockf holds and the output layers without learn_hidden (infer_vector) are never written
+        c.syn0 = _float_ptr(vectors, "the word vectors", _learns(lockf))
         c.lockf = _float_ptr(lockf, "the word vectors' lockf", False)
         c.lockf_len = lockf.size
         arrays = [vectors, lockf]
@@ -879,7 +892,7 @@ cdef class KernelModel:
             if grams.ndim != 2 or grams.shape[1] != size or starts.shape != (c.vocab_size + 1,) or \
                     (ids.size and ids.max() >= grams.shape[0]) or gram_lockf.size == 0:
                 raise ValueError("FastText n-gram buckets do not match the vectors: build the vocabulary again")
-            c.syn0_ngrams = _float_ptr(grams, "the n-gram vectors")
+            c.syn0_ngrams = _float_ptr(grams, "the n-gram vectors", _learns(gram_lockf))
             c.ngram_lockf = _float_ptr(gram_lockf, "the n-gram lockf", False)
             c.ngram_lockf_len = gram_lockf.size
             c.ngram_starts = <int64_t *>cnp.PyArray_DATA(starts)
@@ -891,7 +904,7 @@ cdef class KernelModel:
             doc_lockf = np.ascontiguousarray(doc_lockf, dtype=np.float32)
             if docs.ndim != 2 or docs.shape[1] != size or doc_lockf.size == 0:
                 raise ValueError("the document vectors do not match the model: build the vocabulary again")
-            c.doc_vectors = _float_ptr(docs, "the document vectors")
+            c.doc_vectors = _float_ptr(docs, "the document vectors", _learns(doc_lockf))
             c.doc_lockf = _float_ptr(doc_lockf, "the document vectors' lockf", False)
             c.doc_lockf_len = doc_lockf.size
             c.dm = dm
@@ -904,7 +917,7 @@ cdef class KernelModel:
                 raise ValueError(f"negative sampling needs negative >= 1, got {c.negative}")
             if model.syn1neg.shape != shape:
                 raise ValueError(f"syn1neg has shape {model.syn1neg.shape}, expected {shape}")
-            c.syn1neg = _float_ptr(model.syn1neg, "syn1neg")
+            c.syn1neg = _float_ptr(model.syn1neg, "syn1neg", learn_hidden)
             cum = np.ascontiguousarray(model.cum_table, dtype=np.uint32)
             if cum.size != c.vocab_size or cum[-1] == 0:
                 raise ValueError("cum_table does not match the vocabulary: call make_cum_table()")
@@ -914,7 +927,7 @@ cdef class KernelModel:
         if c.weight[T_HS]:
             if model.syn1.shape != shape:
                 raise ValueError(f"syn1 has shape {model.syn1.shape}, expected {shape}")
-            c.syn1 = _float_ptr(model.syn1, "syn1")
+            c.syn1 = _float_ptr(model.syn1, "syn1", learn_hidden)
             codes = wv.expandos['code']
             points = wv.expandos['point']
             lengths = np.fromiter((len(x) for x in codes), dtype=np.int64, count=len(codes))
@@ -931,7 +944,7 @@ cdef class KernelModel:
         if c.weight[T_SOFTMAX]:
             if model.syn1softmax.shape != shape:
                 raise ValueError(f"syn1softmax has shape {model.syn1softmax.shape}, expected {shape}")
-            c.syn1softmax = _float_ptr(model.syn1softmax, "syn1softmax")
+            c.syn1softmax = _float_ptr(model.syn1softmax, "syn1softmax", learn_hidden)
             arrays.append(model.syn1softmax)
         if c.sample:
             sample_ints = np.ascontiguousarray(wv.expandos['sample_int'], dtype=np.uint32)

@@ -76,6 +76,13 @@ class Doc2Vec(LossModel, KernelTraining, Saving, gensim_doc2vec.Doc2Vec):
         return {"words": (self.wv.vectors, self.wv.vectors_lockf),
                 "docs": (self.dv.vectors, self.dv.vectors_lockf, bool(self.dm), bool(self.dbow_words))}
 
+    def _check_converted(self):
+        # a stock model given to from_gensim() or loaded through this class
+        if self.dm and self.dm_concat:
+            raise ValueError("a dm_concat=1 model cannot become a gensim_losses.Doc2Vec, which does not "
+                             "support it (its concatenated layer is not a sum of input rows): load and train "
+                             "it with stock gensim.models.Doc2Vec")
+
     def _doc_rows(self, tags):
         """The ``dv`` rows of a document's tags (tags unknown to ``dv`` are skipped, as gensim does)."""
         rows = [self.dv.get_index(tag, -1) for tag in tags]
@@ -86,7 +93,8 @@ class Doc2Vec(LossModel, KernelTraining, Saving, gensim_doc2vec.Doc2Vec):
         document vector on ``doc_words`` for ``epochs`` passes, the learning
         rate falling from ``alpha`` to ``min_alpha``, every word and output
         vector of the model held fixed. It runs through the kernels, with
-        the model's loss (its Python terms too).
+        the model's loss (its Python terms too). It only reads the model's
+        arrays, so a model loaded with ``mmap='r'`` infers too.
 
         Parameters
         ----------

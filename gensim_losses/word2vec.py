@@ -78,7 +78,8 @@ class Word2Vec(LossModel, TextCorpus, KernelTraining, Saving, gensim_word2vec.Wo
     :class:`~gensim_losses.DivergenceError` from ``train()`` at the first
     NaN or infinite score, with every vector still finite.
     :meth:`to_gensim` gives a stock gensim model for deployments without
-    this package; ``save`` writes atomically.
+    this package, :meth:`from_gensim` (and ``load`` of a stock model) one of
+    this class; ``save`` is all or nothing, even under ``kill -9``.
     """
 
     def __init__(

@@ -13,8 +13,9 @@ makes ``save`` recurse forever. The stock test modules in sys.modules are
 left alone too, for anyone else importing them.
 
 Not routed, so these run stock gensim code whatever we do: tests that load
-old pickles or Facebook binaries (``load`` returns stock instances) and
-those that run gensim's scripts in a subprocess.
+Facebook binaries (``load_facebook_model`` builds stock instances) and those
+that run gensim's scripts in a subprocess. Tests that load old pickles do
+reach our classes: our ``load`` gives a stock model as ours.
 """
 
 import importlib.util

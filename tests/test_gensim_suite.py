@@ -1,9 +1,10 @@
 """gensim's own Word2Vec test suite (``gensim/test/test_word2vec.py``), run
 against gensim_losses.Word2Vec (see ``gensim_suites``).
 
-Not routed, so these run stock gensim code whatever we do:
-``TestWord2VecScripts`` (runs gensim's standalone script in a subprocess) and
-the old-model loading tests (the pickles name gensim's class).
+Not routed, so it runs stock gensim code whatever we do:
+``TestWord2VecScripts`` (runs gensim's standalone script in a subprocess).
+The old-model loading tests load pickles of gensim's class (1.x to 3.x) through
+our ``load``, which gives them as ours: they train through our kernels.
 """
 
 import gensim.models.word2vec
