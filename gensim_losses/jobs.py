@@ -6,7 +6,9 @@ gives them one, read from the kernels' own walk through the job
 (``Job.collect``), so the Python paths see the examples the kernels train,
 in their order, for every model: each example's target, the rows whose sum
 forms its h (word vectors, FastText n-gram buckets, Doc2Vec document
-vectors), and the scales that form h and return its error.
+vectors), and the scales that form h and return its error; or, with
+Doc2Vec's ``dm_concat=1`` (``concat``), the rows whose concatenation is h,
+each taking its own slice of h's error.
 """
 
 from typing import NamedTuple
@@ -31,7 +33,8 @@ class JobView(NamedTuple):
     row_start: np.ndarray         # (examples + 1,) example e's rows: row_start[e]:row_start[e + 1]
     row_kind: np.ndarray          # index into ROW_ARRAYS
     row_index: np.ndarray
-    hidden: np.ndarray = None     # (examples, d) h, when asked for
+    hidden: np.ndarray = None     # (examples, layer1_size) h, when asked for
+    concat: bool = False          # h is the concatenation of the rows (dm_concat), not form * their sum
 
     @property
     def weight(self):
@@ -83,4 +86,5 @@ def view(run, job, examples=True, hidden=False):
     examples = job.collect(run.kernel, hidden) if examples else NO_EXAMPLES
     return JobView(words, weights[sentence], gather(ctx.astype(np.int64), ctx_offsets, sentence),
                    examples["target"], examples["position"], examples["form"], examples["update"],
-                   examples["row_start"], examples["row_kind"], examples["row_index"], examples.get("hidden"))
+                   examples["row_start"], examples["row_kind"], examples["row_index"], examples.get("hidden"),
+                   bool(run.kernel.concat))
