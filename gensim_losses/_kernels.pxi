@@ -15,8 +15,9 @@ Layout, from the inside out:
   ``_program.h``) or called back in Python (the hybrid path).
 * ``objectives``: where all terms of one example meet. Every term adds into
   ``c.work`` before the input side is updated once.
-* ``sg_example`` / ``cbow_example``: form h, call ``objectives``, push
-  ``c.work`` back into the input vectors.
+* ``input_example``: form h from the example's input rows (their sum, or
+  for ``dm_concat`` their concatenation, ``concat_example``), call
+  ``objectives``, push ``c.work`` back into the input rows.
 * ``train_sentence``: windows over one prepared sentence.
 
 A training job is a ``Job``: the vocabulary indices of some sentences, already
@@ -211,6 +212,13 @@ cdef struct Config:
     const uint32_t *tags
     int64_t n_tags
     int dm, train_words
+    # PV-DM with concatenation (dm_concat): h is the document's dm_tag_count tag rows, then the
+    # 2 * window word rows of the window (null_word where it runs off the document), side by side
+    int concat, dm_tag_count
+    uint32_t null_word
+    # the width of h, of c.work and of an output row: size, or (dm_tag_count + 2 * window) * size
+    # with concat, which the objectives see as c.size while they run (concat_example)
+    int layer1_size
     # whether the output layers learn (infer_vector holds them; it holds the words by a zero lockf)
     int learn_hidden
     Collect *col        # not NULL: record the examples instead of training them
@@ -563,6 +571,55 @@ cdef void input_example(Config *c, uint32_t target, float form, float update, in
         gl_axpy(c.size, c.in_lockf[r], c.work, c.in_rows[r])
 
 
+cdef void concat_example(Config *c, uint32_t target, int64_t position) noexcept nogil:
+    """One example of PV-DM with concatenation (dm_concat): h is the input rows
+    side by side, row r in ``h[r * size:(r + 1) * size]`` (c.layer1_size floats),
+    trained on every loss term of the example; then row r takes its lockf times
+    its own slice of the error of h, as in gensim. Penalties act on the whole
+    h (its exact gradient: form and update are 1); the anchor, as in a window
+    of several rows, on each word row, shared over the rows."""
+    cdef int row_size = c.size
+    cdef int64_t r
+    cdef uint32_t w
+    cdef float anchor
+    if c.col != NULL:
+        collect(c, target, 1.0, 1.0, position)
+        return
+    for r in range(c.n_in):
+        memcpy(c.neu1 + r * row_size, c.in_rows[r], row_size * sizeof(float))
+    c.pen_scale = 1.0
+    c.size = c.layer1_size  # what the objectives and penalties read as the width of h and of an output row
+    memset(c.work, 0, c.size * sizeof(float))
+    objectives(c, target, c.neu1, -1, position)
+    c.size = row_size
+    if c.diverged:
+        return
+    anchor = c.alpha * c.sw * c.weight[T_ANCHOR] / c.n_in
+    for r in range(c.n_in):
+        w = c.in_index[r]
+        if c.weight[T_ANCHOR] > 0 and c.in_kind[r] == R_WORD and c.anchor_mask[w]:  # counted at alpha 0 too
+            c.loss[T_ANCHOR] += c.sw * 0.5 * c.weight[T_ANCHOR] / c.n_in * gl_axpy_diff(
+                c.size, -anchor * c.in_lockf[r], c.in_rows[r], c.anchor_ref + <int64_t>w * c.size, c.in_rows[r])
+        gl_axpy(c.size, c.in_lockf[r], c.work + r * row_size, c.in_rows[r])
+
+
+cdef void concat_window(Config *c, const uint32_t *idx, int64_t i, int64_t n) noexcept nogil:
+    """PV-DM with concatenation at position ``i`` of a document of ``n`` positions:
+    its tags, then the full window (never shrunk) before and after ``i``, the
+    null word standing for positions off the document. A document that has not
+    exactly dm_tag_count tags trains nothing, as in gensim."""
+    cdef int64_t m, t
+    if c.n_tags != c.dm_tag_count:
+        return
+    c.n_in = 0
+    for t in range(c.n_tags):
+        add_doc(c, c.tags[t])
+    for m in range(i - c.window, i + c.window + 1):
+        if m != i:
+            add_word(c, idx[m] if 0 <= m < n else c.null_word)
+    concat_example(c, idx[i], i)
+
+
 cdef void skipgram_pairs(Config *c, const uint32_t *idx, int64_t i, int64_t j, int64_t k) noexcept nogil:
     """The skip-gram examples of position ``i``, one per context word. Word2Vec
     and Doc2Vec (gensim's convention): the context word's vector predicts the
@@ -748,8 +805,9 @@ cdef void train_sentence(Config *c, const uint32_t *idx, const int32_t *shrink, 
     Skip-gram: one example per context word (``skipgram_pairs``, or a whole
     window at once with shared negatives). CBOW and PV-DM: one example, the
     window's words (and the document's tags) predicting the centre word
-    (with shared negatives, from its slot's draw: engine.cbow_sharing).
-    PV-DBOW: each tag of the document predicts the word, after the word's
+    (with shared negatives, from its slot's draw: engine.cbow_sharing);
+    with dm_concat, their concatenation (``concat_window``). PV-DBOW:
+    each tag of the document predicts the word, after the word's
     skip-gram pairs when ``dbow_words``."""
     cdef int64_t i, j, k, m, t
     cdef float n_rows
@@ -764,6 +822,8 @@ cdef void train_sentence(Config *c, const uint32_t *idx, const int32_t *shrink, 
                 c.n_in = 0
                 add_doc(c, c.tags[t])
                 input_example(c, idx[i], 1.0, 1.0, i)
+        elif c.concat:
+            concat_window(c, idx, i, n)
         elif c.sg:
             if c.shared and c.col == NULL:
                 sg_window(c, idx, i, j, k)
@@ -825,7 +885,10 @@ cdef class KernelModel:
     ``inputs`` gives its input rows: ``words`` ``(vectors, lockf)``, for
     FastText ``ngrams`` ``(vectors, lockf, starts, ids)`` (word ``w``'s buckets
     are ``ids[starts[w]:starts[w + 1]]``), for Doc2Vec ``docs`` ``(vectors,
-    lockf, dm, dbow_words)``. ``shared``: Word2Vec negative sampling with
+    lockf, dm, dbow_words, concat)``, ``concat`` None or, for PV-DM with
+    concatenation, ``(dm_tag_count, null_word)``: then h and the output rows
+    are ``layer1_size = (dm_tag_count + 2 * window) * vector_size`` wide.
+    ``shared``: Word2Vec negative sampling with
     shared draws, in CBOW as ``cbow_sharing`` ``(uses, stride)`` says
     (``engine.cbow_sharing``). Holds references to every array the kernels
     read, so the pointers in ``base`` stay valid while jobs run.
@@ -834,6 +897,8 @@ cdef class KernelModel:
     cdef readonly dict key_to_index
     cdef readonly tuple arrays
     cdef readonly int max_inputs  # input rows of one example, at most (besides a document's tags)
+    cdef readonly int layer1_size  # the width of h and of the output rows
+    cdef readonly bint concat      # h is the concatenation of the input rows (dm_concat), not form * their sum
     cdef readonly object doc_index  # Doc2Vec: the tags of a TaggedDocument -> their document vector rows
 
     def __init__(self, model, bint compute_loss, dict weights, dict inputs, str kind="word2vec", anchor=None,
@@ -900,7 +965,7 @@ cdef class KernelModel:
             max_grams = int(np.max(np.diff(starts))) if c.vocab_size else 0
             arrays += [grams, gram_lockf, starts, ids]
         elif c.model == M_DOC2VEC:
-            docs, doc_lockf, dm, dbow_words = inputs["docs"]
+            docs, doc_lockf, dm, dbow_words, concat = inputs["docs"]
             doc_lockf = np.ascontiguousarray(doc_lockf, dtype=np.float32)
             if docs.ndim != 2 or docs.shape[1] != size or doc_lockf.size == 0:
                 raise ValueError("the document vectors do not match the model: build the vocabulary again")
@@ -910,13 +975,25 @@ cdef class KernelModel:
             c.dm = dm
             c.train_words = dbow_words
             arrays += [docs, doc_lockf]
+            if dm and concat is not None:
+                c.concat = 1
+                c.dm_tag_count, null_word = concat
+                if c.dm_tag_count < 1 or not 0 <= null_word < c.vocab_size:
+                    raise ValueError(f"dm_concat needs dm_tag_count >= 1 and the null word in the vocabulary, got "
+                                     f"dm_tag_count={c.dm_tag_count}, null word index {null_word}: build the "
+                                     f"vocabulary again")
+                c.null_word = null_word
         self.max_inputs = 2 * c.window * (1 + max_grams) + 1
+        c.layer1_size = (c.dm_tag_count + 2 * c.window) * size if c.concat else size
+        self.layer1_size = c.layer1_size
+        self.concat = c.concat
+        out_shape = (c.vocab_size, c.layer1_size)  # the output layers' rows are h's width
 
         if c.weight[T_NS]:
             if c.negative < 1:
                 raise ValueError(f"negative sampling needs negative >= 1, got {c.negative}")
-            if model.syn1neg.shape != shape:
-                raise ValueError(f"syn1neg has shape {model.syn1neg.shape}, expected {shape}")
+            if model.syn1neg.shape != out_shape:
+                raise ValueError(f"syn1neg has shape {model.syn1neg.shape}, expected {out_shape}")
             c.syn1neg = _float_ptr(model.syn1neg, "syn1neg", learn_hidden)
             cum = np.ascontiguousarray(model.cum_table, dtype=np.uint32)
             if cum.size != c.vocab_size or cum[-1] == 0:
@@ -925,8 +1002,8 @@ cdef class KernelModel:
             c.cum_len = cum.size
             arrays += [model.syn1neg, cum]
         if c.weight[T_HS]:
-            if model.syn1.shape != shape:
-                raise ValueError(f"syn1 has shape {model.syn1.shape}, expected {shape}")
+            if model.syn1.shape != out_shape:
+                raise ValueError(f"syn1 has shape {model.syn1.shape}, expected {out_shape}")
             c.syn1 = _float_ptr(model.syn1, "syn1", learn_hidden)
             codes = wv.expandos['code']
             points = wv.expandos['point']
@@ -942,8 +1019,8 @@ cdef class KernelModel:
             c.code_offsets = <int64_t *>cnp.PyArray_DATA(offsets)
             arrays += [model.syn1, flat_codes, flat_points, offsets]
         if c.weight[T_SOFTMAX]:
-            if model.syn1softmax.shape != shape:
-                raise ValueError(f"syn1softmax has shape {model.syn1softmax.shape}, expected {shape}")
+            if model.syn1softmax.shape != out_shape:
+                raise ValueError(f"syn1softmax has shape {model.syn1softmax.shape}, expected {out_shape}")
             c.syn1softmax = _float_ptr(model.syn1softmax, "syn1softmax", learn_hidden)
             arrays.append(model.syn1softmax)
         if c.sample:
@@ -961,8 +1038,8 @@ cdef class KernelModel:
             arrays += [ref, mask]
         if c.weight[T_DIRECTION]:
             dirs = np.ascontiguousarray(directions, dtype=np.float32)
-            if dirs.ndim != 2 or dirs.shape[1] != size:
-                raise ValueError(f"directions have shape {dirs.shape}, expected (m, {size})")
+            if dirs.ndim != 2 or dirs.shape[1] != c.layer1_size:  # a penalty on h
+                raise ValueError(f"directions have shape {dirs.shape}, expected (m, {c.layer1_size})")
             c.directions = _float_ptr(dirs, "directions", False)
             c.n_directions = dirs.shape[0]
             arrays.append(dirs)
@@ -1182,6 +1259,9 @@ cdef class Job:
         lockf times the error of h), ``row_start`` (example ``e``'s rows are
         ``row_start[e]:row_start[e + 1]``), ``row_kind`` (0 a word vector, 1 a
         FastText n-gram bucket, 2 a Doc2Vec document vector) and ``row_index``.
+        With ``km.concat`` (dm_concat), h is the concatenation of the rows in
+        their order instead of form times their sum, and row ``r`` takes its
+        lockf times slice ``r`` of the error (form and update are 1).
         The hybrid and reference paths read jobs this way."""
         cdef Config c = km.base
         cdef Collect col
@@ -1313,8 +1393,8 @@ def train_job(KernelModel km, Job job, float alpha, cnp.ndarray work, cnp.ndarra
     cdef uint32_t *order_p
     cdef float *best_p
     cdef cnp.ndarray registers = None, scratch_regs = None
-    if work.shape[0] < c.size or neu1.shape[0] < c.size:
-        raise ValueError(f"work buffers must hold {c.size} floats")
+    if work.shape[0] < c.layer1_size or neu1.shape[0] < c.layer1_size:
+        raise ValueError(f"work buffers must hold {c.layer1_size} floats")
     c.alpha = alpha
     c.work = _float_ptr(work, "work")
     c.neu1 = _float_ptr(neu1, "neu1")
@@ -1326,9 +1406,9 @@ def train_job(KernelModel km, Job job, float alpha, cnp.ndarray work, cnp.ndarra
     if n_python > MAX_PYTHON_TERMS:
         raise ValueError(f"at most {MAX_PYTHON_TERMS} Python terms, got {n_python}: combine some")
     if compiled is not None:
-        if compiled.hidden_size != c.size:
+        if compiled.hidden_size != c.layer1_size:
             raise ValueError(f"the compiled Python terms are for h of width {compiled.hidden_size}, "
-                             f"the model's is {c.size}")
+                             f"the model's is {c.layer1_size}")
         registers, scratch_regs = compiled.registers()
         c.prog = &compiled.prog
         c.prog_out = &compiled.out

@@ -10,7 +10,16 @@ beside the word rows. h and where its error goes, per mode:
 * PV-DM (``dm=1``): the window's word vectors and the document's tag vectors
   predict the centre word, ``h`` their mean (``dm_mean=1``, gensim's default)
   or their sum (``dm_mean=0``); each of those rows takes the error of h (the
-  mean) or its share (the sum). ``dm_concat=1`` is refused.
+  mean) or its share (the sum);
+* PV-DM with concatenation (``dm=1, dm_concat=1``, Le and Mikolov's PV-DM
+  as gensim defines it): ``h`` is the document's ``dm_tag_count`` tag vectors
+  followed by the ``2 * window`` word vectors of the full window (never
+  shrunk; positions before or after the document read gensim's null word
+  ``'\\0'``, a vocabulary word that learns like the others), side by side:
+  ``layer1_size = (dm_tag_count + 2 * window) * vector_size`` floats, as wide
+  as the rows of the output layers. Each of those rows takes its lockf times
+  its own slice of the error of h. A document with another number of known
+  tags than ``dm_tag_count`` is not trained, as in gensim.
 
 Everything else (the engine, the loss terms, saving) is shared with
 :class:`~gensim_losses.Word2Vec`.
@@ -39,14 +48,22 @@ class Doc2Vec(LossModel, KernelTraining, Saving, gensim_doc2vec.Doc2Vec):
     What a loss term sees in Doc2Vec (module docstring): ``output`` is h, a
     document vector in PV-DBOW's document examples, a word vector in its
     ``dbow_words`` pairs, the mean or sum of the window's word vectors and
-    the document's vectors in PV-DM. The Python contract's
-    ``batch.inputs(e)`` gives the word ids among the rows of h (none for a
-    PV-DBOW document example). ``AnchorPenalty`` anchors word vectors only.
+    the document's vectors in PV-DM, and with ``dm_concat=1`` the
+    concatenation of the document's tag vectors and the window's word
+    vectors, ``layer1_size`` wide. The Python contract's ``batch.inputs(e)``
+    gives the word ids among the rows of h (none for a PV-DBOW document
+    example; with ``dm_concat=1`` the null word where it pads the window).
+    ``AnchorPenalty`` anchors word vectors only; ``NormPenalty``,
+    ``L2Penalty`` and ``DirectionPenalty`` act on the whole h, so with
+    ``dm_concat=1`` a ``DirectionPenalty``'s directions are ``layer1_size``
+    wide. ``dm_mean=0`` gives the sum (stock gensim 4 lets the default
+    ``cbow_mean=1`` override it).
 
-    ``dm_concat=1`` raises ``ValueError``: gensim itself calls it slow and
-    rarely better, and its layer is not the sum of input rows that the
-    kernels train. ``dm_mean=0`` gives the sum (stock gensim 4 lets the
-    default ``cbow_mean=1`` override it).
+    ``dm_concat=1`` trains through the kernels like the other modes (every
+    objective, the native penalties, the hybrid and reference paths,
+    iterable and ``corpus_file`` input, ``infer_vector``). With
+    ``corpus_file`` each line has one tag, so ``dm_tag_count`` must be 1;
+    ``infer_vector`` infers one vector, so it needs ``dm_tag_count=1`` too.
     """
 
     _kernel_kind = "doc2vec"
@@ -56,10 +73,9 @@ class Doc2Vec(LossModel, KernelTraining, Saving, gensim_doc2vec.Doc2Vec):
             dm_tag_count=1, dv=None, dv_mapfile=None, comment=None, trim_rule=None, callbacks=(), window=5,
             epochs=10, shrink_windows=True, loss=None, backend="auto", compute_loss=True, **kwargs,
     ):
-        if dm and dm_concat:
-            raise ValueError("dm_concat=1 is not supported by gensim_losses.Doc2Vec: its concatenated layer is "
-                             "not a sum of input rows; use dm_concat=0 (mean or sum, see dm_mean), or stock "
-                             "gensim.models.Doc2Vec")
+        if dm and dm_concat and int(dm_tag_count) < 1:
+            raise ValueError(f"dm_concat=1 needs dm_tag_count >= 1 (the tag vectors at the start of h), "
+                             f"got {dm_tag_count}")
         if dm_mean is not None:
             kwargs["cbow_mean"] = int(dm_mean)
         kwargs["hs"], kwargs["negative"], kwargs["ns_exponent"] = self._set_loss(
@@ -74,14 +90,25 @@ class Doc2Vec(LossModel, KernelTraining, Saving, gensim_doc2vec.Doc2Vec):
     def _kernel_inputs(self):
         """Word rows, and the document rows of ``dv``, each ``(vectors, lockf)``."""
         return {"words": (self.wv.vectors, self.wv.vectors_lockf),
-                "docs": (self.dv.vectors, self.dv.vectors_lockf, bool(self.dm), bool(self.dbow_words))}
+                "docs": (self.dv.vectors, self.dv.vectors_lockf, bool(self.dm), bool(self.dbow_words),
+                         self._concat())}
 
-    def _check_converted(self):
-        # a stock model given to from_gensim() or loaded through this class
-        if self.dm and self.dm_concat:
-            raise ValueError("a dm_concat=1 model cannot become a gensim_losses.Doc2Vec, which does not "
-                             "support it (its concatenated layer is not a sum of input rows): load and train "
-                             "it with stock gensim.models.Doc2Vec")
+    def _concat(self):
+        """``(dm_tag_count, null word index)`` for PV-DM with concatenation, else None (see KernelModel)."""
+        if not (self.dm and getattr(self, "dm_concat", 0)):
+            return None
+        null = self.wv.key_to_index.get("\0")
+        if null is None:
+            raise ValueError("dm_concat=1 pads windows with gensim's null word '\\0', which this model's "
+                             "vocabulary lacks: build the vocabulary with this model (null_word=1)")
+        return int(self.dm_tag_count), null
+
+    def _train_epoch_corpusfile(self, corpus_file, cur_epoch=0, **kwargs):
+        if self._concat() is not None and self.dm_tag_count != 1:
+            raise ValueError(f"dm_concat=1 with dm_tag_count={self.dm_tag_count} trains only documents with "
+                             f"that many tags, and a corpus_file line has one (its line number): use "
+                             f"dm_tag_count=1, or a corpus_iterable of TaggedDocuments")
+        return super()._train_epoch_corpusfile(corpus_file, cur_epoch=cur_epoch, **kwargs)
 
     def _doc_rows(self, tags):
         """The ``dv`` rows of a document's tags (tags unknown to ``dv`` are skipped, as gensim does)."""
@@ -114,6 +141,11 @@ class Doc2Vec(LossModel, KernelTraining, Saving, gensim_doc2vec.Doc2Vec):
         if isinstance(doc_words, str):  # a common mistake; fail with a nicer error
             raise TypeError("Parameter doc_words of infer_vector() must be a list of strings "
                             "(not a single string).")
+        concat = self._concat()
+        if concat is not None and concat[0] != 1:
+            raise ValueError(f"infer_vector infers one document vector, and this dm_concat model's h holds "
+                             f"dm_tag_count={concat[0]} of them (stock gensim returns the untrained initial "
+                             f"vector here)")
         alpha = alpha or self.alpha
         min_alpha = min_alpha or self.min_alpha
         epochs = epochs or self.epochs
@@ -124,7 +156,7 @@ class Doc2Vec(LossModel, KernelTraining, Saving, gensim_doc2vec.Doc2Vec):
         # lexicon pairs, global context); without dbow_words inference trains no word pairs
         frozen = np.zeros(1, dtype=np.float32)
         inputs = {"words": (self.wv.vectors, frozen),
-                  "docs": (vector, np.ones(1, dtype=np.float32), bool(self.dm), False)}
+                  "docs": (vector, np.ones(1, dtype=np.float32), bool(self.dm), False, concat)}
         run = TrainingRun(self, return_loss, inputs=inputs, doc_index=lambda tags: [0], learn_hidden=False,
                           reference=False)
         mem = self._get_thread_working_mem()

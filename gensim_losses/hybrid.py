@@ -76,7 +76,7 @@ class PythonTerms:
 
     def __init__(self, model, run):
         self.terms = list(run.plan.python)
-        self.hidden = run.kernel.vector_size
+        self.hidden = run.kernel.layer1_size  # the width of h (dm_concat: the concatenated rows)
         self.vocab = len(model.wv.index_to_key)
         self.lock = threading.Lock()
         self.checked = {}   # program structure -> whether it matched numpy

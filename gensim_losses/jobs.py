@@ -6,7 +6,9 @@ gives them one, read from the kernels' own walk through the job
 (``Job.collect``), so the Python paths see the examples the kernels train,
 in their order, for every model: each example's target, the rows whose sum
 forms its h (word vectors, FastText n-gram buckets, Doc2Vec document
-vectors), and the scales that form h and return its error.
+vectors), and the scales that form h and return its error; or, with
+Doc2Vec's ``dm_concat=1`` (``concat``), the rows whose concatenation is h,
+each taking its own slice of h's error.
 """
 
 from typing import NamedTuple
@@ -31,6 +33,7 @@ class JobView(NamedTuple):
     row_start: np.ndarray         # (examples + 1,) example e's rows: row_start[e]:row_start[e + 1]
     row_kind: np.ndarray          # index into ROW_ARRAYS
     row_index: np.ndarray
+    concat: bool = False          # h is the concatenation of the rows (dm_concat), not form * their sum
 
     @property
     def weight(self):
@@ -41,6 +44,15 @@ class JobView(NamedTuple):
         """``(kinds, indices)`` of example ``e``'s input rows."""
         a, b = self.row_start[e], self.row_start[e + 1]
         return self.row_kind[a:b], self.row_index[a:b]
+
+    def hidden(self, e, arrays):
+        """Example ``e``'s h, shape (1, width), from ``arrays`` (the row arrays, by ``ROW_ARRAYS`` kind)
+        as they are now: form times the sum of its rows, or with ``concat`` the rows side by side."""
+        kinds, indices = self.rows(e)
+        vectors = [arrays[k][i] for k, i in zip(kinds, indices)]
+        if self.concat:
+            return np.concatenate(vectors)[None]
+        return self.form[e] * np.sum(vectors, axis=0, dtype=np.float32)[None]
 
     def batch(self):
         """The :class:`~gensim_losses.ExampleBatch` of the job's examples.
@@ -76,4 +88,4 @@ def view(run, job):
     examples = job.collect(run.kernel)
     return JobView(words, weights[sentence], gather(ctx.astype(np.int64), ctx_offsets, sentence),
                    examples["target"], examples["position"], examples["form"], examples["update"],
-                   examples["row_start"], examples["row_kind"], examples["row_index"])
+                   examples["row_start"], examples["row_kind"], examples["row_index"], bool(run.kernel.concat))

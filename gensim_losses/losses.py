@@ -118,6 +118,12 @@ def as_output(x):
     return arr.view(LossArray)
 
 
+def hidden_size(model):
+    """The width of a model's h and of its output layers' rows: ``layer1_size``, which
+    is ``vector_size`` except in Doc2Vec's ``dm_concat=1`` (a concatenation of rows)."""
+    return getattr(model, "layer1_size", None) or model.wv.vector_size
+
+
 def _loss_input(target, output):
     output = output if isinstance(output, LossArray) and output.ndim == 2 else as_output(output)
     return np.asarray(target), output
@@ -570,7 +576,7 @@ class Objective(BaseLoss):
 
     def _check_weights(self, model):
         weights = getattr(model, self.weights_name, None)
-        shape = (len(model.wv.index_to_key), model.wv.vector_size)
+        shape = (len(model.wv.index_to_key), hidden_size(model))
         if weights is None or np.shape(weights) != shape:
             got = "is missing" if weights is None else f"has shape {np.shape(weights)}"
             raise LossError(f"{type(self).__name__} needs model.{self.weights_name} of shape {shape}; "
@@ -587,7 +593,7 @@ class Objective(BaseLoss):
     def _prepare(self, target, output):
         model = self.model
         h = np.asarray(output)
-        d = model.wv.vector_size
+        d = hidden_size(model)
         cls = type(self).__name__
         if h.ndim != 2 or h.shape[1] != d:
             raise LossError(f"{cls}: output must have shape (n, {d}), got shape {h.shape}")
@@ -945,7 +951,9 @@ class DirectionPenalty(Penalty):
     Parameters
     ----------
     directions : array_like, shape (d,) or (m, d)
-        Stored as float32 ``(m, d)``; not normalised.
+        Stored as float32 ``(m, d)``; not normalised. ``d`` is the width of h,
+        the model's ``layer1_size``: its ``vector_size``, except in Doc2Vec
+        with ``dm_concat=1``, where h is a concatenation of rows.
     weight : float
         Finite and >= 0.
     """
@@ -962,9 +970,10 @@ class DirectionPenalty(Penalty):
         self.directions = directions
 
     def bind(self, model):
-        if self.directions.shape[1] != model.wv.vector_size:
+        if self.directions.shape[1] != hidden_size(model):
             raise LossError(f"DirectionPenalty: directions have size {self.directions.shape[1]}, the model's "
-                            f"vectors have size {model.wv.vector_size}")
+                            f"h has size {hidden_size(model)} (its layer1_size: vector_size, or with "
+                            f"Doc2Vec's dm_concat=1 the concatenated width)")
         return super().bind(model)
 
     def compute(self, target, output):

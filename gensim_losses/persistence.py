@@ -392,12 +392,8 @@ class Saving:
         new.__dict__.update(deepcopy(model.__dict__) if copied else model.__dict__)
         new.__dict__.update(_own_defaults())
         new.compute_loss = True  # exact and cheap here; stock gensim's default is off
-        new._check_converted()
         new.add_lifecycle_event("converted", msg=f"from {type(model).__module__}.{type(model).__name__}")
         return new
-
-    def _check_converted(self):
-        """Refuse a stock model that this class cannot train (a subclass hook)."""
 
     def __getstate__(self):
         # a running train()'s threads and kernel buffers never travel with a

@@ -151,7 +151,7 @@ def make_plan(loss, model, strict=True, rng=None):
 
 def _probe(model, rng, n=6):
     """Random targets, hidden vectors and example batch of the sizes training uses."""
-    vocab, size = len(model.wv.index_to_key), model.wv.vector_size
+    vocab, size = len(model.wv.index_to_key), L.hidden_size(model)
     target = rng.integers(0, vocab, n)
     output = L.as_output(rng.normal(0.0, 0.5, (n, size)).astype(np.float32))
     batch = L.ExampleBatch.of(input_ids=[rng.integers(0, vocab, 1 + e % 3) for e in range(n)],

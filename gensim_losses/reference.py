@@ -5,7 +5,9 @@ objectives through ``compute``, which also gives their output-row gradients),
 so any loss trains here, exactly and slowly. It is the definition the native
 and hybrid paths are tested against, and it follows their conventions: the
 objectives use gensim's CBOW update rule, penalties and Python terms the exact
-chain rule (see ``Config.pen_scale`` in the kernels).
+chain rule (see ``Config.pen_scale`` in the kernels). With Doc2Vec's
+``dm_concat=1``, h is the example's rows side by side and each row takes its
+slice of the error (``concat_example`` in the kernels).
 
 A job is all or nothing: every row it writes is journalled first, and any
 failure (a Python term's NaN, a diverging score, an exception) puts them back
@@ -197,7 +199,7 @@ class _Trainer:
         form, update, sw = float(view.form[e]), float(view.update[e]), float(view.weight[e])
         for vectors, _, i in rows:
             self.journal.save(vectors, [i])
-        h = form * np.sum([vectors[i] for vectors, _, i in rows], axis=0, dtype=np.float32)[None]
+        h = view.hidden(e, [a[0] if a is not None else None for a in self.arrays])
         out, t = L.as_output(h), view.target[e][None]
         # h is one word's own vector (skip-gram): penalties that read h's word (the anchor) read it
         own_word = [rows[0][2]] if len(rows) == 1 and kinds[0] == jobs.WORD_ROWS else None
@@ -243,7 +245,12 @@ class _Trainer:
             self.totals[term.name] += sw * float(f.sum())
         if not _finite(grad):
             raise model._diverged(self.run, self.alpha)
-        self._apply(rows, (-self.alpha * update * grad[0]).astype(np.float32), deferred)
+        step = (-self.alpha * update * grad[0]).astype(np.float32)
+        if view.concat:  # each row takes its own slice of the error
+            for r, row in enumerate(np.split(step, len(rows))):
+                self._apply(rows[r:r + 1], row, deferred)
+        else:
+            self._apply(rows, step, deferred)
 
     def global_context(self, word, context, sw):
         """The centre word's input vector predicts every context word, through the objectives."""

@@ -36,6 +36,7 @@ MODES = {
     "d2v-dbow-words": (Doc2Vec, dict(dm=0, dbow_words=1)),
     "d2v-dm-mean": (Doc2Vec, dict(dm=1, dm_mean=1)),
     "d2v-dm-sum": (Doc2Vec, dict(dm=1, dm_mean=0)),
+    "d2v-dm-concat": (Doc2Vec, dict(dm=1, dm_concat=1)),
 }
 
 
@@ -57,7 +58,8 @@ def expected_hs(model, corpus):
 
     FastText skip-gram predicts each context word from the centre word (the
     same ordered pairs as Word2Vec's, the other way round); CBOW and PV-DM
-    predict each position (PV-DM: also without context, its tag is one);
+    predict each position (PV-DM: also without context, its tag is one; with
+    dm_concat, every position, its window padded with the null word);
     PV-DBOW predicts every word from the document's tag, plus the skip-gram
     pairs with dbow_words.
     """
@@ -93,7 +95,7 @@ def test_hs_totals_exact(mode, workers):
     assert model.get_latest_training_loss() == pytest.approx(2 * total, rel=1e-6)
 
 
-@pytest.mark.parametrize("mode", ["ft-sg", "ft-cbow", "d2v-dbow-words", "d2v-dm-mean"])
+@pytest.mark.parametrize("mode", ["ft-sg", "ft-cbow", "d2v-dbow-words", "d2v-dm-mean", "d2v-dm-concat"])
 def test_hs_totals_exact_from_corpus_file(mode, tmp_path):
     corpus = random_corpus(200, 12, 50, seed=6)
     path = tmp_path / "corpus.txt"
@@ -243,11 +245,6 @@ def test_infer_vector_reports_its_loss_and_finds_the_document():
     assert records[-1]["total"] < records[0]["total"]
     assert 5 in [tag for tag, _ in model.dv.most_similar([vector], topn=3)]
     np.testing.assert_array_equal(model.infer_vector(docs[5].words, epochs=3).shape, (24,))
-
-
-def test_dm_concat_is_refused_clearly():
-    with pytest.raises(ValueError, match="dm_concat=1 is not supported"):
-        Doc2Vec(dm=1, dm_concat=1)
 
 
 def test_loss_objects_set_the_objectives():

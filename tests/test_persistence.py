@@ -416,7 +416,11 @@ def test_from_gensim_refuses_another_model_class(lee_docs, tmp_path):
     assert type(Word2Vec.load(str(tmp_path / "ft.model"))) is FastText
 
 
-def test_from_gensim_refuses_dm_concat_until_it_is_supported(lee_docs):
+def test_a_stock_dm_concat_model_becomes_ours_and_trains(lee_docs):
     stock = stock_model("doc2vec", lee_docs, dm_concat=1)
-    with pytest.raises(ValueError, match="dm_concat=1"):
-        Doc2Vec.from_gensim(stock)
+    ours = Doc2Vec.from_gensim(stock)
+    assert type(ours) is Doc2Vec and ours.layer1_size == stock.layer1_size == (1 + 2 * 5) * 12
+    np.testing.assert_array_equal(ours.syn1neg, stock.syn1neg)
+    ours.train(lee_docs, total_examples=len(lee_docs), epochs=1)
+    assert ours.loss_history[0]["ns"] > 0 and np.isfinite(ours.dv.vectors).all()
+    assert ours.infer_vector(lee_docs[0].words).shape == (12,)
