@@ -48,6 +48,7 @@ from libc.string cimport memcmp, memcpy, memset
 
 cnp.import_array()
 
+from gensim_losses import bounds
 from gensim_losses.corpus import Sentence, parts as corpus_parts
 
 cdef extern from "_vecmath.h" nogil:
@@ -892,6 +893,12 @@ cdef class KernelModel:
     shared draws, in CBOW as ``cbow_sharing`` ``(uses, stride)`` says
     (``engine.cbow_sharing``). Holds references to every array the kernels
     read, so the pointers in ``base`` stay valid while jobs run.
+
+    Every index a job can carry is checked against the arrays it will touch
+    (:mod:`gensim_losses.bounds`): here, the shapes and the tables of row
+    numbers, once; a job's own indices where they are made (``prepare_batch``,
+    ``LineReader``) and once per job (``train_job``). A mismatch raises
+    ``ValueError`` naming the array, its shape and the index or size expected.
     """
     cdef Config base
     cdef readonly dict key_to_index
@@ -900,6 +907,9 @@ cdef class KernelModel:
     cdef readonly int layer1_size  # the width of h and of the output rows
     cdef readonly bint concat      # h is the concatenation of the input rows (dm_concat), not form * their sum
     cdef readonly object doc_index  # Doc2Vec: the tags of a TaggedDocument -> their document vector rows
+    cdef readonly int64_t doc_rows  # Doc2Vec: rows of the document vectors; every tag row of a job is below
+    cdef readonly str words_name, doc_name  # the input arrays' names on the model, for errors
+    cdef readonly tuple words_shape, doc_shape
 
     def __init__(self, model, bint compute_loss, dict weights, dict inputs, str kind="word2vec", anchor=None,
                  directions=None, groups=None, lexicon=None, bint shared=False, cbow_sharing=None,
@@ -937,11 +947,12 @@ cdef class KernelModel:
 
         vectors, lockf = inputs["words"]
         shape = (c.vocab_size, size)
-        if vectors.shape != shape:
-            raise ValueError(f"word vectors have shape {vectors.shape}, expected {shape}: call build_vocab() first")
+        words = self.words_name = bounds.name_of(model, vectors, "the word vectors")
+        self.words_shape = tuple(np.shape(vectors))
+        vocab_rows = f"one row per word of the vocabulary, {c.vocab_size} words"
+        bounds.rows(vectors, words, shape, f"{vocab_rows}: call build_vocab() first")
+        bounds.factors(lockf, bounds.name_of(model, lockf, f"the lockf of {words}"), c.vocab_size, words)
         lockf = np.ascontiguousarray(lockf, dtype=np.float32)
-        if lockf.size == 0:
-            raise ValueError("the word vectors' lockf is empty; expected 1 or len(vocab) factors")
         # arrays that are only read may be read-only (a model loaded with mmap='r'): the rows a zero
         # lockf holds and the output layers without learn_hidden (infer_vector) are never written
         c.syn0 = _float_ptr(vectors, "the word vectors", _learns(lockf))
@@ -951,12 +962,16 @@ cdef class KernelModel:
         max_grams = 0
         if c.model == M_FASTTEXT:
             grams, gram_lockf, starts, ids = inputs["ngrams"]
+            name = bounds.name_of(model, grams, "the n-gram vectors")
+            bounds.width(grams, name, size, "one row per n-gram bucket")
+            bounds.factors(gram_lockf, bounds.name_of(model, gram_lockf, f"the lockf of {name}"), grams.shape[0], name)
             gram_lockf = np.ascontiguousarray(gram_lockf, dtype=np.float32)
+            advice = "the n-gram buckets do not match the vocabulary: call wv.recalc_char_ngram_buckets()"
+            bounds.offsets(starts, c.vocab_size, np.size(ids), "the FastText bucket offsets (of wv.buckets_word)",
+                           "the bucket ids", advice)
+            bounds.below(ids, grams.shape[0], "the FastText bucket ids (wv.buckets_word)", name, grams.shape, advice)
             starts = np.ascontiguousarray(starts, dtype=np.int64)
             ids = np.ascontiguousarray(ids, dtype=np.uint32)
-            if grams.ndim != 2 or grams.shape[1] != size or starts.shape != (c.vocab_size + 1,) or \
-                    (ids.size and ids.max() >= grams.shape[0]) or gram_lockf.size == 0:
-                raise ValueError("FastText n-gram buckets do not match the vectors: build the vocabulary again")
             c.syn0_ngrams = _float_ptr(grams, "the n-gram vectors", _learns(gram_lockf))
             c.ngram_lockf = _float_ptr(gram_lockf, "the n-gram lockf", False)
             c.ngram_lockf_len = gram_lockf.size
@@ -966,9 +981,11 @@ cdef class KernelModel:
             arrays += [grams, gram_lockf, starts, ids]
         elif c.model == M_DOC2VEC:
             docs, doc_lockf, dm, dbow_words, concat = inputs["docs"]
+            name = self.doc_name = bounds.name_of(model, docs, "the document vectors")
+            bounds.width(docs, name, size, "one row per document tag")
+            bounds.factors(doc_lockf, bounds.name_of(model, doc_lockf, f"the lockf of {name}"), docs.shape[0], name)
+            self.doc_rows, self.doc_shape = docs.shape[0], tuple(docs.shape)
             doc_lockf = np.ascontiguousarray(doc_lockf, dtype=np.float32)
-            if docs.ndim != 2 or docs.shape[1] != size or doc_lockf.size == 0:
-                raise ValueError("the document vectors do not match the model: build the vocabulary again")
             c.doc_vectors = _float_ptr(docs, "the document vectors", _learns(doc_lockf))
             c.doc_lockf = _float_ptr(doc_lockf, "the document vectors' lockf", False)
             c.doc_lockf_len = doc_lockf.size
@@ -992,47 +1009,49 @@ cdef class KernelModel:
         if c.weight[T_NS]:
             if c.negative < 1:
                 raise ValueError(f"negative sampling needs negative >= 1, got {c.negative}")
-            if model.syn1neg.shape != out_shape:
-                raise ValueError(f"syn1neg has shape {model.syn1neg.shape}, expected {out_shape}")
+            bounds.rows(model.syn1neg, "syn1neg", out_shape, f"negative sampling's output layer, {vocab_rows}")
             c.syn1neg = _float_ptr(model.syn1neg, "syn1neg", learn_hidden)
             cum = np.ascontiguousarray(model.cum_table, dtype=np.uint32)
-            if cum.size != c.vocab_size or cum[-1] == 0:
-                raise ValueError("cum_table does not match the vocabulary: call make_cum_table()")
+            if cum.shape != (c.vocab_size,) or (cum.size and cum[cum.size - 1] == 0):
+                raise ValueError(f"cum_table has shape {np.shape(model.cum_table)}, expected ({c.vocab_size},) "
+                                 f"(one entry per word, ending above 0): call make_cum_table()")
             c.cum_table = <uint32_t *>cnp.PyArray_DATA(cum)
             c.cum_len = cum.size
             arrays += [model.syn1neg, cum]
         if c.weight[T_HS]:
-            if model.syn1.shape != out_shape:
-                raise ValueError(f"syn1 has shape {model.syn1.shape}, expected {out_shape}")
+            bounds.rows(model.syn1, "syn1", out_shape, f"hierarchical softmax's output layer, {vocab_rows}")
             c.syn1 = _float_ptr(model.syn1, "syn1", learn_hidden)
             codes = wv.expandos['code']
             points = wv.expandos['point']
-            lengths = np.fromiter((len(x) for x in codes), dtype=np.int64, count=len(codes))
+            lengths = bounds.huffman(codes, points, c.vocab_size, model.syn1.shape)
             offsets = np.zeros(len(codes) + 1, dtype=np.int64)
             np.cumsum(lengths, out=offsets[1:])
             flat_codes = np.ascontiguousarray(np.concatenate(list(codes)), dtype=np.uint8)
-            flat_points = np.ascontiguousarray(np.concatenate(list(points)), dtype=np.uint32)
-            if flat_points.size and flat_points.max() >= c.vocab_size:
-                raise ValueError("Huffman tree points past syn1: rebuild the vocabulary")
+            flat_points = np.concatenate(list(points))
+            bounds.below(flat_points, model.syn1.shape[0], "wv's Huffman points (the 'point' vecattr)", "syn1",
+                         model.syn1.shape, "call model.create_binary_tree() (build_vocab does)")
+            flat_points = np.ascontiguousarray(flat_points, dtype=np.uint32)
             c.codes = <uint8_t *>cnp.PyArray_DATA(flat_codes)
             c.points = <uint32_t *>cnp.PyArray_DATA(flat_points)
             c.code_offsets = <int64_t *>cnp.PyArray_DATA(offsets)
             arrays += [model.syn1, flat_codes, flat_points, offsets]
         if c.weight[T_SOFTMAX]:
-            if model.syn1softmax.shape != out_shape:
-                raise ValueError(f"syn1softmax has shape {model.syn1softmax.shape}, expected {out_shape}")
+            bounds.rows(model.syn1softmax, "syn1softmax", out_shape, f"the full softmax's output layer, {vocab_rows}")
             c.syn1softmax = _float_ptr(model.syn1softmax, "syn1softmax", learn_hidden)
             arrays.append(model.syn1softmax)
         if c.sample:
             sample_ints = np.ascontiguousarray(wv.expandos['sample_int'], dtype=np.uint32)
+            if sample_ints.shape != (c.vocab_size,):
+                raise ValueError(f"wv's 'sample_int' vecattr has shape {sample_ints.shape}, expected "
+                                 f"({c.vocab_size},) (one per word of the vocabulary): call build_vocab()")
             c.sample_ints = <uint32_t *>cnp.PyArray_DATA(sample_ints)
             arrays.append(sample_ints)
         if c.weight[T_ANCHOR]:
             ref, mask = anchor
             ref = np.ascontiguousarray(ref, dtype=np.float32)
             mask = np.ascontiguousarray(mask, dtype=np.uint8)
-            if ref.shape != shape or mask.shape != (c.vocab_size,):
-                raise ValueError(f"anchor reference has shape {ref.shape} (mask {mask.shape}), expected {shape}")
+            bounds.rows(ref, "the AnchorPenalty's reference vectors", shape, vocab_rows)
+            bounds.rows(mask, "the AnchorPenalty's mask", (c.vocab_size,), "one flag per word of the vocabulary")
             c.anchor_ref = _float_ptr(ref, "anchor reference", False)
             c.anchor_mask = <uint8_t *>cnp.PyArray_DATA(mask)
             arrays += [ref, mask]
@@ -1049,8 +1068,9 @@ cdef class KernelModel:
             starts = np.ascontiguousarray(starts, dtype=np.int64)
             members = np.ascontiguousarray(members, dtype=np.uint32)
             cum = np.ascontiguousarray(cum, dtype=np.uint32)
-            if word_group.shape != (c.vocab_size,) or members.shape != cum.shape or starts[-1] != members.size:
-                raise ValueError("group tables do not match the vocabulary: bind the GroupNegativeLoss again")
+            bounds.group_tables(word_group, starts, members, cum, c.vocab_size)
+            if negative < 0:
+                raise ValueError(f"group negatives must be >= 0, got {negative}")
             if not c.weight[T_NS]:
                 raise ValueError("group negatives need negative sampling's output layer (NEGSamplingLoss)")
             c.word_group = <int32_t *>cnp.PyArray_DATA(word_group)
@@ -1064,8 +1084,7 @@ cdef class KernelModel:
             lex_starts = np.ascontiguousarray(lex_starts, dtype=np.int64)
             partners = np.ascontiguousarray(partners, dtype=np.uint32)
             antonym = np.ascontiguousarray(antonym, dtype=np.uint8)
-            if lex_starts.shape != (c.vocab_size + 1,) or partners.shape != antonym.shape:
-                raise ValueError("lexicon pairs do not match the vocabulary: bind the LexiconPenalty again")
+            bounds.lexicon_pairs(lex_starts, partners, antonym, c.vocab_size)
             c.lex_starts = <int64_t *>cnp.PyArray_DATA(lex_starts)
             c.lex_partners = <uint32_t *>cnp.PyArray_DATA(partners)
             c.lex_antonym = <uint8_t *>cnp.PyArray_DATA(antonym)
@@ -1143,6 +1162,7 @@ cdef class Job:
     cdef int64_t *tag_ends   # Doc2Vec: end of each document's tags (document vector rows) in tags
     cdef uint32_t *tags
     cdef int64_t n, cap, n_sent, sent_cap, n_ctx, ctx_cap, n_tags, tags_cap, max_tags
+    cdef int64_t word_end, tag_end  # 1 + the largest word index (context words too) and tag row pushed
     cdef readonly int64_t raw_words, sentences
     cdef int64_t window
     cdef uint64_t next_random
@@ -1180,6 +1200,8 @@ cdef class Job:
             return -1
         self.idx[self.n] = word
         self.n += 1
+        if word >= self.word_end:
+            self.word_end = <int64_t>word + 1
         return 0
 
     cdef int push_context(self, uint32_t word) noexcept nogil:
@@ -1188,6 +1210,8 @@ cdef class Job:
             return -1
         self.ctx[self.n_ctx] = word
         self.n_ctx += 1
+        if word >= self.word_end:
+            self.word_end = <int64_t>word + 1
         return 0
 
     cdef int push_tag(self, uint32_t row) noexcept nogil:
@@ -1196,6 +1220,8 @@ cdef class Job:
             return -1
         self.tags[self.n_tags] = row
         self.n_tags += 1
+        if row >= self.tag_end:
+            self.tag_end = <int64_t>row + 1
         return 0
 
     cdef int end_sentence(self, int64_t raw, float weight) noexcept nogil:
@@ -1263,6 +1289,7 @@ cdef class Job:
         their order instead of form times their sum, and row ``r`` takes its
         lockf times slice ``r`` of the error (form and update are 1).
         The hybrid and reference paths read jobs this way."""
+        check_job(km, self)
         cdef Config c = km.base
         cdef Collect col
         cdef InputScratch scratch = InputScratch(km.max_inputs + self.max_tags)
@@ -1330,11 +1357,43 @@ cdef class Job:
         window_of(self.window, self.shrink[i], i, start, end, j, k)
 
 
+cdef int check_job(KernelModel km, Job job) except -1:
+    """O(1) per job: the job's largest word index and document row are rows of the
+    arrays ``km`` trains (a job filled for another model fails here, not in memory)."""
+    if job.word_end > km.base.vocab_size:
+        raise ValueError(f"the job holds word index {job.word_end - 1}, but {km.words_name} has "
+                         f"{km.base.vocab_size} rows (shape {km.words_shape}): it was filled for another "
+                         f"model or vocabulary than the KernelModel it is trained with")
+    if job.tag_end > km.doc_rows:
+        raise ValueError(f"the job holds document row {job.tag_end - 1}, but {km.doc_name or 'the model'} has "
+                         f"{km.doc_rows} document rows (shape {km.doc_shape}): it was filled for another "
+                         f"model than the KernelModel it is trained with")
+    return 0
+
+
+cdef str _new_tags_advice = ("new document tags after training (build_vocab(update=True)) are not supported "
+                             "yet: train a new model on all the documents, or use infer_vector() for new documents")
+
+
+cdef inline uint32_t _word_row(KernelModel km, object token, object index, object item) except? 0xFFFFFFFF:
+    """A token's vocabulary index from ``km.key_to_index``, checked against the word rows."""
+    cdef int64_t i = index
+    if i < 0 or i >= km.base.vocab_size:
+        where = "" if item is None else f" (corpus item {item})"
+        raise ValueError(f"wv.key_to_index maps {token!r}{where} to {i}, but {km.words_name} has "
+                         f"{km.base.vocab_size} rows (shape {km.words_shape}): the vocabulary's index and its "
+                         f"vectors disagree; build the vocabulary again")
+    return <uint32_t>i
+
+
 def prepare_batch(KernelModel km, sentences, uint64_t seed, first_index=None):
     """A ``Job`` from corpus items: token lists or ``Sentence`` items (checked
     here; ``first_index``, the corpus index of the first item, goes into
     their error messages). Out-of-vocabulary tokens are dropped (which widens
-    the window, as in gensim); a sentence of weight 0 is counted, not trained."""
+    the window, as in gensim); a sentence of weight 0 is counted, not trained.
+
+    Every index is checked as it is made: a token's against the word rows, a
+    document's tag rows against the document vectors' (``ValueError``)."""
     cdef Job job = Job()
     cdef Config c = km.base
     cdef dict k2i = km.key_to_index
@@ -1344,19 +1403,25 @@ def prepare_batch(KernelModel km, sentences, uint64_t seed, first_index=None):
     c.next_random = seed
     job.window = c.window
     for n, sentence in enumerate(sentences):
+        item = None if first_index is None else first_index + n
         if c.model == M_DOC2VEC:  # a TaggedDocument: its words, and its tags' document vectors
             for row in km.doc_index(sentence.tags):
+                if not 0 <= row < km.doc_rows:
+                    raise ValueError(f"document{'' if item is None else ' ' + str(item)} has tags "
+                                     f"{list(sentence.tags)!r:.80}, one of them at row {row} of {km.doc_name}, which "
+                                     f"has {km.doc_rows} rows (shape {km.doc_shape}): every tag needs a row of the "
+                                     f"document vectors; {_new_tags_advice}")
                 if job.push_tag(<uint32_t>row):
                     raise MemoryError()
             sentence, weight = sentence.words, 1.0
         elif type(sentence) is Sentence:
-            sentence, weight, context = corpus_parts(sentence, None if first_index is None else first_index + n)
+            sentence, weight, context = corpus_parts(sentence, item)
             if weight == 0:
                 job.count(len(sentence))
                 continue
             for token in context:
                 found = PyDict_GetItemWithError(k2i, token)
-                if found != NULL and job.push_context(<uint32_t>(<object>found)):
+                if found != NULL and job.push_context(_word_row(km, token, <object>found, item)):
                     raise MemoryError()
         else:
             weight = 1.0
@@ -1364,7 +1429,7 @@ def prepare_batch(KernelModel km, sentences, uint64_t seed, first_index=None):
         for token in sentence:
             raw += 1
             found = PyDict_GetItemWithError(k2i, token)  # raises for unhashable tokens
-            if found != NULL and job.push(<uint32_t>(<object>found)):
+            if found != NULL and job.push(_word_row(km, token, <object>found, item)):
                 raise MemoryError()
         if job.end_sentence(raw, weight):
             raise MemoryError()
@@ -1393,6 +1458,7 @@ def train_job(KernelModel km, Job job, float alpha, cnp.ndarray work, cnp.ndarra
     cdef uint32_t *order_p
     cdef float *best_p
     cdef cnp.ndarray registers = None, scratch_regs = None
+    check_job(km, job)
     if work.shape[0] < c.layer1_size or neu1.shape[0] < c.layer1_size:
         raise ValueError(f"work buffers must hold {c.layer1_size} floats")
     c.alpha = alpha
@@ -1504,9 +1570,11 @@ cdef class TokenIndex:
     cdef int64_t[:] starts
     cdef int32_t[:] slots
     cdef uint64_t mask
+    cdef readonly int64_t size  # the words it holds; a look-up gives an index below
 
     def __init__(self, index_to_key):
         encoded = [str(k).encode('utf8') for k in index_to_key]
+        self.size = len(encoded)
         self.blob = b''.join(encoded)
         self.keys = self.blob
         starts = np.zeros(len(encoded) + 1, dtype=np.int64)
@@ -1789,17 +1857,20 @@ cdef class LineReader:
 
     ``first_doc`` >= 0 (Doc2Vec): every line is one document, whatever its
     length, tagged with its line number in the file (``first_doc`` being the
-    number of the range's first line), as gensim numbers them."""
+    number of the range's first line), as gensim numbers them. A line whose
+    number is not a row of the document vectors raises ``ValueError``."""
     cdef FILE *fh
     cdef char *line
     cdef size_t line_cap
     cdef readonly int64_t start, end, pos, lines, first_doc
+    cdef readonly str path
     cdef TokenIndex vocab
 
     def __cinit__(self, str path, int64_t start, int64_t end, TokenIndex vocab, int64_t first_doc=-1):
         self.fh = fopen(path.encode(), "rb")
         if self.fh == NULL:
             raise OSError(f"cannot open corpus_file {path!r}")
+        self.path = path
         self.start = self.pos = start
         self.end = end
         self.vocab = vocab
@@ -1819,7 +1890,11 @@ cdef class LineReader:
     def fill(self, KernelModel km, int64_t job_words, uint64_t seed):
         """The next job of at least ``job_words`` raw words (fewer at the end),
         or None when the range is read. Lines longer than MAX_WORDS words are
-        cut into several sentences, as LineSentence does."""
+        cut into several sentences, as LineSentence does.
+
+        Bounds (O(1) per job and per line): the vocabulary's look-up must not
+        give indices past ``km``'s word rows, and a Doc2Vec line's number
+        (its document's tag) must be a row of ``km``'s document vectors."""
         cdef Job job = Job()
         cdef Config c = km.base
         cdef ssize_t length
@@ -1827,8 +1902,12 @@ cdef class LineReader:
         cdef char *line_end
         cdef char *tok
         cdef int32_t word
-        cdef int64_t n_raw
+        cdef int64_t n_raw, doc_rows = km.doc_rows
         cdef int status = 0
+        if self.vocab.size > c.vocab_size:
+            raise ValueError(f"the corpus_file reader looks words up in a vocabulary of {self.vocab.size} words, "
+                             f"but {km.words_name} has {c.vocab_size} rows (shape {km.words_shape}): build its "
+                             f"TokenIndex from this model's wv.index_to_key")
         c.next_random = seed
         job.window = c.window
         with nogil:
@@ -1841,6 +1920,9 @@ cdef class LineReader:
                 line_end = self.line + length
                 n_raw = 0
                 if self.first_doc >= 0:
+                    if self.first_doc + self.lines >= doc_rows:
+                        status = -2  # past the document vectors: raised below
+                        break
                     status = job.push_tag(<uint32_t>(self.first_doc + self.lines))
                 self.lines += 1
                 while status == 0:
@@ -1856,6 +1938,12 @@ cdef class LineReader:
                         n_raw = 0
                 if n_raw or self.first_doc >= 0:
                     status = status or job.end_sentence(n_raw, 1.0)
+        if status == -2:
+            line = self.first_doc + self.lines
+            raise ValueError(f"line {line + 1} of corpus_file {self.path!r} is document {line} (Doc2Vec tags each "
+                             f"line with its number), but {km.doc_name or 'the model'} has {doc_rows} rows (shape "
+                             f"{km.doc_shape}): the vocabulary was built on {doc_rows} documents; "
+                             f"{_new_tags_advice}")
         if status:
             raise MemoryError()
         if job.raw_words == 0:

@@ -221,7 +221,8 @@ def line_ranges(path, parts):
 
 
 def first_lines(path, ranges):
-    """The number of the first line of each byte range (lines counted from 0)."""
+    """The number of the first line of each byte range (lines counted from 0), and the
+    number of lines in the file (a last line without a newline counts, as the reader reads it)."""
     numbers, count, pos = [], 0, 0
     with open(path, "rb") as fh:
         for start, _ in ranges:
@@ -230,7 +231,25 @@ def first_lines(path, ranges):
                 count += chunk.count(b"\n")
                 pos += len(chunk)
             numbers.append(count)
-    return numbers
+        while chunk := fh.read(1 << 20):
+            count += chunk.count(b"\n")
+            pos += len(chunk)
+        if pos:
+            fh.seek(pos - 1)
+            count += fh.read(1) != b"\n"
+    return numbers, count
+
+
+def check_document_lines(path, lines, kernel):
+    """Doc2Vec's ``corpus_file``: every line is a document tagged with its line number, so the file may
+    have no more lines than there are document vectors (checked before any thread starts)."""
+    if lines > kernel.doc_rows:
+        raise ValueError(
+            f"corpus_file {os.fspath(path)!r} has {lines} lines, each a document tagged with its line number, "
+            f"but {kernel.doc_name} has {kernel.doc_rows} rows (shape {kernel.doc_shape}): the vocabulary was "
+            f"built on {kernel.doc_rows} documents. New document tags after training are not supported yet: "
+            f"build a new model on this file (build_vocab(corpus_file=...), then train), or use infer_vector() "
+            f"for new documents")
 
 
 def _resolve(model, path):
@@ -485,8 +504,10 @@ class KernelTraining:
             run.token_index = _kernels.TokenIndex(self.wv.index_to_key)
             run.line_ranges = line_ranges(corpus_file, self.workers)
             # only Doc2Vec tags a line with its number: counting them reads the file
-            run.first_lines = (first_lines(corpus_file, run.line_ranges) if run.kind == "doc2vec"
-                               else [-1] * len(run.line_ranges))
+            run.first_lines = [-1] * len(run.line_ranges)
+            if run.kind == "doc2vec":
+                run.first_lines, lines = first_lines(corpus_file, run.line_ranges)
+                check_document_lines(corpus_file, lines, run.kernel)
         progress_queue = Queue()  # unbounded: a worker never waits to report
         threads = [
             threading.Thread(
