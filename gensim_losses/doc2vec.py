@@ -21,13 +21,17 @@ beside the word rows. h and where its error goes, per mode:
   its own slice of the error of h. A document with another number of known
   tags than ``dm_tag_count`` is not trained, as in gensim.
 
+``build_vocab(update=True)`` adds words, not document tags: growing ``dv``
+is not supported yet (stock gensim crashes there, its issue 1019), so new
+tags are refused with ``ValueError`` and the model is left as it was.
+
 Everything else (the engine, the loss terms, saving) is shared with
 :class:`~gensim_losses.Word2Vec`.
 """
 
 import numpy as np
 from gensim.models import doc2vec as gensim_doc2vec
-from gensim.models.doc2vec import TaggedDocument
+from gensim.models.doc2vec import TaggedDocument, TaggedLineDocument
 from gensim.models.keyedvectors import pseudorandom_weak_vector
 
 from gensim_losses.engine import KernelTraining, TrainingRun
@@ -86,6 +90,55 @@ class Doc2Vec(LossModel, KernelTraining, Saving, gensim_doc2vec.Doc2Vec):
             window=window, epochs=epochs, shrink_windows=shrink_windows, compute_loss=compute_loss, **kwargs,
         )
         self._build_and_train(documents, corpus_file, trim_rule, callbacks)
+
+    def build_vocab(self, corpus_iterable=None, corpus_file=None, update=False, progress_per=10000,
+                    keep_raw_vocab=False, trim_rule=None, **kwargs):
+        """Build the vocabulary, as :meth:`gensim.models.doc2vec.Doc2Vec.build_vocab` does.
+
+        With ``update=True`` new words are added, and the document tags stay
+        as they are: every document must carry tags the model already has
+        (a ``corpus_file`` no more lines than it had). Adding document tags to
+        a model is not supported yet: ``ValueError``, before anything of the
+        model changes. Train a new model on all the documents, or get vectors
+        for new documents with :meth:`infer_vector`. (gensim's own update
+        makes ``dv`` hold more tags than vectors, or renumbers string tags;
+        training then crashed.)
+        """
+        if not update or not len(self.dv.index_to_key):  # without a vocabulary gensim refuses the update itself
+            return super().build_vocab(corpus_iterable=corpus_iterable, corpus_file=corpus_file, update=update,
+                                       progress_per=progress_per, keep_raw_vocab=keep_raw_vocab,
+                                       trim_rule=trim_rule, **kwargs)
+        dv = self.dv
+        saved = list(dv.index_to_key), dict(dv.key_to_index), {k: v.copy() for k, v in dv.expandos.items()}
+        if corpus_file is not None:
+            corpus_iterable = TaggedLineDocument(corpus_file)
+        try:
+            super().build_vocab(corpus_iterable=self._known_tags_only(corpus_iterable, *saved[:2]), update=True,
+                                progress_per=progress_per, keep_raw_vocab=keep_raw_vocab, trim_rule=trim_rule,
+                                **kwargs)
+        finally:  # gensim's scan rebuilds dv's index from these documents alone: every tag keeps its row
+            dv.index_to_key, dv.key_to_index, dv.expandos = saved
+
+    def _known_tags_only(self, documents, index_to_key, key_to_index):
+        """``documents``, refusing (at their end, before gensim's scan records any tag) tags without a row."""
+        rows = len(self.dv.vectors)
+        new = {}
+        for document in documents:
+            for tag in document.tags:
+                row = key_to_index.get(tag, -1)
+                if row < 0 and isinstance(tag, (int, np.integer)) and 0 <= tag < len(index_to_key) \
+                        and index_to_key[tag] == tag:
+                    row = tag  # gensim keeps plain int tags out of key_to_index: their row is the tag
+                if not 0 <= row < rows:
+                    new[tag] = None
+            yield document
+        if new:
+            raise ValueError(
+                f"build_vocab(update=True) was given {len(new)} document tags the model does not have (such as "
+                f"{', '.join(map(repr, list(new)[:5]))}); dv has {len(index_to_key)} tags and dv.vectors the "
+                f"shape {tuple(np.shape(self.dv.vectors))}. "
+                f"New document tags after training are not supported yet: train a new model on all the "
+                f"documents, or use infer_vector() for new documents. The model is unchanged.")
 
     def _kernel_inputs(self):
         """Word rows, and the document rows of ``dv``, each ``(vectors, lockf)``."""

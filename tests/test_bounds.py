@@ -70,7 +70,59 @@ def lee_files(tmp_path):
     return tmp_path
 
 
-# ------------------------------------------------------------ item 2: a tag past the document vectors
+# ------------------------------------------------------------ item 2: build_vocab(update=True) with new tags
+@pytest.mark.parametrize("loss", ["NEGSamplingLoss()", "None"])
+def test_doc2vec_update_with_new_tags_is_refused_and_leaves_the_model_as_it_was(tmp_path, loss):
+    # before: len(m.dv) became 15 with dv.vectors (9, 16), then a segfault or "double free or
+    # corruption" (with loss=) or a DivergenceError blaming the learning rate (without)
+    run_script("""
+        m = Doc2Vec(docs, vector_size=16, min_count=1, epochs=5, workers=2, loss=$loss)
+        words, vectors = list(m.wv.index_to_key), m.wv.vectors.copy()
+        expandos = {k: v.copy() for k, v in m.dv.expandos.items()}
+        message = refused(lambda: m.build_vocab(new, update=True), "6 document tags the model does not have",
+                          "not supported yet", "train a new model", "infer_vector()", "(9, 16)")
+        assert len(m.dv) == 9 and m.dv.vectors.shape == (9, 16), (len(m.dv), m.dv.vectors.shape)
+        assert m.wv.index_to_key == words and np.array_equal(m.wv.vectors, vectors)
+        assert m.dv.expandos.keys() == expandos.keys()
+        assert all(np.array_equal(m.dv.expandos[k], v) for k, v in expandos.items())
+        m.train(docs, total_examples=len(docs), epochs=2)
+        assert np.isfinite(m.dv.vectors).all() and m.dv[8].shape == (16,)
+        assert np.isfinite(m.infer_vector(new[0].words)).all()
+    """, tmp_path, loss=loss)
+
+
+def test_doc2vec_update_with_new_string_tags_and_from_a_corpus_file_is_refused(lee_files):
+    run_script("""
+        tagged = [TaggedDocument(d.words, [f"doc{i}"]) for i, d in enumerate(docs)]
+        m = Doc2Vec(tagged, vector_size=16, min_count=1, epochs=2, workers=1)
+        refused(lambda: m.build_vocab([TaggedDocument(["a", "b"], ["doc1", "fresh"])], update=True),
+                "1 document tags", "'fresh'", "not supported yet")
+        assert m.dv.index_to_key == [f"doc{i}" for i in range(9)]
+
+        m = Doc2Vec(vector_size=16, min_count=2, epochs=1, workers=2)
+        m.build_vocab(corpus_file="a.txt")
+        refused(lambda: m.build_vocab(corpus_file="b.txt", update=True), "4950 document tags", "(50, 16)")
+        m.build_vocab(corpus_file="a.txt", update=True)  # the same documents again: allowed
+        assert len(m.dv) == 50 and m.dv.vectors.shape == (50, 16)
+    """, lee_files)
+
+
+def test_doc2vec_update_with_known_tags_adds_words_and_keeps_every_tag_row():
+    # gensim's scan rebuilds dv's index from the new documents alone: before, "doc7" moved to row 0
+    # and len(dv) fell to 1 while dv.vectors kept its 9 rows
+    corpus = [TaggedDocument(f"w{i} w{i + 1} w{i + 2} a b c".split(), [f"doc{i}"]) for i in range(9)]
+    model = Doc2Vec(corpus, vector_size=16, min_count=1, epochs=2, workers=1, seed=1, sample=0)
+    rows = dict(model.dv.key_to_index)
+    later = [TaggedDocument(["a", "b", "brand", "new"], ["doc7"]), TaggedDocument(["c", "brand"], ["doc2"])]
+    model.build_vocab(later, update=True)
+    assert model.dv.key_to_index == rows and model.dv.index_to_key == [f"doc{i}" for i in range(9)]
+    assert "brand" in model.wv.key_to_index and len(model.wv.vectors) == len(model.wv)
+    before = model.dv.vectors.copy()
+    model.train(later, total_examples=len(later), epochs=3)
+    moved = [tag for tag, row in rows.items() if not np.array_equal(model.dv.vectors[row], before[row])]
+    assert moved == ["doc2", "doc7"]  # the rows of the documents trained, and no other
+
+
 def test_a_tag_past_the_document_vectors_is_refused_when_the_job_is_made(tmp_path):
     # gensim's own update (bypassing ours) makes dv outgrow its vectors: prepare_batch refuses the tag
     run_script("""
