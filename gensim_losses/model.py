@@ -145,12 +145,18 @@ class LossModel:
             self.syn1softmax = np.zeros((len(self.wv), self.layer1_size), dtype=np.float32)
 
     def update_weights(self):
-        """gensim's weights for words added by ``build_vocab(update=True)``, and the softmax layer's rows."""
-        gained = len(self.wv) - len(self.wv.vectors)
+        """gensim's weights for words added by ``build_vocab(update=True)``, the softmax layer's rows, and
+        a per-word lockf's factors (1: the new words learn; gensim leaves it short, so its factors wrap)."""
+        before = len(self.wv.vectors)
+        gained = len(self.wv) - before
         super().update_weights()
         if self._softmax() and getattr(self, "syn1softmax", None) is not None:
             pad = np.zeros((gained, self.layer1_size), dtype=np.float32)
             self.syn1softmax = np.vstack([self.syn1softmax, pad])
+        for name in ("vectors_lockf", "vectors_vocab_lockf"):  # Word2Vec's and Doc2Vec's, FastText's
+            lockf = getattr(self.wv, name, None)
+            if lockf is not None and before > 1 and np.size(lockf) == before and gained > 0:
+                setattr(self.wv, name, np.concatenate([lockf, np.ones(gained, dtype=lockf.dtype)]))
 
     def make_cum_table(self, domain=2**31 - 1):
         """gensim's negative-sampling table (the same values), without its Python loop over the vocabulary."""

@@ -22,6 +22,7 @@ from gensim_losses import (
     FastText,
     GroupNegativeLoss,
     LexiconPenalty,
+    NEGSamplingLoss,
     Word2Vec,
     _kernels,
 )
@@ -355,3 +356,39 @@ def test_a_job_filled_for_a_bigger_model_is_refused_by_train_job(tmp_path):
                 "wv.vectors has 3 rows (shape (3, 8))")
         refused(lambda: job.collect(km_small), "the job holds word index 399")
     """, tmp_path)
+
+
+# ------------------------------------------------------------ growing words keeps working
+@pytest.mark.parametrize("cls", [Word2Vec, FastText])
+def test_growing_the_vocabulary_with_a_per_word_lockf_trains_the_new_words(cls):
+    with open(LEE) as fh:
+        lee = [line.split() for line in fh]
+    kw = dict(bucket=2000) if cls is FastText else {}
+    model = cls(lee[:100], vector_size=16, min_count=2, epochs=1, workers=2, hs=1, loss=None, **kw)
+    name = "vectors_vocab_lockf" if cls is FastText else "vectors_lockf"
+    locked = np.ones(len(model.wv), np.float32)
+    locked[0] = 0.0  # hold the most frequent word
+    setattr(model.wv, name, locked)
+    held = model.wv.index_to_key[0]
+    before_held = model.wv.vectors_vocab[0].copy() if cls is FastText else model.wv[held].copy()
+    old = len(model.wv)
+    model.build_vocab(lee[100:], update=True)
+    assert len(model.wv) > old and getattr(model.wv, name).shape == (len(model.wv),)
+    new_word = model.wv.index_to_key[-1]
+    start = model.wv.get_index(new_word)
+    rows = model.wv.vectors_vocab if cls is FastText else model.wv.vectors
+    first = rows[start].copy()
+    model.train(lee, total_examples=len(lee), epochs=1)
+    rows = model.wv.vectors_vocab if cls is FastText else model.wv.vectors
+    assert not np.array_equal(rows[start], first)  # the new word learns (its factor is 1)
+    assert np.array_equal(rows[0], before_held)
+    assert model.syn1.shape == model.syn1neg.shape == (len(model.wv), 16)
+
+
+def test_growing_the_vocabulary_with_a_loss_still_trains():
+    with open(LEE) as fh:
+        lee = [line.split() for line in fh]
+    model = Word2Vec(lee[:100], vector_size=16, min_count=2, epochs=1, workers=2, sg=1, loss=NEGSamplingLoss())
+    model.build_vocab(lee[100:], update=True)
+    model.train(lee, total_examples=len(lee), epochs=1)
+    assert np.isfinite(model.wv.vectors).all() and model.syn1neg.shape == model.wv.vectors.shape
