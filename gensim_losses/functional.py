@@ -95,12 +95,44 @@ def binary_logistic(scores, labels, mask=None):
     return loss, grad
 
 
-def _logistic_over_rows(h, rows, labels, mask):
+def _sgd_rows(h, rows, labels, mask, ids, step):
+    """``rows`` as SGD reaches them: within each example, in order, an entry whose row
+    (``ids``) an earlier entry used reads it as the earlier entry's step
+    ``-step * dl/du`` left it. Examples without a repeated row are not touched."""
+    ids = np.asarray(ids)
+    if ids.shape != rows.shape[:2]:
+        raise ValueError(f"ids must have shape {rows.shape[:2]} (a row index per entry of rows), got {ids.shape}")
+    ordered = np.sort(ids, axis=1)
+    repeats = np.flatnonzero((ordered[:, 1:] == ordered[:, :-1]).any(axis=1))
+    if not repeats.size:
+        return rows
+    rows = rows.copy()
+    labels = np.broadcast_to(np.asarray(labels, dtype=rows.dtype), ids.shape)
+    mask = np.ones(ids.shape, dtype=bool) if mask is None else np.broadcast_to(np.asarray(mask, dtype=bool),
+                                                                               ids.shape)
+    for i in repeats:
+        after = {}  # row index -> its value after its latest step in this example
+        for j, row in enumerate(ids[i].tolist()):
+            if row in after:
+                rows[i, j] = after[row]
+            if mask[i, j]:
+                _, g = binary_logistic(rows[i, j] @ h[i], labels[i, j])
+                after[row] = rows[i, j] + -step * (g * h[i])
+            else:
+                after[row] = rows[i, j]
+    return rows
+
+
+def _logistic_over_rows(h, rows, labels, mask, ids=None, step=None):
     """Sum of binary logistic losses of ``rows[i, j] . h[i]``; shared by NS and HS."""
     h, dtype = _hidden(h)
     rows = np.asarray(rows, dtype=dtype)
     if rows.ndim != 3 or rows.shape[0] != h.shape[0] or rows.shape[2] != h.shape[1]:
         raise ValueError(f"rows must have shape (n, k, d) = ({h.shape[0]}, k, {h.shape[1]}), got {rows.shape}")
+    if step is not None:
+        if ids is None:
+            raise ValueError("step (the SGD replay) needs ids: which output row each entry of rows is")
+        rows = _sgd_rows(h, rows, labels, mask, ids, step)
     scores = np.matmul(rows, h[:, :, None])[:, :, 0]  # (n, k)
     per_score, g = binary_logistic(scores, labels, mask)
     loss = per_score.sum(axis=1)
@@ -109,7 +141,7 @@ def _logistic_over_rows(h, rows, labels, mask):
     return loss, grad_h, grad_rows
 
 
-def negative_sampling(h, rows, labels=None, mask=None):
+def negative_sampling(h, rows, labels=None, mask=None, ids=None, step=None):
     r"""Negative sampling loss (Mikolov et al. 2013).
 
     .. math::
@@ -133,6 +165,18 @@ def negative_sampling(h, rows, labels=None, mask=None):
         Default ``[1, 0, ..., 0]``.
     mask : array_like of bool, shape (n, k + 1), optional
         False drops the term (word2vec skips a negative equal to the target).
+    ids : array_like of int, shape (n, k + 1), optional
+        Which output-layer row each entry of ``rows`` is; needed with ``step``.
+    step : float, optional
+        The SGD replay, what a training step does (the kernels and the
+        reference path): the entries of each example are taken in order, and
+        each output row takes its step ``-step * d l / d u_j`` right after its
+        term, so an entry whose row an earlier entry of the same example used
+        (a negative drawn twice) is scored against the row as that step left
+        it. ``grad_h`` then sums each ``g_j u_j`` with ``u_j`` as its term saw
+        it, and scattering ``-step * grad_rows`` in order (``np.add.at``)
+        gives the rows SGD leaves. Default None: every entry is scored against
+        ``rows`` as given (the gradient of the loss at those weights).
 
     Returns
     -------
@@ -147,10 +191,10 @@ def negative_sampling(h, rows, labels=None, mask=None):
         k1 = np.shape(rows)[1]
         labels = np.zeros(k1)
         labels[0] = 1.0
-    return _logistic_over_rows(h, rows, labels, mask)
+    return _logistic_over_rows(h, rows, labels, mask, ids, step)
 
 
-def group_negative_sampling(h, rows, mask=None):
+def group_negative_sampling(h, rows, mask=None, ids=None, step=None):
     r"""Extra negatives only: the loss of pushing ``h`` away from each row.
 
     .. math::
@@ -166,6 +210,8 @@ def group_negative_sampling(h, rows, mask=None):
     rows : array_like, shape (n, k, d)
     mask : array_like of bool, shape (n, k), optional
         False drops a row (a draw equal to the target, or no group).
+    ids, step : optional
+        The SGD replay of a repeated draw, as in :func:`negative_sampling`.
 
     Returns
     -------
@@ -173,7 +219,7 @@ def group_negative_sampling(h, rows, mask=None):
     grad_h : ndarray, shape (n, d)
     grad_rows : ndarray, shape (n, k, d)
     """
-    return _logistic_over_rows(h, rows, np.zeros(np.shape(rows)[1]), mask)
+    return _logistic_over_rows(h, rows, np.zeros(np.shape(rows)[1]), mask, ids, step)
 
 
 def hierarchical_softmax(h, rows, codes, mask=None):

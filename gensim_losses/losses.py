@@ -714,16 +714,24 @@ class NEGSamplingLoss(Objective):
         # first word whose cumulative count exceeds x: the kernel's inverse-CDF search
         return np.searchsorted(table, x, side="right").astype(np.intp)
 
-    def compute(self, target, output, negatives=None):
-        """Loss and all gradients of a batch (:class:`ObjectiveResult`); ``negatives``
-        ``(n, k)`` replaces the draws (the reference path replays the kernels')."""
+    def compute(self, target, output, negatives=None, step=None):
+        """Loss and all gradients of a batch (:class:`ObjectiveResult`).
+
+        ``negatives`` ``(n, k)`` replaces the draws (the reference path
+        replays the kernels'). ``step`` (the learning rate times the term's
+        weight) makes it the SGD replay of one training step, as the kernels
+        take it: each example's output rows step right after their terms, so a
+        negative drawn twice is scored the second time against its moved row
+        (``functional.negative_sampling``). Default: the
+        exact gradient at the current weights, what ``forward`` and
+        ``backward`` give."""
         target, h = self._prepare(target, output)
         weights = self.weights()
         negatives = self.draw_negatives(len(target)) if negatives is None else np.asarray(negatives, np.intp)
         rows = np.concatenate([target[:, None], negatives], axis=1)
         mask = np.ones(rows.shape, dtype=bool)
         mask[:, 1:] = negatives != target[:, None]
-        loss, grad_h, grad_rows = F.negative_sampling(h, weights[rows], mask=mask)
+        loss, grad_h, grad_rows = F.negative_sampling(h, weights[rows], mask=mask, ids=rows, step=step)
         return ObjectiveResult(loss, grad_h, grad_rows, rows)
 
 
@@ -1113,11 +1121,11 @@ class GroupNegativeLoss(Objective):
         mask = has[:, None] & (rows != target[:, None])
         return rows, mask
 
-    def compute(self, target, output, negatives=None):
+    def compute(self, target, output, negatives=None, step=None):
         """As :meth:`NEGSamplingLoss.compute`; ``negatives`` is ``(rows, mask)``."""
         target, h = self._prepare(target, output)
         rows, mask = self.draw_negatives(target) if negatives is None else negatives
-        loss, grad_h, grad_rows = F.group_negative_sampling(h, self.weights()[rows], mask)
+        loss, grad_h, grad_rows = F.group_negative_sampling(h, self.weights()[rows], mask, ids=rows, step=step)
         return ObjectiveResult(loss, grad_h, grad_rows, rows)
 
     def __repr__(self):

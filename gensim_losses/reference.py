@@ -165,8 +165,19 @@ class _Trainer:
 
     def _objective(self, term, obj, target, out, scale, draws, deferred):
         """Train an objective's output rows for ``target`` from ``out`` (now, or in
-        ``deferred``); return its result."""
-        kwargs = {"negatives": draws[term]} if term in ("ns", "group_negative") else {}
+        ``deferred``); return its result.
+
+        Now, as the kernels' per-example terms: each output row steps right
+        after its term, so a row drawn twice is scored the second time
+        against its moved value (``compute(step=...)``), and a later term of
+        the example (the group negatives after negative sampling) reads the
+        rows as this one left them. Deferred, as the shared skip-gram window
+        (``sg_window``): every term reads the rows as they were at its start."""
+        kwargs = {}
+        if term in ("ns", "group_negative"):
+            kwargs["negatives"] = draws[term]
+            if deferred is None:
+                kwargs["step"] = self.alpha * scale
         res = obj.compute(target, out, **kwargs)
         if not _finite(res.loss, res.grad_h):
             raise self.model._diverged(self.run, self.alpha)

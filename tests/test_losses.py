@@ -151,6 +151,52 @@ def test_negative_sampling_one_example_by_hand():
     assert not grad_rows_m[0, 2].any()
 
 
+def test_negative_sampling_step_replays_sgd_on_a_row_drawn_twice():
+    """With ``step``, each row steps right after its term (what the kernels do), so a
+    negative drawn twice is scored the second time against its moved row."""
+    rng = np.random.default_rng(5)
+    h = rng.normal(size=4)
+    layer = rng.normal(size=(3, 4))
+    ids = np.array([0, 2, 1, 2, 2, 1])  # target 0, then negatives 2, 1, 2, 2, 1
+    labels = np.array([1.0, 0, 0, 0, 0, 0])
+    mask = ids != 7  # all in
+    step = 0.3
+    # by hand: SGD, one term at a time
+    w = layer.copy()
+    loss, grad_h = 0.0, np.zeros(4)
+    for row, y in zip(ids, labels):
+        s = float(w[row] @ h)
+        loss += math.log1p(math.exp(s)) - y * s
+        g = expit(s) - y
+        grad_h += g * w[row]
+        w[row] -= step * g * h
+    got, got_h, got_rows = F.negative_sampling(h[None], layer[ids][None], labels, mask[None], ids[None], step)
+    assert got[0] == pytest.approx(loss, rel=1e-12)
+    np.testing.assert_allclose(got_h[0], grad_h, rtol=1e-12)
+    scattered = layer.copy()
+    np.add.at(scattered, ids, -step * got_rows[0])
+    np.testing.assert_allclose(scattered, w, rtol=1e-12)
+    # without step: every draw from the given rows, the gradient of the loss there
+    exact, exact_h, _ = F.negative_sampling(h[None], layer[ids][None])
+    assert exact[0] != pytest.approx(loss, rel=1e-6)
+    g = expit(layer[ids] @ h) - labels
+    np.testing.assert_allclose(exact_h[0], g @ layer[ids], rtol=1e-12)
+    # a masked entry neither scores nor moves its row; the group form replays too
+    mask = np.array([True, True, True, False, True, True])
+    w = layer.copy()
+    for row, y, on in zip(ids, labels, mask):
+        if on:
+            w[row] -= step * (expit(float(w[row] @ h)) - y) * h
+    _, _, rows_m = F.negative_sampling(h[None], layer[ids][None], labels, mask[None], ids[None], step)
+    scattered = layer.copy()
+    np.add.at(scattered, ids, -step * rows_m[0])
+    np.testing.assert_allclose(scattered, w, rtol=1e-12)
+    g_loss, _, _ = F.group_negative_sampling(h[None], layer[ids[1:]][None], None, ids[None, 1:], step)
+    assert g_loss[0] == pytest.approx(loss - (math.log1p(math.exp(layer[0] @ h)) - layer[0] @ h), rel=1e-12)
+    with pytest.raises(ValueError, match="needs ids"):
+        F.negative_sampling(h[None], layer[ids][None], step=step)
+
+
 def test_hierarchical_softmax_labels_are_one_minus_code():
     rng = np.random.default_rng(4)
     h = rng.normal(size=(2, 3))
