@@ -997,12 +997,6 @@ class DirectionPenalty(Penalty):
 
 
 # ----------------------------------------------------------------------------- sentence-level terms
-def _unigram_table(counts, exponent):
-    """gensim's cumulative unigram^exponent table of ``counts``, scaled to [0, 2**31 - 1]."""
-    weights = np.asarray(counts, dtype=np.float64) ** exponent
-    return np.round(np.cumsum(weights) / weights.sum() * (2**31 - 1)).astype(np.uint32)
-
-
 class GroupTables(NamedTuple):
     """Every group's sampling table, flattened (see :meth:`GroupNegativeLoss.tables`)."""
 
@@ -1034,7 +1028,11 @@ class GroupNegativeLoss(Objective):
     negative : int, optional
         Negatives drawn per example from the group, ``k``.
     ns_exponent : float, optional
-        Exponent of the counts within a group.
+        Exponent of the counts within a group, finite. Each group's table is
+        built and checked at binding as the model's ``cum_table`` is (see
+        ``docs/losses.md``): a large exponent puts the draws on the group's
+        most frequent words; a table that cannot be built raises
+        :class:`LossError` naming the group.
     seed : int, optional
         Seed of the reference path's draws (None: the model's ``seed``).
 
@@ -1091,10 +1089,18 @@ class GroupNegativeLoss(Objective):
         counts = np.asarray(model.wv.expandos["count"], dtype=np.float64)[words] if len(words) else np.zeros(0)
         cum = np.zeros(len(words), dtype=np.uint32)
         word_group = np.full(len(index), -1, dtype=np.int32)
+        # gensim's table, built and checked as the model's is (imported here: vocab imports the engine,
+        # which imports this module)
+        from gensim_losses.vocab import cum_table
+
+        names = list(labels)
         for g in range(len(labels)):
             a, b = starts[g], starts[g + 1]
             if b - a >= 2:  # a word alone in its group has nothing to draw
-                cum[a:b] = _unigram_table(counts[a:b], self.ns_exponent)
+                try:
+                    cum[a:b] = cum_table(counts[a:b], self.ns_exponent, what="GroupNegativeLoss ns_exponent")
+                except ValueError as exc:
+                    raise LossError(f"{exc} (the table of group {names[g]!r})") from None
                 word_group[words[a:b]] = g
         return GroupTables(word_group, starts, words.astype(np.uint32), cum)
 

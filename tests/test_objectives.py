@@ -203,6 +203,26 @@ def test_group_negatives_are_recorded_and_train_on_both_paths(lee, sg):
         assert np.isfinite(model.syn1neg).all()
 
 
+def test_group_tables_with_a_large_exponent_are_valid():
+    """count**200 overflows float64 (counts above 35): the group's table is built
+    relative to its largest count, never from NaN (which crashed a draw with SIGFPE)."""
+    model = Word2Vec([["a", "b", "c", "a", "d"]] * 50, min_count=1, vector_size=8, workers=1, epochs=1)
+    model.loss = NEGSamplingLoss() + GroupNegativeLoss({w: 0 for w in "abcd"}, negative=5, ns_exponent=200)
+    run = G.engine.TrainingRun(model, True)  # binds the loss and builds the tables, as train() does
+    tables = model.loss.terms[1].tables()
+    assert tables.cum[-1] == 2**31 - 1 and (np.diff(tables.cum.astype(np.int64)) >= 0).all()
+    a, b = model.wv.key_to_index["a"], model.wv.key_to_index["b"]
+    # 'a' (100 occurrences) against the others (50): 2**200 to 1, so every draw is 'a'
+    assert set(_kernels.group_sample(run.kernel, b, 1000, 7)) == {a}
+    model.train([["a", "b", "c", "a", "d"]] * 50, total_examples=50, epochs=1)
+    assert model.loss_history[-1]["group_negative"] > 0 and np.isfinite(model.syn1neg).all()
+    # a table that cannot be built is refused by name, with its group
+    model.wv.expandos["count"][b] = 0
+    model.loss = NEGSamplingLoss() + GroupNegativeLoss({w: "market" for w in "abcd"}, ns_exponent=-1)
+    with pytest.raises(LossError, match=r"GroupNegativeLoss ns_exponent=-1: a word with count 0 .*'market'"):
+        model.train([["a", "b"]], total_examples=1, epochs=1)
+
+
 def test_group_negative_needs_ns_and_hashable_groups():
     with pytest.raises(LossError, match="add NEGSamplingLoss"):
         Word2Vec([["a", "b"]] * 5, min_count=1, loss=HierarchicalSoftmaxLoss() + GroupNegativeLoss({"a": 1}))

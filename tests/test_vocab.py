@@ -15,6 +15,11 @@ from gensim_losses import vocab
 LEE = datapath("lee_background.cor")
 
 
+@pytest.fixture(scope="module")
+def lee_sentences():
+    return list(LineSentence(LEE))
+
+
 def tricky_text():
     """Every way a line can be cut: Unicode whitespace, CRLF, empty lines, a very long line, ties, accents."""
     lines = [
@@ -119,3 +124,40 @@ def test_the_negative_sampling_table_is_gensims_to_the_bit(exponent):
     np.testing.assert_array_equal(ours.cum_table, stock.cum_table)
     assert ours.cum_table.dtype == np.uint32 and ours.cum_table[-1] == 2**31 - 1
     assert len(vocab.cum_table([], exponent)) == 0
+
+
+@pytest.mark.parametrize("exponent", [200.0, 1000.0, -300.0])
+def test_a_large_exponent_gives_the_same_distribution_without_overflow(exponent):
+    """count**200 overflows float64 from count 35 on: the table is built from the
+    powers relative to the largest, which is the same distribution."""
+    counts = np.array([100, 50, 3, 100, 1])
+    table = vocab.cum_table(counts, exponent)
+    assert table.dtype == np.uint32 and table[-1] == 2**31 - 1
+    log_p = exponent * np.log(counts)
+    p = np.exp(log_p - log_p.max())
+    np.testing.assert_allclose(np.diff(table, prepend=0) / (2**31 - 1), p / p.sum(), atol=1e-9)
+
+
+def test_a_model_with_a_huge_exponent_builds_a_table_that_draws_its_most_frequent_word(lee_sentences):
+    model = gensim_losses.Word2Vec(lee_sentences[:50], min_count=1, vector_size=8, workers=1, epochs=1,
+                                   ns_exponent=1000)
+    counts = model.wv.expandos["count"]
+    top = np.flatnonzero(counts == counts.max())
+    np.testing.assert_array_equal(model.cum_table, vocab.cum_table(counts, 1000))
+    # all of the table on the most frequent words (count**1000 / (count - 1)**1000 > 1e4 here)
+    widths = np.diff(model.cum_table.astype(np.int64), prepend=0)
+    assert widths[top].sum() == 2**31 - 1
+    assert np.isfinite(model.wv.vectors).all() and model.loss_history[-1]["ns"] > 0
+
+
+@pytest.mark.parametrize("counts, exponent, message", [
+    ([1, 2], float("nan"), r"ns_exponent=nan: .* needs a finite real exponent"),
+    ([1, 2], float("inf"), r"ns_exponent=inf: .* needs a finite real exponent"),
+    ([1, 2], "0.75", r"ns_exponent='0.75': .* needs a finite real exponent"),
+    ([0, 3], -1.0, r"ns_exponent=-1: a word with count 0 would weigh .* infinity; expected ns_exponent >= 0"),
+    ([0, 0], 0.75, r"every word has count\*\*ns_exponent = 0"),
+    ([-1, 2], 0.75, r"counts must be finite and >= 0"),
+])
+def test_a_table_that_cannot_be_built_is_refused_by_name(counts, exponent, message):
+    with pytest.raises(ValueError, match=message):
+        vocab.cum_table(counts, exponent)
