@@ -46,6 +46,8 @@ from gensim.models.word2vec import LineSentence
 from gensim.test.utils import datapath
 
 import gensim_losses
+from gensim_losses.cli import CLIError, _int_option, check_writable, writable_directory
+from gensim_losses.persistence import atomic_write
 from gensim_losses.synthetic import zipf_corpus
 
 MODES = {
@@ -55,6 +57,7 @@ MODES = {
     "CBOW-HS": dict(sg=0, hs=1, negative=0),
 }
 BASE = dict(vector_size=100, window=5, min_count=5, workers=2)
+MIN_TOKENS = 10_000  # a smaller Zipf corpus may have no word seen min_count times
 
 
 
@@ -214,22 +217,39 @@ def add_arguments(parser):
     parser.add_argument("--corpus", nargs="+", choices=["zipf", "lee"], default=["zipf", "lee"],
                         metavar="CORPUS", help="zipf (generated, --tokens long), lee (gensim's "
                                                "lee_background.cor x20) (default: both)")
-    parser.add_argument("--tokens", type=int, default=5_000_000, help="size of the Zipf corpus")
-    parser.add_argument("--reps", type=int, default=5)
-    parser.add_argument("--workers", type=int, default=BASE["workers"])
+    parser.add_argument("--tokens", type=_int_option(MIN_TOKENS), default=5_000_000,
+                        help=f"size of the Zipf corpus (default 5000000, at least {MIN_TOKENS})")
+    parser.add_argument("--reps", type=_int_option(1), default=5, help="repetitions (default 5)")
+    parser.add_argument("--workers", type=_int_option(1), default=BASE["workers"],
+                        help=f"training threads (default {BASE['workers']})")
     parser.add_argument("--clock", choices=["wall", "cpu"], default="wall",
                         help="cpu: words per CPU-second of the whole process (steadier on a busy machine; "
                              "use with --workers 1 to measure per-example cost)")
-    parser.add_argument("--workdir", default=None, help="where corpora are cached (default: a temp dir)")
+    parser.add_argument("--workdir", default=None,
+                        help="where corpora are cached, made if missing (default: a temp dir)")
     parser.add_argument("--out", help="also write the markdown table here")
     return parser
 
 
+def _temporary_directory():
+    try:
+        return tempfile.TemporaryDirectory(prefix="gensim-losses-bench-")
+    except OSError as exc:
+        raise CLIError(f"cannot make a temporary directory for the corpora in {tempfile.gettempdir()} "
+                       f"({exc.strerror or exc}): give --workdir, or set TMPDIR") from None
+
+
 def run(args):
-    """Time every comparison, mode, input and corpus of ``args``; print the table as it grows."""
+    """Time every comparison, mode, input and corpus of ``args``; print the table as it grows.
+
+    The outputs (``--out``, ``--workdir``) are checked first, before anything is
+    timed: a ``CLIError`` (one line from the command) says what is wrong with them."""
+    if args.out:
+        check_writable(args.out, "--out")
+    workdir = writable_directory(args.workdir, "--workdir") if args.workdir else None
     lines = []
-    with tempfile.TemporaryDirectory() as tmp:
-        corpora = corpora_for(args, args.workdir or tmp)
+    with _temporary_directory() as tmp:
+        corpora = corpora_for(args, workdir or tmp)
         for comparison in args.compare:
             sides = COMPARISONS[comparison]
             a, b = sides[0][0], sides[1][0]
@@ -249,7 +269,10 @@ def run(args):
                         lines.append(row)
                         print(row, flush=True)
     if args.out:
-        Path(args.out).write_text("\n".join(lines) + "\n")
+        try:
+            atomic_write(args.out, lambda tmp: Path(tmp).write_text("\n".join(lines) + "\n"))
+        except OSError as exc:  # checked before timing, but a disk can fill up meanwhile
+            raise CLIError(f"cannot write {args.out}: {exc.strerror or exc}") from None
     return lines
 
 
@@ -257,4 +280,7 @@ def main(argv=None, prog=None):
     parser = add_arguments(argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0]))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    run(args)
+    try:
+        run(args)
+    except (CLIError, ValueError) as exc:
+        parser.exit(2, f"{parser.prog}: error: {exc}\n")

@@ -19,11 +19,13 @@ import math
 import os
 import stat
 import sys
+import tempfile
 import time
 import warnings
 from pathlib import Path
 
 from gensim_losses.persistence import atomic_write, explain_missing_class
+from gensim_losses.settings import C_INT_MAX
 
 PROG = "gensim-losses"
 EXIT_USAGE = 2
@@ -234,13 +236,33 @@ def make_loss(objective="ns", negative=5, penalties=()):
     return loss
 
 
-def _positive_int(text):
+def _int_option(lowest=1, highest=C_INT_MAX):
+    """An argparse type: an integer in ``[lowest, highest]`` (``highest`` None: no bound)."""
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if value < lowest:
+            raise argparse.ArgumentTypeError(f"must be at least {lowest}, got {value}")
+        if highest is not None and value > highest:
+            raise argparse.ArgumentTypeError(f"must be at most {highest}, got {value}")
+        return value
+    return parse
+
+
+_positive_int = _int_option(1)
+
+
+def _learning_rate(text):
+    """An argparse type: a finite number > 0."""
     try:
-        value = int(text)
+        value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"the learning rate must be a finite number > 0 (gensim's default is "
+                                         f"0.025), got {text}")
     return value
 
 
@@ -286,6 +308,39 @@ def check_writable(path, option):
         raise CLIError(f"{option} {path}: {_unreachable(target) or 'permission denied'}") from None
     if not os.access(parent, os.W_OK | os.X_OK) or (target.exists() and not os.access(target, os.W_OK)):
         raise CLIError(f"{option} {path}: not writable")
+    problem = cannot_create_in(parent)
+    if problem:
+        raise CLIError(f"{option} {path}: not writable ({problem})")
+
+
+def cannot_create_in(directory):
+    """Why no file can be made in ``directory``, found by making one (and removing it), or None.
+
+    ``os.access`` says yes to root on a directory without write permission, and
+    on file systems that refuse new files anyway (sysfs, some network mounts):
+    the outputs are written to a temporary file beside the target, so that is
+    what is tried."""
+    try:
+        fd, probe = tempfile.mkstemp(dir=directory, prefix=".gensim-losses-probe-")
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    os.close(fd)
+    os.unlink(probe)
+    return None
+
+
+def writable_directory(path, option):
+    """``path`` as a directory files can be made in (created, with its parents, if missing); else CLIError."""
+    try:
+        Path(path).mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise CLIError(f"{option} {path}: not a directory") from None
+    except OSError as exc:
+        raise CLIError(f"{option} {path}: cannot create it ({exc.strerror or exc})") from None
+    problem = cannot_create_in(path)
+    if problem:
+        raise CLIError(f"{option} {path}: not writable ({problem})")
+    return Path(path)
 
 
 # ---------------------------------------------------------------------- train
@@ -327,20 +382,30 @@ def train(args):
                        "Word2Vec's negative-sampling draws)")
     params = dict(vector_size=args.vector_size, window=args.window, min_count=args.min_count, epochs=args.epochs,
                   workers=args.workers, seed=args.seed, alpha=args.alpha, loss=loss)
-    if args.model == "doc2vec":  # one document a line, tagged with its line number
-        model = Doc2Vec(dm=int(not args.sg), **params)
-        reader = TaggedLineDocument
-    elif args.model == "fasttext":
-        model = FastText(sg=int(args.sg), **params)
-        reader = LineSentence
-    else:
-        model = Word2Vec(sg=int(args.sg), shared_negatives=args.shared_negatives, **params)
-        reader = LineSentence
+    try:  # the options are checked as they are parsed; the model checks them again (one line, if ever)
+        if args.model == "doc2vec":  # one document a line, tagged with its line number
+            model = Doc2Vec(dm=int(not args.sg), **params)
+            reader = TaggedLineDocument
+        elif args.model == "fasttext":
+            model = FastText(sg=int(args.sg), **params)
+            reader = LineSentence
+        else:
+            model = Word2Vec(sg=int(args.sg), shared_negatives=args.shared_negatives, **params)
+            reader = LineSentence
+    except ValueError as exc:
+        raise CLIError(str(exc)) from None
     source = {"corpus_file": args.corpus} if args.corpus_file else {"corpus_iterable": reader(args.corpus)}
     try:
         model.build_vocab(**source)
     except UnicodeDecodeError:
         raise CLIError(f"corpus {args.corpus}: not UTF-8 text") from None
+    except MemoryError as exc:  # the model's own estimate (check_memory), or numpy's failed allocation
+        raise CLIError(f"--vector-size {args.vector_size} with {len(model.wv)} words: "
+                       f"{exc or 'out of memory while allocating the weights'}") from None
+    except ValueError as exc:
+        if "vector_size" not in str(exc):
+            raise
+        raise CLIError(f"--vector-size {args.vector_size}: {exc}") from None
     if not model.corpus_total_words:
         raise CLIError(f"corpus {args.corpus}: holds no words")
     if not len(model.wv):
@@ -449,13 +514,15 @@ def build_parser():
                    help="negatives per example with --objective ns (default 5)")
     p.add_argument("--penalty", type=parse_penalty, action="append", default=[], metavar="NAME=WEIGHT",
                    help=f"add a penalty: {', '.join(PENALTIES)} (repeatable), e.g. norm=0.01")
-    p.add_argument("--vector-size", type=_positive_int, default=100)
+    p.add_argument("--vector-size", type=_int_option(1, None), default=100,
+                   help="dimensions (default 100); refused before training if the weights cannot fit in memory")
     p.add_argument("--window", type=_positive_int, default=5)
     p.add_argument("--min-count", type=_positive_int, default=5)
     p.add_argument("--epochs", type=_positive_int, default=5)
     p.add_argument("--workers", type=_positive_int, default=3)
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--alpha", type=float, default=0.025, help="initial learning rate")
+    p.add_argument("--seed", type=_int_option(0, 2**32 - 1), default=1)
+    p.add_argument("--alpha", type=_learning_rate, default=0.025,
+                   help="initial learning rate, a finite number > 0 (default 0.025)")
     p.add_argument("--out", metavar="PATH",
                    help="save the model (gensim's save(): the model class's load reads it)")
     p.add_argument("--vectors", metavar="PATH", help="write the word vectors in word2vec format")
@@ -475,7 +542,7 @@ def build_parser():
     p.add_argument("--sessions", type=_positive_int, default=60_000, help="training sessions (default 60000)")
     p.add_argument("--epochs", type=_positive_int, default=5)
     p.add_argument("--workers", type=_positive_int, default=2)
-    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--seed", type=_int_option(0, 2**32 - 1), default=1)
     p.add_argument("--png", default="gensim-losses-demo.png", metavar="PATH",
                    help="where the figure goes (default: gensim-losses-demo.png)")
     p.set_defaults(func=demo)

@@ -37,6 +37,7 @@ from gensim.models.keyedvectors import pseudorandom_weak_vector
 from gensim_losses.engine import KernelTraining, TrainingRun
 from gensim_losses.model import LossModel
 from gensim_losses.persistence import Saving
+from gensim_losses.settings import SETTINGS, check_settings
 
 
 class Doc2Vec(LossModel, KernelTraining, Saving, gensim_doc2vec.Doc2Vec):
@@ -80,6 +81,8 @@ class Doc2Vec(LossModel, KernelTraining, Saving, gensim_doc2vec.Doc2Vec):
         if dm and dm_concat and int(dm_tag_count) < 1:
             raise ValueError(f"dm_concat=1 needs dm_tag_count >= 1 (the tag vectors at the start of h), "
                              f"got {dm_tag_count}")
+        check_settings(vector_size=vector_size, window=window, epochs=epochs,
+                       **{k: v for k, v in kwargs.items() if k in SETTINGS})
         if dm_mean is not None:
             kwargs["cbow_mean"] = int(dm_mean)
         kwargs["hs"], kwargs["negative"], kwargs["ns_exponent"] = self._set_loss(

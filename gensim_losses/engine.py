@@ -36,6 +36,7 @@ from gensim.models import word2vec as gensim_word2vec
 from gensim_losses import _kernels, hybrid, reference
 from gensim_losses import losses as L
 from gensim_losses.plan import make_plan, plan_from_settings
+from gensim_losses.settings import check_settings
 
 logger = logging.getLogger(__name__)
 
@@ -317,6 +318,7 @@ class KernelTraining:
         """
         if compute_loss is None:
             compute_loss = getattr(self, "compute_loss", True)
+        check_settings(alpha=start_alpha, min_alpha=end_alpha, epochs=epochs)
         self.loss_history = []
         self._run = None
         self._listeners = [cb for cb in callbacks if hasattr(cb, "on_progress")]

@@ -23,6 +23,7 @@ from gensim_losses import _kernels
 from gensim_losses.engine import KernelTraining
 from gensim_losses.model import LossModel, TextCorpus
 from gensim_losses.persistence import Saving
+from gensim_losses.settings import check_settings
 
 
 def bucket_table(wv):
@@ -69,6 +70,9 @@ class FastText(LossModel, TextCorpus, KernelTraining, Saving, gensim_fasttext.Fa
             sorted_vocab=1, bucket=2000000, trim_rule=None, batch_words=MAX_WORDS_IN_BATCH, callbacks=(),
             max_final_vocab=None, shrink_windows=True, compute_loss=True, loss=None, backend="auto",
     ):
+        check_settings(alpha=alpha, min_alpha=min_alpha, vector_size=vector_size, window=window, epochs=epochs,
+                       min_count=min_count, workers=workers, batch_words=batch_words, negative=negative,
+                       sample=sample, ns_exponent=ns_exponent, seed=seed)
         hs, negative, ns_exponent = self._set_loss(loss, backend, False, hs, negative, ns_exponent)
         super().__init__(
             sg=sg, hs=hs, vector_size=vector_size, alpha=alpha, window=window, min_count=min_count,

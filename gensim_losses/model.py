@@ -15,6 +15,7 @@ an example's h.
 """
 
 import logging
+import os
 from collections import defaultdict
 
 import numpy as np
@@ -25,10 +26,26 @@ from gensim_losses import corpus, vocab
 from gensim_losses import losses as L
 from gensim_losses.engine import check_shared
 from gensim_losses.plan import split
+from gensim_losses.settings import C_INT_MAX
 
 logger = logging.getLogger(__name__)
 
 BACKENDS = ("auto", "reference")
+def _available_memory():
+    """Bytes of memory and swap on this machine, or None where it cannot be read."""
+    try:
+        with open("/proc/meminfo") as fh:
+            fields = dict(line.split(":", 1) for line in fh)
+        return sum(int(fields[k].split()[0]) * 1024 for k in ("MemTotal", "SwapTotal") if k in fields)
+    except (OSError, ValueError, KeyError):
+        try:
+            return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        except (ValueError, OSError, AttributeError):
+            return None
+
+
+def _gb(n):
+    return f"{n / 1e9:,.3g} GB" if n < 1e12 else f"{n / 1e9:,.0f} GB"
 
 
 def _settings_for(loss, hs, negative, ns_exponent):
@@ -138,8 +155,50 @@ class LossModel:
         loss = getattr(self, "loss", None)
         return loss is not None and any(type(m) is L.SoftmaxLoss for m in loss.modules())
 
+    def weight_arrays(self):
+        """``[(name, rows, width)]`` of the float32 weight arrays the model holds (or will,
+        once ``build_vocab`` has set them up): the input rows ``vector_size`` wide, the
+        output layers ``layer1_size`` wide (wider with Doc2Vec's ``dm_concat``)."""
+        words, size = len(self.wv.index_to_key), self.vector_size
+        out = getattr(self, "layer1_size", size)
+        arrays = [("wv.vectors", words, size)]
+        bucket = getattr(self.wv, "bucket", 0)  # FastText: the word rows, and the n-gram buckets
+        if bucket:
+            arrays += [("wv.vectors_vocab", words, size), ("wv.vectors_ngrams", bucket, size)]
+        if getattr(self, "dv", None) is not None:
+            arrays.append(("dv.vectors", len(self.dv), size))
+        for name, needed in (("syn1", self.hs), ("syn1neg", self.negative), ("syn1softmax", self._softmax())):
+            if needed:
+                arrays.append((name, words, out))
+        return arrays
+
+    def check_memory(self):
+        """Refuse weights larger than this machine's memory and swap together, with a
+        ``MemoryError`` saying how much they need, before they are allocated
+        (numpy's own error is a traceback, or the allocation succeeds and the
+        system kills the process while gensim fills the vectors); and a
+        ``vector_size`` beyond the kernels' C ints, with a ``ValueError``.
+        Returns the bytes the weights need."""
+        arrays, size = self.weight_arrays(), self.vector_size
+        needed = sum(n * width for _, n, width in arrays) * 4
+        parts = " + ".join(f"{n} ({name}{'' if width == size else f', {width} wide'})"
+                           for name, n, width in arrays if n)
+        need = (f"the model's weights would need {_gb(needed)} ({parts} rows x vector_size={size} x "
+                f"4 bytes of float32)")
+        available = _available_memory()
+        if available is not None and needed > available:
+            lower = "bucket, " if getattr(self.wv, "bucket", 0) else ""
+            raise MemoryError(f"{need}, and this machine has {_gb(available)} of memory and swap: lower "
+                              f"vector_size, {lower}or the vocabulary (min_count, max_final_vocab)")
+        if max(width for _, _, width in arrays) > C_INT_MAX:
+            raise ValueError(f"vector_size={size}: the kernels take at most {C_INT_MAX} dimensions "
+                             f"({need})")
+        return needed
+
     def init_weights(self):
-        """gensim's initial weights, plus the full-softmax output layer when the loss has one."""
+        """gensim's initial weights, plus the full-softmax output layer when the loss has one
+        (refused first, by :meth:`check_memory`, when they cannot fit in memory)."""
+        self.check_memory()
         super().init_weights()
         if self._softmax():
             self.syn1softmax = np.zeros((len(self.wv), self.layer1_size), dtype=np.float32)
@@ -147,6 +206,7 @@ class LossModel:
     def update_weights(self):
         """gensim's weights for words added by ``build_vocab(update=True)``, the softmax layer's rows, and
         a per-word lockf's factors (1: the new words learn; gensim leaves it short, so its factors wrap)."""
+        self.check_memory()
         before = len(self.wv.vectors)
         gained = len(self.wv) - before
         super().update_weights()

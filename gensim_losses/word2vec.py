@@ -13,6 +13,7 @@ from gensim.models.word2vec import MAX_WORDS_IN_BATCH
 from gensim_losses.engine import KernelTraining
 from gensim_losses.model import LossModel, TextCorpus
 from gensim_losses.persistence import Saving
+from gensim_losses.settings import check_settings
 
 
 class Word2Vec(LossModel, TextCorpus, KernelTraining, Saving, gensim_word2vec.Word2Vec):
@@ -74,6 +75,11 @@ class Word2Vec(LossModel, TextCorpus, KernelTraining, Saving, gensim_word2vec.Wo
     With ``hs=1`` and ``negative > 0`` both objectives add their gradients
     before the input vector is updated once.
 
+    Numeric settings that gensim takes silently (a NaN or negative ``alpha``,
+    ``workers=0``, ...) raise ``ValueError`` naming them; weights too large for
+    the machine's memory raise ``MemoryError`` from ``build_vocab``, saying
+    what they need, before they are allocated (:meth:`check_memory`).
+
     A model that diverges (too large a learning rate) raises
     :class:`~gensim_losses.DivergenceError` from ``train()`` at the first
     NaN or infinite score, with every vector still finite.
@@ -95,6 +101,9 @@ class Word2Vec(LossModel, TextCorpus, KernelTraining, Saving, gensim_word2vec.Wo
                 raise TypeError("give vector_size or its deprecated alias size, not both")
             warnings.warn("size= is gensim 3's name: use vector_size=", DeprecationWarning, stacklevel=2)
             vector_size = size
+        check_settings(alpha=alpha, min_alpha=min_alpha, vector_size=vector_size, window=window, epochs=epochs,
+                       min_count=min_count, workers=workers, batch_words=batch_words, negative=negative,
+                       sample=sample, ns_exponent=ns_exponent, seed=seed)
         hs, negative, ns_exponent = self._set_loss(loss, backend, shared_negatives, hs, negative, ns_exponent)
         super().__init__(
             vector_size=vector_size, alpha=alpha, window=window, min_count=min_count,
