@@ -16,6 +16,8 @@ import numbers
 from collections.abc import Sequence
 from typing import NamedTuple
 
+FLOAT32_MAX = 3.4028234663852886e38  # the largest finite float32: weights are float32 in the kernels
+
 
 class Sentence(NamedTuple):
     """One corpus item with a weight and a sentence-level context.
@@ -28,8 +30,11 @@ class Sentence(NamedTuple):
     words : sequence of str
         The tokens, as a plain corpus item holds them.
     weight : float, optional
-        Finite and >= 0. Scales every term of every example from this
-        sentence, loss and gradient alike; 0 trains nothing from it.
+        Finite and >= 0, at most float32's largest value (3.4e38). Scales
+        every term of every example from this sentence, loss and gradient
+        alike; 0 trains nothing from it. Keep weights near 1: each step is the
+        learning rate times the weight, so a weight of 1e6 is a learning rate
+        a million times larger (training diverges, and the error says so).
     context : sequence of str, optional
         Tokens every centre word of this sentence also predicts (with
         ``GlobalContextLoss`` in the loss), e.g. the listing booked at the
@@ -56,7 +61,7 @@ def parts(item, index=None):
     Raises
     ------
     ValueError
-        A weight that is not a finite number >= 0.
+        A weight that is not a finite number >= 0 within float32's range.
     TypeError
         A ``context`` that is not a sequence of strings, or ``words`` that
         is a single string.
@@ -70,8 +75,9 @@ def parts(item, index=None):
     if isinstance(weight, bool) or not isinstance(weight, numbers.Real):
         raise ValueError(f"{_where(index)}: Sentence.weight must be a real number >= 0, got {weight!r}")
     weight = float(weight)
-    if not (math.isfinite(weight) and weight >= 0):
-        raise ValueError(f"{_where(index)}: Sentence.weight must be finite and >= 0, got {weight!r}")
+    if not (math.isfinite(weight) and 0 <= weight <= FLOAT32_MAX):
+        raise ValueError(f"{_where(index)}: Sentence.weight must be finite and >= 0, got {weight!r}; and at most "
+                         f"{FLOAT32_MAX:.7g}, float32's largest (the kernels compute in float32)")
     if isinstance(context, str) or not isinstance(context, Sequence):
         raise TypeError(f"{_where(index)}: Sentence.context must be a sequence of strings (e.g. a list or "
                         f"tuple), got {type(context).__name__} {context!r:.60}")

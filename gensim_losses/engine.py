@@ -371,13 +371,15 @@ class KernelTraining:
         result = train_one_epoch(run, *args, cur_epoch=cur_epoch, **kwargs)
         error = run.error
         bad = nonfinite_rows(self, run.inputs)  # FastText: no rebuilding of its bucket table each epoch
-        if error is None and bad:
-            # written by an update that overflowed without any later score reading it
-            error = DivergenceError(
-                f"training diverged in epoch {cur_epoch}: {_describe(bad)} became NaN or infinite. "
-                f"{self._divergence_advice()}")
-        elif isinstance(error, DivergenceError) and bad:
-            error = DivergenceError(f"{error} ({_describe(bad)} had already overflowed to inf or NaN.)")
+        if isinstance(error, DivergenceError) or (error is None and bad):
+            # what the weights hold is only known now: say it as it is
+            summary = getattr(error, "summary", None) or (str(error) if error is not None else (
+                f"training diverged in epoch {cur_epoch}: an update overflowed float32 without a later score "
+                f"reading it."))
+            state = (f"{_describe(bad)} hold inf or NaN (written by updates before the job stopped)." if bad
+                     else "Every weight is still finite.")
+            advice = getattr(error, "advice", None) or self._divergence_advice(run)
+            error = DivergenceError(f"{summary} {state} {advice}")
         if error is not None:
             self._run = None
             raise error
@@ -388,15 +390,41 @@ class KernelTraining:
         logger.debug("EPOCH %i loss record %s", cur_epoch, record)
         return result
 
-    def _divergence_advice(self):
-        return (f"The vectors are no longer meaningful: lower the learning rate (alpha={self.alpha:g} now; "
-                f"gensim's default is 0.025) and train a fresh model.")
+    def _divergence_advice(self, run=None, sentence_weight=None, alpha=None):
+        """What most likely made training diverge, most likely first: every step is
+        the learning rate times the sentence's weight times the term's weight, so
+        each factor far above its usual value is named, with its value."""
+        alpha = self.alpha if alpha is None else alpha
+        causes = [(alpha / 0.025, f"too high a learning rate: lower the learning rate (alpha={self.alpha:g} now; "
+                                  f"gensim's default is 0.025)")]
+        if sentence_weight is not None and sentence_weight > 1:
+            causes.append((sentence_weight, f"a Sentence.weight of {sentence_weight:g} in the job that diverged: "
+                                            f"each of its steps is the learning rate times that weight; keep "
+                                            f"weights near 1 (e.g. divide them by their mean)"))
+        if run is not None:
+            weights = [(run.names[term], weight) for term, weight in run.plan.weights.items()]
+            weights += [(term.name, term.scale) for term in run.plan.python]
+            big = [(weight, name) for name, weight in weights if weight > 1]
+            if big:
+                listed = ", ".join(f"{name} {weight:g}" for weight, name in sorted(big, reverse=True))
+                causes.append((max(big)[0], f"a large loss weight ({listed}): scale the loss down, or lower the "
+                                            f"learning rate as much"))
+        causes.sort(key=lambda cause: -cause[0])
+        text = "; ".join(reason for _, reason in causes)
+        unseen = " (or a large Sentence.weight, if the corpus has any)" if sentence_weight is None else ""
+        return (f"Likely cause{'s, most likely first' if len(causes) > 1 else ''}: {text}{unseen}. The vectors "
+                f"are no longer meaningful: train a fresh model.")
 
-    def _diverged(self, run, alpha):
-        return DivergenceError(
-            f"training diverged in epoch {run.epoch} at learning rate {alpha:.4g}: a score or a loss "
-            f"became NaN or infinite (the vectors grew until float32 overflowed). The job stopped at that "
-            f"example; every vector is still finite. {self._divergence_advice()}")
+    def _diverged(self, run, alpha, sentence_weight=None):
+        """The error of a job that stopped at a NaN or infinite score or loss;
+        ``sentence_weight``: the largest sentence weight of that job."""
+        summary = (f"training diverged in epoch {run.epoch} at learning rate {alpha:.4g}: a score or a loss "
+                   f"became NaN or infinite (the vectors grew until float32 overflowed), and the job stopped at "
+                   f"that example.")
+        advice = self._divergence_advice(run, sentence_weight, alpha)
+        error = DivergenceError(f"{summary} {advice}")
+        error.summary, error.advice = summary, advice  # _epoch adds what the weights hold
+        return error
 
     def _run_epoch_threads(self, run, threads, follow_progress):
         """Start ``threads``, follow the epoch with ``follow_progress()`` in this thread and
@@ -582,7 +610,8 @@ class KernelTraining:
         if status:
             raise self._python_failed(run, names, status, term, fallback)
         if diverged:
-            raise self._diverged(run, alpha)
+            weights = job.sentences_of()[1]
+            raise self._diverged(run, alpha, float(weights.max()) if len(weights) else None)
         run.add(examples, losses, zip(names, python))
 
     def _python_failed(self, run, names, status, term, fallback):

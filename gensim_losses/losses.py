@@ -887,7 +887,8 @@ class AnchorPenalty(Penalty):
     Parameters
     ----------
     reference : gensim KeyedVectors
-        Pretrained vectors, of the model's ``vector_size``.
+        Pretrained vectors, of the model's ``vector_size``; those of the
+        model's words must be finite in float32 (checked at :meth:`bind`).
     weight : float
         Finite and >= 0.
 
@@ -923,7 +924,15 @@ class AnchorPenalty(Penalty):
                             count=len(wv.index_to_key))
         mask = index >= 0
         vectors = np.zeros((len(index), wv.vector_size), dtype=np.float32)
-        vectors[mask] = ref_vectors[index[mask]]
+        with np.errstate(over="ignore", invalid="ignore"):
+            vectors[mask] = ref_vectors[index[mask]]
+        bad = np.flatnonzero(~np.isfinite(vectors).all(axis=1))
+        if bad.size:
+            # a NaN or inf anchor would make the model's vectors NaN: training would diverge at once
+            named = ", ".join(repr(wv.index_to_key[i]) for i in bad[:5]) + (", ..." if bad.size > 5 else "")
+            raise LossError(f"AnchorPenalty: the reference vectors of {bad.size} of the model's words are not "
+                            f"finite in float32 (NaN, inf, or beyond 3.4e38): {named}; expected finite vectors "
+                            f"(fix those rows, or leave those words out of the reference)")
         self.vectors, self.mask = vectors, mask
         return super().bind(model)
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from gensim_losses import losses as L
+from gensim_losses.corpus import FLOAT32_MAX
 
 # exact classes the kernels implement; a subclass may override the math
 NATIVE_OBJECTIVES = {L.NEGSamplingLoss: "ns", L.HierarchicalSoftmaxLoss: "hs", L.SoftmaxLoss: "softmax"}
@@ -65,6 +66,13 @@ class LossPlan:
         return {term: self.natives[term].name for term in self.weights}
 
 
+def _check_float32(weight, what):
+    """The kernels hold every term's weight in float32: one beyond its range would be infinite."""
+    if not weight <= FLOAT32_MAX:
+        raise L.LossError(f"{what} has the weight {weight:g} in the loss (its weight times its scale), beyond "
+                          f"float32's range (at most {FLOAT32_MAX:.7g}), which the kernels compute in")
+
+
 def _add_native(plan, loss, term, scale):
     if term in plan.weights:
         raise L.LossError(f"{type(loss).__name__} appears twice in the loss; combine them into one term "
@@ -72,6 +80,7 @@ def _add_native(plan, loss, term, scale):
     weight = scale * getattr(loss, "weight", 1.0)
     if weight < 0:
         raise L.LossError(f"{type(loss).__name__} has a negative scale ({scale}): it would be maximised")
+    _check_float32(weight, type(loss).__name__)
     plan.weights[term] = weight
     plan.natives[term] = loss
     if term in OBJECTIVE_TERMS:
@@ -136,6 +145,7 @@ def make_plan(loss, model, strict=True, rng=None):
         while name in names:
             name += "_"
         names.add(name)
+        _check_float32(abs(scale), type(composite).__name__)
         term = PythonTerm(name, composite, tuple(children), scale)
         try:
             _check_split(term, model, rng)

@@ -110,6 +110,11 @@ class _Trainer:
         # the whole job's batch, once: each example's own is cut from it
         self.batch = self.view.batch() if any(term.takes_batch for term in self.plan.python) else None
 
+    def largest_weight(self):
+        """The job's largest sentence weight (for the divergence error), or None."""
+        weights = self.view.position_weight
+        return float(weights.max()) if len(weights) else None
+
     def run_job(self):
         view = self.view
         first = np.searchsorted(view.position, np.arange(len(view.words) + 1))  # position -> its first example
@@ -180,7 +185,7 @@ class _Trainer:
                 kwargs["step"] = self.alpha * scale
         res = obj.compute(target, out, **kwargs)
         if not _finite(res.loss, res.grad_h):
-            raise self.model._diverged(self.run, self.alpha)
+            raise self.model._diverged(self.run, self.alpha, self.largest_weight())
         layer = getattr(self.model, obj.weights_name)
         self.journal.save(layer, res.rows)
         step = (-self.alpha * scale * res.grad_rows).astype(np.float32)
@@ -255,7 +260,7 @@ class _Trainer:
             grad += sw * pen_scale * g
             self.totals[term.name] += sw * float(f.sum())
         if not _finite(grad):
-            raise model._diverged(self.run, self.alpha)
+            raise model._diverged(self.run, self.alpha, self.largest_weight())
         step = (-self.alpha * update * grad[0]).astype(np.float32)
         if view.concat:  # each row takes its own slice of the error
             for r, row in enumerate(np.split(step, len(rows))):
@@ -277,7 +282,7 @@ class _Trainer:
                 grad += weight * res.grad_h
                 self.totals["global_context"] += weight * float(res.loss.sum())
         if not _finite(grad):
-            raise self.model._diverged(self.run, self.alpha)
+            raise self.model._diverged(self.run, self.alpha, self.largest_weight())
         self._apply(self._word_row(word), (-self.alpha * grad[0]).astype(np.float32))
 
     def lexicon_pass(self):

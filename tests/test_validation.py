@@ -1,12 +1,15 @@
 """Bad values refused where they enter (issue 17, item 6): each test here failed before its fix.
 
 The command line's numeric options and the models' numeric settings, the
-benchmark's outputs, the memory a model would need.
+benchmark's outputs, the memory a model would need, weights beyond float32's
+range, and what a divergence error says.
 """
 
 import os
+import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from gensim.models.doc2vec import TaggedDocument
 from gensim.test.utils import common_texts, datapath
@@ -179,3 +182,94 @@ def test_bench_makes_a_missing_workdir_and_the_script_reports_in_one_line(tmp_pa
     assert stop.value.code == 2
     err = capsys.readouterr().err
     assert err.startswith("speed.py: error: --out") and err.count("\n") == 1
+
+
+# ---------------------------------------------------------------- beyond float32; divergence told as it is
+@pytest.fixture(scope="module")
+def lee50():
+    from gensim.models.word2vec import LineSentence
+
+    return list(LineSentence(LEE))[:50]
+
+
+def weighted(sentences, weight, at=3):
+    return [G.Sentence(s, weight=weight if i == at else 1.0) for i, s in enumerate(sentences)]
+
+
+def test_a_sentence_weight_beyond_float32_is_refused_by_item(lee50):
+    """1e39 is a finite Python float but inf in the kernels' float32: it left NaN in wv.vectors."""
+    message = r"corpus item 3: Sentence.weight must be finite and >= 0, got 1e\+39; and at most 3.402823e\+38"
+    with pytest.raises(ValueError, match=message):
+        G.Word2Vec(weighted(lee50, 1e39), vector_size=8, min_count=1, workers=1)
+    model = G.Word2Vec(lee50, vector_size=8, min_count=1, workers=1, epochs=1)
+    with pytest.raises(ValueError, match="corpus item 3: Sentence.weight"):  # a corpus build_vocab never saw
+        model.train(weighted(lee50, 1e39), total_examples=50, epochs=1)
+    G.Word2Vec(weighted(lee50, 3.4e38), vector_size=8, min_count=1, workers=1, epochs=1, alpha=0.0,
+               min_alpha=0.0)  # in range, accepted
+
+
+def assert_true_to_the_weights(model, message):
+    """The message says what the weights hold: never "finite" when some are not."""
+    from gensim_losses.engine import nonfinite_rows
+
+    bad = nonfinite_rows(model)
+    if bad:
+        assert "Every weight is still finite" not in message and "every vector is still finite" not in message
+        for name, rows in bad.items():
+            assert f"{rows} rows of {name} hold inf or NaN" in message, (bad, message)
+    else:
+        assert "Every weight is still finite" in message and "hold inf or NaN" not in message
+
+
+@pytest.mark.parametrize("backend", ["auto", "reference"])
+@pytest.mark.parametrize("sg", [1, 0])
+def test_a_huge_sentence_weight_is_named_and_the_divergence_message_is_true(lee50, sg, backend):
+    """With weight 1e30 the message said "every vector is still finite" and then that
+    rows had overflowed, and blamed the learning rate alone."""
+    model = G.Word2Vec(vector_size=8, min_count=1, workers=1, sg=sg, backend=backend)
+    corpus = weighted(lee50, 1e30)
+    model.build_vocab(corpus)
+    with pytest.raises(G.DivergenceError) as caught:
+        model.train(corpus, total_examples=len(corpus), epochs=1)
+    message = str(caught.value)
+    assert_true_to_the_weights(model, message)
+    causes = message.split("Likely causes, most likely first: ")[1]
+    assert causes.startswith("a Sentence.weight of 1e+30 in the job that diverged")
+    assert "too high a learning rate" in causes  # named too, after it
+
+
+def test_a_large_loss_weight_is_named_first_and_one_beyond_float32_is_refused(lee50):
+    with pytest.raises(G.DivergenceError) as caught:
+        G.Word2Vec(lee50, vector_size=8, min_count=1, workers=1, sg=1, loss=G.NEGSamplingLoss() + G.L2Penalty(1e4))
+    message = str(caught.value)
+    assert message.split("most likely first: ")[1].startswith("a large loss weight (l2 10000)")
+    with pytest.raises(G.LossError, match=r"L2Penalty has the weight 1e\+39 .* float32"):
+        G.Word2Vec(lee50, vector_size=8, min_count=1, loss=G.NEGSamplingLoss() + G.L2Penalty(1e39))
+    with pytest.raises(G.LossError, match=r"NormPenalty has the weight 1e\+40"):
+        G.Word2Vec(lee50, vector_size=8, min_count=1, loss=G.NEGSamplingLoss() + 1e20 * G.NormPenalty(1e20))
+
+
+def test_a_learning_rate_alone_is_named_alone(lee50):
+    with pytest.raises(G.DivergenceError) as caught:
+        G.Word2Vec(lee50, vector_size=8, min_count=1, workers=1, sg=1, alpha=5.0)
+    message = str(caught.value)
+    assert "Likely cause: too high a learning rate: lower the learning rate (alpha=5 now" in message
+    assert "Sentence.weight" not in message and "loss weight" not in message
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), 1e39])
+def test_anchor_reference_vectors_that_are_not_finite_are_named_at_bind(lee50, bad):
+    """A NaN anchor made a DivergenceError that blamed the learning rate."""
+    from gensim.models import KeyedVectors
+
+    words = sorted({w for s in lee50 for w in s})
+    vectors = np.zeros((40, 8))
+    vectors[[4, 7]] = bad
+    reference = KeyedVectors(8, dtype=np.float64)
+    reference.add_vectors(words[:40], vectors)
+    reference.add_vectors(["not-in-the-model"], np.full((1, 8), np.nan))  # never read: no complaint
+    named = f"{re.escape(repr(words[4]))}, {re.escape(repr(words[7]))}"
+    with pytest.raises(G.LossError,
+                       match=rf"reference vectors of 2 of the model.s words are not finite.*{named}"):
+        G.Word2Vec(lee50, vector_size=8, min_count=1, workers=1,
+                   loss=G.NEGSamplingLoss() + G.AnchorPenalty(reference, 0.5))
