@@ -78,6 +78,18 @@ class TutorialLoss(gensim_losses.BaseLoss):
         return grad
 
 
+class UntracedTutorialLoss(TutorialLoss):
+    """The same loss read through ``np.asarray(output)``: it does not trace, so it runs in Python at
+    every example (the hybrid path's fallback; timed by benchmarks/untraced.py)."""
+
+    def forward(self, target, output):
+        h = np.asarray(output)
+        return self.neg_loss.forward(target, output) + self.penalty * np.sqrt((h * h).sum(axis=1))
+
+    def backward(self, target, output):
+        return self.neg_loss.backward(target, output) + self.penalty * output.normalize()
+
+
 def weighted(corpus):
     """Every sentence a Sentence with a weight in [0.5, 1.5]."""
     rng = np.random.default_rng(0)
