@@ -364,7 +364,16 @@ def train(args):
     from gensim_losses import Doc2Vec, FastText, Word2Vec
     from gensim_losses.engine import DivergenceError
 
-    check_readable_file(args.corpus, "corpus")
+    shards = args.corpus
+    for path in shards:
+        check_readable_file(path, "corpus")
+    if args.engine is None and len(shards) > 1:
+        raise CLIError(f"{len(shards)} corpus files: one machine trains one file (concatenate them), "
+                       f"--engine ray|dask|local trains shards")
+    if args.engine is not None and (args.model != "word2vec" or args.corpus_file):
+        raise CLIError("--engine trains --model word2vec from its shards (each replica reads its own; "
+                       "--corpus-file does not apply)")
+    args.corpus = shards[0]
     if args.corpus_file and args.corpus.endswith((".gz", ".bz2", ".xz", ".zst")):
         raise CLIError(f"corpus {args.corpus}: --corpus-file reads plain text "
                        "(decompress it, or drop --corpus-file)")
@@ -394,6 +403,8 @@ def train(args):
             reader = LineSentence
     except ValueError as exc:
         raise CLIError(str(exc)) from None
+    if args.engine is not None:
+        return _train_distributed(args, model, shards)
     source = {"corpus_file": args.corpus} if args.corpus_file else {"corpus_iterable": reader(args.corpus)}
     try:
         model.build_vocab(**source)
@@ -433,10 +444,36 @@ def train(args):
         logger.setLevel(level)  # main() may run in-process (tests, notebooks): leave logging as it was
         for callback in callbacks:
             callback.close()
-    elapsed = time.perf_counter() - start
+    _report_and_save(args, model, time.perf_counter() - start)
+    return 0
+
+
+def _train_distributed(args, model, shards):
+    """``train SHARD... --engine``: the vocabulary counted and the model trained by replicas."""
+    from gensim_losses.distributed import fit
+
+    terms = " + ".join([args.objective] + [f"{w:g}*{n}" for n, w in args.penalty])
+    print(f"{len(shards)} shard(s), {args.replicas} replicas on {args.engine}, {args.workers} threads each; "
+          f"{'skip-gram' if args.sg else 'CBOW'}, loss {terms}, {args.epochs} epochs", flush=True)
+    start = time.perf_counter()
+    try:
+        fit(model, shards, engine=args.engine, replicas=args.replicas, sync_words=args.sync_words,
+            workers=args.workers, callbacks=())
+    except ImportError as exc:
+        raise CLIError(f"--engine {args.engine}: {exc.name or exc} is not installed "
+                       f"(pip install 'gensim-losses[{args.engine}]')") from None
+    except (ValueError, FileNotFoundError) as exc:
+        raise CLIError(str(exc)) from None
+    stats = model.distributed_stats
+    print(f"{model.corpus_total_words} words, {len(model.wv)} in the vocabulary; {stats.rounds} rounds, "
+          f"{(stats.bytes_up + stats.bytes_down) / 1e6:.0f} MB sent")
+    _report_and_save(args, model, time.perf_counter() - start)
+    return 0
+
+
+def _report_and_save(args, model, elapsed):
     print(loss_table(model.loss_history))
     print(f"trained in {elapsed:.1f}s")
-
     written = []
     try:
         if args.out:
@@ -448,7 +485,6 @@ def train(args):
     except OSError as exc:
         raise CLIError(f"cannot write {exc.filename or 'the output'}: {exc.strerror or exc}") from None
     print("wrote " + " and ".join(written) if written else "nothing saved (no --out, no --vectors)")
-    return 0
 
 
 # ---------------------------------------------------------------------- demo
@@ -493,7 +529,15 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("train", help=train.__doc__, description=train.__doc__)
-    p.add_argument("corpus", metavar="CORPUS", help="text file: one sentence a line, tokens split on whitespace")
+    p.add_argument("corpus", metavar="CORPUS", nargs="+",
+                   help="text file: one sentence a line, tokens split on whitespace (several: shards, with "
+                        "--engine)")
+    p.add_argument("--engine", choices=("ray", "dask", "local"), default=None,
+                   help="train on replicas: ray (the running cluster, else a local one), dask (a local "
+                        "cluster), local (all in this process); default: one machine")
+    p.add_argument("--replicas", type=_positive_int, default=2, help="replicas with --engine (default 2)")
+    p.add_argument("--sync-words", type=_positive_int, default=50_000,
+                   help="raw words each replica trains between synchronisations (default 50000)")
     p.add_argument("--corpus-file", action="store_true",
                    help="train through corpus_file= (reads the file in parallel per worker) instead of "
                         "streaming it as LineSentence")

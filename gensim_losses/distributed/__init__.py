@@ -1,0 +1,112 @@
+"""Training across machines: replicas on Ray or Dask, one engine-agnostic core.
+
+>>> from gensim_losses import Word2Vec, NEGSamplingLoss, NormPenalty
+>>> from gensim_losses.distributed import fit
+>>> model = Word2Vec(vector_size=100, sg=1, loss=NEGSamplingLoss() + NormPenalty(0.01))  # doctest: +SKIP
+>>> fit(model, "shards/*.txt", engine="ray", replicas=4)  # doctest: +SKIP
+
+The layers: :mod:`.shards` (which replica reads what, the vocabulary
+counts), :mod:`.sync` (the synchronisation rule), :mod:`.replica` (one
+replica, the same on every engine), :mod:`.driver` (the run), and one
+adapter per engine that only places replicas: :mod:`.local` (in this
+process), :mod:`.on_ray`, :mod:`.on_dask`. Ray and Dask are optional
+(``pip install "gensim-losses[ray]"`` or ``[dask]``). See docs/distributed.md.
+"""
+
+from gensim_losses.distributed import driver, sync
+from gensim_losses.distributed.driver import (
+    DEFAULT_FULL_SYNC_WORDS,
+    DEFAULT_HOT_ROWS,
+    DEFAULT_SYNC_WORDS,
+    Options,
+    ReplicaLost,
+)
+from gensim_losses.distributed.local import InProcess
+
+ENGINES = ("ray", "dask", "local")
+
+
+def engine_for(engine, replicas, workers=None, **options):
+    """The adapter for ``engine``: ``"ray"``, a Ray address (``"ray://..."``, ``"auto"``), ``"dask"``, a
+    ``dask.distributed.Client``, ``"local"`` (every replica in this process), or an adapter object."""
+    if hasattr(engine, "call") and hasattr(engine, "start"):
+        return engine
+    if isinstance(engine, str):
+        if engine == "local":
+            return InProcess(workers=workers)
+        if engine == "ray" or engine == "auto" or engine.startswith("ray://") or ":" in engine:
+            from gensim_losses.distributed.on_ray import RayEngine
+
+            return RayEngine(None if engine == "ray" else engine, replicas, workers=workers, **options)
+        if engine == "dask":
+            from gensim_losses.distributed.on_dask import DaskEngine
+
+            return DaskEngine(None, replicas, workers=workers, **options)
+        raise ValueError(f"engine={engine!r}: expected 'ray', 'dask', 'local', a Ray address or a "
+                         f"dask.distributed.Client")
+    if type(engine).__name__ == "Client" and type(engine).__module__.startswith("distributed"):
+        from gensim_losses.distributed.on_dask import DaskEngine
+
+        return DaskEngine(engine, replicas, workers=workers, **options)
+    raise TypeError(f"engine={engine!r}: expected 'ray', 'dask', 'local', a Ray address or a "
+                    f"dask.distributed.Client")
+
+
+def fit(model, shards, engine="ray", replicas=2, sync_words=DEFAULT_SYNC_WORDS, hot_rows=DEFAULT_HOT_ROWS,
+        full_sync_words=DEFAULT_FULL_SYNC_WORDS, rule="capped", step=None, epochs=None, callbacks=(), workers=None,
+        trim_rule=None, compute_loss=None, **engine_options):
+    """Train ``model`` (a ``gensim_losses.Word2Vec``, built or not) on ``shards`` with ``replicas`` replicas.
+
+    Parameters
+    ----------
+    model : gensim_losses.Word2Vec
+        Its settings (loss, ``sg``, ``negative``, ``shared_negatives``, ...) are what every replica
+        trains with. Unbuilt: the vocabulary is counted on the replicas and built here, the same as
+        ``build_vocab(corpus_file=...)`` on the concatenated shards.
+    shards : str, path or list
+        Text files, one sentence per line (``.gz``/``.bz2`` too), or a glob. Each replica reads its
+        own part where it runs: the corpus never passes through this process.
+    engine : str, Client or adapter
+        ``"ray"`` (a running cluster if ``ray.init`` finds one, else a local one), a Ray address,
+        ``"dask"`` (a local cluster), a ``dask.distributed.Client``, or ``"local"`` (all replicas in
+        this process: the same code, one replica after another).
+    replicas : int
+        How many replicas train at once.
+    sync_words : int
+        Raw words each replica trains between two synchronisations (default 50,000).
+    hot_rows, full_sync_words : int
+        A synchronisation sends the first ``hot_rows`` rows (the most frequent words, default 2,000);
+        every ``full_sync_words`` words per replica (default 1,000,000) and at each epoch's end it
+        sends every row. ``hot_rows=None``: every row every time.
+    rule, step
+        The synchronisation rule (``"capped"``, the default, or ``"mean"``, ``"sum"``,
+        ``"global-mean"``; see ``gensim_losses.distributed.sync`` and docs/distributed.md) and the
+        replicas' learning-rate scale (default ``max(1, 0.75 * replicas)``).
+    epochs, callbacks, trim_rule, compute_loss
+        As in ``train()``/``build_vocab()``; callbacks run here, at epoch ends, on the synchronised model.
+    workers : int, optional
+        Threads per replica (default: the model's ``workers``).
+
+    Returns
+    -------
+    model
+        The same object, trained: ``loss_history`` holds one record per epoch, the replicas' example
+        counts and losses summed; ``distributed_stats`` what was sent and how long rounds took.
+
+    Raises
+    ------
+    FileNotFoundError, ValueError
+        A shard that is missing, fewer pieces of text than replicas, a bad option (naming it).
+    NotImplementedError
+        A FastText or Doc2Vec model.
+    ImportError
+        ``engine="ray"`` or ``"dask"`` without the extra installed.
+    """
+    options = driver.Options(sync_words=sync_words, rule=rule, step=step, hot_rows=hot_rows,
+                             full_sync_words=full_sync_words, epochs=epochs, compute_loss=compute_loss)
+    adapter = engine_for(engine, replicas, workers=workers, **engine_options)
+    return driver.fit(model, shards, adapter, replicas, options, callbacks=callbacks, trim_rule=trim_rule)
+
+
+__all__ = ["DEFAULT_FULL_SYNC_WORDS", "DEFAULT_HOT_ROWS", "DEFAULT_SYNC_WORDS", "ENGINES", "InProcess", "Options",
+           "ReplicaLost", "engine_for", "fit", "sync"]

@@ -1,0 +1,266 @@
+"""The driver: one training run over replicas, whatever engine places them.
+
+:func:`fit` is the whole algorithm; an engine adapter (:mod:`.local`,
+:mod:`.on_ray`, :mod:`.on_dask`) only starts replicas where the shards are
+read, calls their methods and says which were lost. The driver
+
+1. cuts the shards into one part per replica (:func:`shards.split`);
+2. has each replica count its part with the C scanner, adds the counts in
+   part order and builds the vocabulary with gensim's rules, the same as
+   ``build_vocab(corpus_file=...)`` on the concatenated shards;
+3. runs rounds: every replica trains its next ``sync_words`` raw words from
+   the last synchronised weights, the learning rate following the global
+   word count; the driver merges the deltas (:mod:`.sync`) into its own
+   model and sends the merge with the next round's call;
+4. sums the rounds' loss records into one ``loss_history`` entry per epoch
+   and runs the callbacks at epoch ends, here;
+5. replaces a replica that was lost with one made from the synchronised
+   weights, resuming its part where its last finished round left it: the
+   lost round's words are read again and counted once, by the replacement.
+"""
+
+import logging
+import pickle
+import time
+from dataclasses import dataclass
+
+from gensim.models.word2vec import MAX_WORDS_IN_BATCH
+
+from gensim_losses.distributed import shards, sync
+from gensim_losses.distributed.replica import arrays_of
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_SYNC_WORDS = 50_000  # raw words per replica between two syncs
+DEFAULT_HOT_ROWS = 2_000  # rows synced every round: the most frequent words
+DEFAULT_FULL_SYNC_WORDS = 1_000_000  # raw words per replica between two syncs of every row
+MAX_REPLACEMENTS = 3  # per replica and run: a replica lost more often than this is an error
+
+
+class ReplicaLost(RuntimeError):
+    """A replica's process or node went away; ``index`` says which, ``cause`` the engine's error.
+
+    An engine adapter returns it in place of the replica's result; the driver replaces the replica.
+    """
+
+    def __init__(self, index, cause=None):
+        super().__init__(f"replica {index} was lost ({cause!r})")
+        self.index, self.cause = index, cause
+
+
+class Stats:
+    """What a run sent and how its time went, per round: ``model.distributed_stats``."""
+
+    def __init__(self):
+        self.rounds = 0
+        self.round_seconds = 0.0  # the driver's wall time per round: training, transfer and merge
+        self.merge_seconds = 0.0  # of which the merge and its application on the driver
+        self.train_seconds = 0.0  # the slowest replica's work (reading its words, train()), summed over rounds
+        self.bytes_up = 0  # replicas to driver, all replicas
+        self.bytes_down = 0  # driver to replicas, all replicas
+        self.replaced = 0
+
+    def as_dict(self):
+        return dict(vars(self))
+
+
+def _built(model):
+    return len(getattr(model.wv, "index_to_key", ())) > 0
+
+
+def _check_model(model):
+    from gensim_losses.doc2vec import Doc2Vec
+    from gensim_losses.fasttext import FastText
+
+    if isinstance(model, (FastText, Doc2Vec)):
+        raise NotImplementedError(
+            f"distributed training takes a gensim_losses.Word2Vec; {type(model).__name__} is not supported yet "
+            f"(train it on one machine)")
+    if not hasattr(model, "_kernel_kind"):
+        raise TypeError(f"expected a gensim_losses.Word2Vec, got {type(model).__module__}.{type(model).__name__} "
+                        f"(a stock model converts with gensim_losses.Word2Vec.from_gensim)")
+    if getattr(model, "backend", "auto") == "reference":
+        raise ValueError("backend='reference' is the exact one-example-at-a-time check, not for a cluster: "
+                         "use backend='auto'")
+
+
+def _sum_records(records, epoch, terms):
+    out = {"epoch": epoch, "examples": sum(r["examples"] for r in records)}
+    if records and all(r["total"] is not None for r in records):
+        for key in ("total",) + terms:
+            out[key] = sum(r.get(key, 0.0) for r in records)
+    else:
+        out.update(dict.fromkeys(("total",) + terms))
+    return out
+
+
+@dataclass
+class Options:
+    """How a run synchronises (see :mod:`.sync`) and what it trains."""
+
+    sync_words: int = DEFAULT_SYNC_WORDS
+    rule: str = "capped"
+    step: float = None
+    hot_rows: int = DEFAULT_HOT_ROWS
+    full_sync_words: int = DEFAULT_FULL_SYNC_WORDS
+    epochs: int = None
+    compute_loss: bool = None
+
+    def check(self, model, replicas):
+        for name in ("sync_words", "full_sync_words") + (("hot_rows",) if self.hot_rows is not None else ()):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name}={value!r}: expected an integer >= 1")
+        self.step = sync.check_rule(self.rule, self.step, replicas)
+        self.epochs = model.epochs if self.epochs is None else self.epochs
+        if isinstance(self.epochs, bool) or not isinstance(self.epochs, int) or self.epochs < 1:
+            raise ValueError(f"epochs={self.epochs!r}: expected an integer >= 1")
+        if self.compute_loss is None:
+            self.compute_loss = getattr(model, "compute_loss", True)
+        # a round in every full_every syncs every row (all of them, without hot rows)
+        self.full_every = 1 if self.hot_rows is None else max(1, self.full_sync_words // self.sync_words)
+
+
+def fit(model, shards_, engine, replicas, options=None, callbacks=(), trim_rule=None):
+    """Train ``model`` on ``shards_`` with ``replicas`` replicas placed by ``engine`` (an adapter) and
+    :class:`Options`; see :func:`gensim_losses.distributed.fit`."""
+    _check_model(model)
+    if isinstance(replicas, bool) or not isinstance(replicas, int) or replicas < 1:
+        raise ValueError(f"replicas={replicas!r}: expected an integer >= 1")
+    options = options or Options()
+    options.check(model, replicas)
+    paths = shards.expand(shards_)
+    parts = shards.split(paths, replicas)
+    engine.start([(part, i) for i, part in enumerate(parts)])
+    try:
+        _build(model, engine, paths, replicas, trim_rule)
+        return _train(model, engine, parts, options, callbacks)
+    finally:
+        engine.close()
+
+
+def _lost(results):
+    lost = [r for r in results if isinstance(r, ReplicaLost)]
+    if lost:
+        raise RuntimeError(f"replica {lost[0].index} was lost outside training: {lost[0].cause!r}") \
+            from lost[0].cause
+    return results
+
+
+def _build(model, engine, paths, replicas, trim_rule):
+    """Count the parts where they are, add the counts in part order; build the vocabulary if not built."""
+    counts = _lost(engine.call("count", [(MAX_WORDS_IN_BATCH,)] * replicas))
+    raw_vocab, total_words, sentences = shards.merge_counts(counts)
+    if total_words == 0:
+        raise ValueError(f"the shards hold no words ({len(paths)} file(s))")
+    if not _built(model):
+        model.build_vocab_from_freq(raw_vocab, corpus_count=sentences, trim_rule=trim_rule)
+        model.corpus_total_words = total_words
+        model.add_lifecycle_event("build_vocab", distributed=True, shards=len(paths), replicas=replicas)
+        if not len(model.wv):
+            raise ValueError(f"no word of the shards occurs min_count={model.min_count} times or more "
+                             f"({total_words} words)")
+    model._shard_words = total_words
+
+
+def _train(model, engine, parts, options, callbacks):
+    replicas, step, epochs = len(parts), options.step, options.epochs
+    total_words = model._shard_words
+    model.epochs = epochs
+    model.compute_loss = options.compute_loss
+    stats = model.distributed_stats = Stats()
+    model.loss_history = []
+    arrays = arrays_of(model)
+    base = arrays  # the driver's weights are the synchronised state itself
+    shapes = {name: array.shape for name, array in arrays.items()}
+    terms = None
+    _lost(engine.call("load", [(engine.shared(pickle.dumps(model)),)] * replicas))
+    replaced = [0] * replicas
+    alpha, min_alpha = model.alpha, model.min_alpha
+
+    def alpha_at(epoch, fraction):
+        progress = (epoch + min(fraction, 1.0)) / epochs
+        return max(min_alpha, alpha - (alpha - min_alpha) * progress)
+
+    merged = None  # the last round's merge, which the replicas apply at the start of the next
+    fresh = set()  # replicas made from the synchronised state: nothing to apply
+    for cb in callbacks:
+        cb.on_train_begin(model)
+    for epoch in range(epochs):
+        for cb in callbacks:
+            cb.on_epoch_begin(model)
+        _lost(engine.call("start_epoch", [() for _ in range(replicas)]))
+        positions = [(0, 0)] * replicas
+        done_words, records, finished = 0, [], [False] * replicas
+        rounds, full = 0, False
+        while not (all(finished) and full):
+            start = time.perf_counter()
+            flush = all(finished)  # the part is read everywhere: one more round, training nothing, sends every row
+            full = flush or (rounds + 1) % options.full_every == 0
+            words = 0 if flush else options.sync_words
+            a0 = alpha_at(epoch, done_words / total_words) * step
+            a1 = alpha_at(epoch, (done_words + words * finished.count(False)) / total_words) * step
+            shared = None if merged is None else engine.shared(merged)
+            args = [(None if i in fresh else shared, words, a0, a1, options.compute_loss,
+                     None if full else options.hot_rows) for i in range(replicas)]
+            fresh = set()
+            results = engine.call("step", args)
+            deltas, slowest = [], 0.0
+            for i, result in enumerate(results):
+                if isinstance(result, ReplicaLost):
+                    continue
+                delta, record, raw, position, done, seconds = result
+                slowest = max(slowest, seconds)
+                deltas.append(delta)
+                stats.bytes_up += sync.nbytes(delta)
+                if record is not None:
+                    records.append(record)
+                    terms = terms or tuple(k for k in record if k not in ("epoch", "examples", "total"))
+                done_words += raw
+                positions[i] = position
+                finished[i] = finished[i] or done
+            stats.train_seconds += slowest
+            merge_start = time.perf_counter()
+            merged = sync.merge(deltas, shapes, options.rule, step) if deltas else None
+            if merged is not None:
+                sync.apply(arrays, base, merged)
+                stats.bytes_down += sync.nbytes(merged) * replicas
+            stats.merge_seconds += time.perf_counter() - merge_start
+            for i, result in enumerate(results):
+                if isinstance(result, ReplicaLost):
+                    _replace(model, engine, parts, i, result, positions[i], replaced, epoch)
+                    stats.replaced += 1
+                    fresh.add(i)
+                    full = False  # the replacement's part may not be finished: sync it fully again
+            rounds += 1
+            stats.rounds += 1
+            stats.round_seconds += time.perf_counter() - start
+        record = _sum_records(records, epoch, terms or ())
+        model.loss_history.append(record)
+        logger.info("EPOCH %i of %i replicas: %i examples, loss %s", epoch, replicas, record["examples"],
+                    record["total"])
+        for cb in callbacks:
+            cb.on_epoch_end(model)
+    for cb in callbacks:
+        cb.on_train_end(model)
+    model.train_count += 1
+    model.add_lifecycle_event("train", msg=f"trained on {replicas} replicas, {stats.rounds} rounds of "
+                                           f"{options.sync_words} words, rule {options.rule}, step x{step:g}")
+    if model.loss_history and model.loss_history[-1]["total"] is not None:
+        model.running_training_loss = sum(r["total"] for r in model.loss_history)
+    del model._shard_words
+    return model
+
+
+def _replace(model, engine, parts, i, lost, position, replaced, epoch):
+    """A new replica ``i`` from the synchronised state, reading its part from ``position`` (where its last
+    finished round left it). What it had not sent yet (rare words' changes since the last full sync) is
+    lost with it; its examples were counted once, in the rounds it finished."""
+    replaced[i] += 1
+    if replaced[i] > MAX_REPLACEMENTS:
+        raise RuntimeError(f"replica {i} was lost {replaced[i]} times in this run; the last cause: "
+                           f"{lost.cause!r}") from lost.cause
+    logger.warning("replica %i was lost in epoch %i (%r): replacing it from the last synchronised state, "
+                   "resuming its part at %s", i, epoch, lost.cause, position)
+    engine.replace(i, (parts[i], i))
+    _lost(engine.call("load", [(pickle.dumps(model), position)], indices=[i]))

@@ -1,0 +1,123 @@
+"""One replica: a copy of the model that trains its part of the corpus in rounds.
+
+The replica is the same on every engine: the in-process simulator, a Ray
+actor and a Dask actor all hold a :class:`Replica` and call its methods.
+Each round it applies the last merge, then trains its next ``words`` raw
+words with the model's own ``train()`` (so every loss, penalty, Python term,
+``Sentence`` weight and ``shared_negatives`` runs as on one machine, on the
+threads of its node), and returns what changed (:func:`sync.delta`), the
+round's loss record and where in its part it now stands.
+"""
+
+import contextlib
+import logging
+import pickle
+import time
+
+import numpy as np
+
+from gensim_losses.distributed import shards, sync
+from gensim_losses.engine import trained_arrays
+
+QUIET = ("gensim.models.word2vec", "gensim.utils", "gensim_losses.engine", "gensim_losses.hybrid")
+
+
+@contextlib.contextmanager
+def quiet():
+    """A round's train() would log its start and end at INFO: thousands of lines per epoch."""
+    loggers = [logging.getLogger(name) for name in QUIET]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(max(lg.getEffectiveLevel(), logging.WARNING))
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels):
+            lg.setLevel(level)
+
+
+def arrays_of(model):
+    """``{name: array}`` of the weights the kernels train (``engine.trained_arrays``)."""
+    return dict(trained_arrays(model))
+
+
+class Replica:
+    """A replica training ``part`` (a list of pieces, :func:`shards.split`) of the corpus.
+
+    It first counts its part (:meth:`count`), then takes the model
+    (:meth:`load`). ``index`` seeds its own random stream (negative draws,
+    subsampling, window sizes), so replicas do not draw alike; ``threads`` (default the
+    model's ``workers``) is how many threads its ``train()`` uses.
+    """
+
+    def __init__(self, part, index, threads=None):
+        self.part = part
+        self.index = index
+        self.threads = threads
+        self.model = None
+
+    def count(self, max_words):
+        """The vocabulary scan of this replica's part, where it is read (:func:`shards.count`)."""
+        return shards.count(self.part, max_words)
+
+    def load(self, model, position=(0, 0)):
+        """Take the synchronised model (pickled bytes or a model) and start reading the part at ``position``."""
+        self.model = pickle.loads(model) if isinstance(model, bytes) else model
+        self.model.random = np.random.default_rng([int(self.model.seed), int(self.index), 1])
+        if self.threads:
+            self.model.workers = int(self.threads)
+        self.position = tuple(position)
+        self.arrays = arrays_of(self.model)
+        self.base = {name: array.copy() for name, array in self.arrays.items()}
+        self._reader = None
+
+    def start_epoch(self):
+        """Read the part from its start again."""
+        self.position = (0, 0)
+        self._reader = None
+
+    def _sentences(self, words):
+        """The next sentences of about ``words`` raw words (whole lines), and their raw word count."""
+        batch, raw = [], 0
+        if words <= 0:
+            return batch, raw
+        if self._reader is None:
+            self._reader = shards.read(self.part, self.position)
+        for tokens, position in self._reader:
+            batch.append(tokens)
+            raw += len(tokens)
+            self.position = position
+            if raw >= words:
+                break
+        return batch, raw
+
+    def step(self, merged, words, start_alpha, end_alpha, compute_loss=True, hot=None):
+        """Apply ``merged`` (None in the first round), then train the next ``words`` raw words with the
+        learning rate going from ``start_alpha`` to ``end_alpha``, and return the change of the first
+        ``hot`` rows (None: of every row; see :mod:`.sync`).
+
+        Returns ``(delta, record, raw words read, position, done, seconds)``: ``record`` is the
+        round's ``loss_history`` entry (None when the part had no words left), ``seconds`` the
+        time reading the words and ``train()`` took (the round's work, without the sync).
+        """
+        begin = time.perf_counter()
+        if merged is not None:
+            sync.apply(self.arrays, self.base, merged)
+        start = time.perf_counter()
+        batch, raw = self._sentences(words)
+        model = self.model
+        record = None
+        if batch:
+            model.min_alpha_yet_reached = start_alpha  # each round starts above the last one's end
+            with quiet():
+                model.train(corpus_iterable=batch, total_words=raw, epochs=1,
+                            start_alpha=start_alpha, end_alpha=end_alpha, compute_loss=compute_loss)
+            record = model.loss_history[-1]
+            model.lifecycle_events = model.lifecycle_events[-4:] if model.lifecycle_events else []
+        seconds = time.perf_counter() - start
+        change = sync.delta(self.arrays, self.base, hot)
+        self.sync_seconds = time.perf_counter() - begin - seconds
+        return change, record, raw, self.position, raw < words, seconds
+
+    def ping(self):
+        return self.index

@@ -1,0 +1,134 @@
+"""How the replicas' work becomes one model: the synchronisation rule.
+
+Every replica starts a round from the same synchronised weights ``W`` and
+trains its next ``sync_words`` words at the learning rate times ``step``.
+It sends the rows it changed, ``Δ_i`` (row indices and float32 rows of each
+trained array). The merge gives row ``r`` of every array
+
+.. math::
+
+    W_r \\leftarrow W_r + \\frac{1}{\\max(m_r,\\ s)} \\sum_{i} \\Delta_{i,r},
+
+where ``m_r`` is the number of replicas that touched row ``r`` this round and
+``s`` the replicas' step scale (``rule="capped"``, the default, with
+``s = max(1, 0.75 N)``). A row that few replicas touched (a rare word) gets
+the sum of their updates with the step scale taken back out, which is what
+one machine would have applied; a row that many touched (a frequent word,
+nearly every output row under negative sampling) gets their mean, each
+replica having moved it at ``s`` times the rate, so it learns about as much
+as one machine that saw all ``N`` rounds (docs/distributed.md has the
+measurements this was chosen from). The rule reads only ``N`` and the touch
+counts: nothing is tuned to a corpus.
+
+Hot and cold rows: most rounds sync only the first ``hot_rows`` rows (the
+most frequent words, which every replica moves every round), and every
+``full_sync_words`` words (and at every epoch's end) a round syncs every row;
+until then a rare word's changes stay on the replica that made them. That
+is pWord2Vec's MPI scheme; it sends about 10x less at the same quality.
+
+Other rules, for the measurements: ``"mean"`` (the mean over the replicas
+that touched the row, the averaging of Spark MLlib since SPARK-24666),
+``"sum"`` (every delta applied, Hogwild across machines with staleness
+``sync_words``), ``"global-mean"`` (the mean over all ``N``).
+"""
+
+import numpy as np
+
+RULES = ("capped", "mean", "sum", "global-mean")
+
+
+def default_step(replicas):
+    """The replicas' learning-rate scale ``s = max(1, 0.75 N)``."""
+    return max(1.0, 0.75 * replicas)
+
+
+def check_rule(rule, step, replicas):
+    if rule not in RULES:
+        raise ValueError(f"sync rule {rule!r} is not one of {', '.join(map(repr, RULES))}")
+    step = default_step(replicas) if step is None else step
+    if not (isinstance(step, (int, float)) and np.isfinite(step) and step > 0):
+        raise ValueError(f"step={step!r}: the replicas' learning-rate scale must be a finite number > 0 "
+                         f"(default 0.75 x replicas, at least 1)")
+    return float(step)
+
+
+DENSE = 0.5  # a change that touches more than this share of its rows goes as a whole block
+
+
+def _pack(touched, values):
+    """``(rows, values)``: row indices and their rows, or, when most rows are touched, a boolean mask
+    and the whole block (zero where untouched): contiguous arithmetic instead of gathers and scatters."""
+    rows = np.flatnonzero(touched).astype(np.int32)
+    if len(rows) > DENSE * len(touched):
+        return touched, values
+    return rows, values[rows]
+
+
+def delta(arrays, base, hot=None):
+    """``{name: (rows, values)}`` (see :func:`_pack`): the rows of each array that differ from ``base``,
+    and their change; ``hot``: only among the first ``hot`` rows (the most frequent words: gensim sorts
+    the vocabulary by count, and the output layer's rows follow it)."""
+    out = {}
+    for name, array in arrays.items():
+        end = len(array) if hot is None else min(hot, len(array))
+        diff = array[:end] - base[name][:end]
+        out[name] = _pack(np.any(diff != 0, axis=1), diff)
+    return out
+
+
+def _extent(rows):
+    return len(rows) if rows.dtype == bool else (int(rows[-1]) + 1 if len(rows) else 0)
+
+
+def merge(deltas, shapes, rule, step):
+    """``{name: (rows, values)}``: the merged change of each array from the replicas' ``deltas``
+    (a list of :func:`delta` results; ``shapes``: each array's shape)."""
+    merged = {}
+    for name, shape in shapes.items():
+        # only up to the last row any replica sent: a round of hot rows merges a few thousand rows
+        end = max((_extent(d[name][0]) for d in deltas), default=0)
+        total = np.zeros((end,) + tuple(shape[1:]), dtype=np.float32)
+        touches = np.zeros(end, dtype=np.int32)
+        for d in deltas:
+            rows, values = d[name]
+            if rows.dtype == bool:
+                total[:len(rows)] += values
+                touches[:len(rows)] += rows
+            else:
+                total[rows] += values  # rows are distinct within one replica's delta
+                touches[rows] += 1
+        m = np.maximum(touches, 1).astype(np.float32)
+        if rule == "capped":
+            scale = 1.0 / np.maximum(m, np.float32(step))
+        elif rule == "mean":
+            scale = 1.0 / m
+        elif rule == "sum":
+            scale = np.ones_like(m)
+        else:  # global-mean
+            scale = np.full_like(m, 1.0 / len(deltas))
+        total *= scale[:, None]  # untouched rows hold 0 and stay 0
+        merged[name] = _pack(touches > 0, total)
+    return merged
+
+
+def apply(arrays, base, merged):
+    """Set every array to ``base + merged`` (rows the merge does not name stay at ``base``, which no
+    replica changed), and make that the new ``base``: the same arithmetic on every replica and on
+    the driver, so all hold the same weights to the bit after a sync."""
+    for name, array in arrays.items():
+        rows, values = merged[name]
+        old = base[name]
+        if rows.dtype == bool:
+            n, where = len(rows), rows[:, None]  # a row the merge does not name keeps what it holds
+            new = old[:n] + values
+            np.copyto(array[:n], new, where=where)
+            np.copyto(old[:n], new, where=where)
+        else:
+            new = old[rows] + values
+            array[rows] = new
+            old[rows] = new
+
+
+def nbytes(change):
+    """Bytes of a delta or a merge on the wire (row indices and float32 rows)."""
+    return int(sum(rows.nbytes + values.nbytes for rows, values in change.values()))

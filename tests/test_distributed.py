@@ -1,0 +1,279 @@
+"""Distributed training's core, through the in-process engine (the same driver and replicas that Ray
+and Dask place): vocabulary identity, loss-record sums, the sync rule, a lost replica, bad input.
+The engines themselves: tests/test_distributed_engines.py."""
+
+import gzip
+import shutil
+
+import numpy as np
+import pytest
+from gensim.test.utils import datapath
+
+import gensim_losses as G
+from gensim_losses.distributed import InProcess, ReplicaLost, fit, shards, sync
+
+LEE = datapath("lee_background.cor")
+# settings under which a corpus's example count does not depend on random draws
+FIXED = dict(vector_size=16, sg=1, min_count=2, sample=0, shrink_windows=False, workers=1, seed=5)
+
+
+@pytest.fixture(scope="module")
+def shard_files(tmp_path_factory):
+    """lee_background.cor cut into three shards, the last gzipped, and their concatenation."""
+    root = tmp_path_factory.mktemp("shards")
+    lines = open(LEE, encoding="utf8").read().splitlines(keepends=True)
+    cuts = [0, 100, 210, len(lines)]
+    paths = []
+    for i in range(3):
+        text = "".join(lines[cuts[i]:cuts[i + 1]])
+        path = root / f"part{i}.txt"
+        path.write_text(text, encoding="utf8")
+        if i == 2:
+            with open(path, "rb") as src, gzip.open(root / "part2.txt.gz", "wb") as dst:
+                shutil.copyfileobj(src, dst)
+            path.unlink()
+            path = root / "part2.txt.gz"
+        paths.append(str(path))
+    whole = root / "whole.txt"
+    whole.write_text("".join(lines), encoding="utf8")
+    return paths, str(whole)
+
+
+class Recording(InProcess):
+    """The in-process engine, keeping its replicas after the run and every round's loss record."""
+
+    def __init__(self, lose=None, **kw):
+        super().__init__(**kw)
+        self.records, self.lose, self.calls = [], lose or {}, 0
+
+    def call(self, method, args, indices=None):
+        results = super().call(method, args, indices)
+        if method == "step":
+            self.calls += 1
+            for i, result in enumerate(results):
+                if self.lose.get(self.calls) == i:  # this replica's process "dies" in this round
+                    results[i] = ReplicaLost(i, "simulated")
+                elif result[1] is not None:
+                    self.records.append(result[1])
+        return results
+
+    def close(self):
+        self.kept = self.replicas
+
+
+@pytest.mark.parametrize("replicas", [1, 2, 3, 5])
+def test_vocabulary_is_one_machines(shard_files, replicas):
+    paths, whole = shard_files
+    model = G.Word2Vec(**FIXED, epochs=1)
+    fit(model, paths, engine="local", replicas=replicas)
+    one = G.Word2Vec(**FIXED, epochs=1)
+    one.build_vocab(corpus_file=whole)
+    assert model.wv.index_to_key == one.wv.index_to_key
+    assert [model.wv.get_vecattr(w, "count") for w in model.wv.index_to_key] == \
+        [one.wv.get_vecattr(w, "count") for w in one.wv.index_to_key]
+    assert (model.corpus_total_words, model.corpus_count) == (one.corpus_total_words, one.corpus_count)
+    np.testing.assert_array_equal(model.cum_table, one.cum_table)
+
+
+def test_split_keeps_file_order_and_covers_every_byte(shard_files):
+    paths, _ = shard_files
+    parts = shards.split(paths[:2], 4)
+    assert len(parts) == 4 and all(parts)
+    pieces = [piece for part in parts for piece in part]
+    assert [p[0] for p in pieces] == sorted(p[0] for p in pieces)
+    for path in paths[:2]:
+        own = [(s, e) for p, s, e in pieces if p == path]
+        assert own[0][0] == 0 and all(a[1] == b[0] for a, b in zip(own, own[1:]))
+    text = open(paths[0], "rb").read()
+    assert all(s == 0 or text[s - 1:s] == b"\n" for p, s, e in pieces if p == paths[0])
+
+
+def test_reading_resumes_at_a_position(shard_files):
+    paths, _ = shard_files
+    part = shards.split(paths, 1)[0]
+    lines = list(shards.read(part))
+    middle = lines[150][1]
+    assert [t for t, _ in shards.read(part, middle)] == [t for t, _ in lines[151:]]
+
+
+@pytest.mark.parametrize("replicas", [1, 2, 3])
+def test_loss_records_sum_the_rounds_exactly(shard_files, replicas):
+    paths, whole = shard_files
+    engine = Recording()
+    model = G.Word2Vec(**FIXED, epochs=2)
+    fit(model, paths, engine=engine, replicas=replicas, sync_words=3000)
+    one = G.Word2Vec(corpus_file=whole, **FIXED, epochs=2)
+    assert [r["examples"] for r in model.loss_history] == [r["examples"] for r in one.loss_history]
+    per_epoch = {}
+    for record in engine.records:
+        per_epoch.setdefault(record["epoch"], []).append(record)
+    assert len(engine.records) >= 2 * replicas
+    for epoch, record in enumerate(model.loss_history):
+        assert record["epoch"] == epoch and record["total"] == pytest.approx(record["ns"])
+    total = sum(r["total"] for r in engine.records)
+    assert sum(r["total"] for r in model.loss_history) == pytest.approx(total, rel=1e-12)
+    assert model.running_training_loss == pytest.approx(total, rel=1e-12)
+    assert model.loss_history[-1]["total"] / model.loss_history[-1]["examples"] == pytest.approx(
+        one.loss_history[-1]["total"] / one.loss_history[-1]["examples"], rel=0.05)
+
+
+def test_every_replica_ends_a_round_with_the_drivers_weights(shard_files, monkeypatch):
+    """After each sync all replicas and the driver hold the same weights to the bit: the replicas' bases
+    are equal, and a base plus the last merge (which the next round would apply) is the driver's model."""
+    paths, _ = shard_files
+    merges = []
+    merge = sync.merge
+    monkeypatch.setattr(sync, "merge", lambda *a: merges.append(merge(*a)) or merges[-1])
+    engine = Recording()
+    model = G.Word2Vec(**FIXED, epochs=1)
+    fit(model, paths, engine=engine, replicas=3, sync_words=4000)
+    assert model.distributed_stats.rounds >= 3 and len(merges) == model.distributed_stats.rounds
+    first = engine.kept[0]
+    for other in engine.kept[1:]:
+        for name in first.base:
+            np.testing.assert_array_equal(other.base[name], first.base[name])
+    sync.apply(first.arrays, first.base, merges[-1])
+    driver = dict(G.engine.trained_arrays(model))
+    for name, array in first.arrays.items():
+        np.testing.assert_array_equal(array, driver[name])
+    assert any(np.any(values) for _, values in merges[0].values())
+
+
+def test_one_replica_with_the_default_rule_is_plain_sgd(shard_files):
+    """N=1: step 1, every delta applied as it is, so the driver's weights are the replica's (up to the
+    rounding of ``base + (W - base)`` in float32)."""
+    paths, _ = shard_files
+    engine = Recording()
+    model = G.Word2Vec(**FIXED, epochs=1)
+    fit(model, paths, engine=engine, replicas=1, sync_words=2000)
+    replica = engine.kept[0]
+    for name, array in replica.arrays.items():
+        np.testing.assert_allclose(array, dict(G.engine.trained_arrays(model))[name], rtol=0, atol=1e-6)
+
+
+def _rows(change):
+    """A merge's ``(rows, values)`` as indices and their rows, whichever form it was sent in."""
+    rows, values = change
+    if rows.dtype == bool:
+        return np.flatnonzero(rows), values[rows]
+    return rows, values
+
+
+@pytest.mark.parametrize("dense", [0.0, 1.0])  # every change as a block / every change as rows
+def test_merge_rules(monkeypatch, dense):
+    monkeypatch.setattr(sync, "DENSE", dense)
+    shapes = {"a": (5, 2)}
+    one = {"a": sync._pack(np.array([1, 1, 0, 0]) > 0, np.array([[1, 1], [2, 2], [0, 0], [0, 0]], np.float32))}
+    two = {"a": sync._pack(np.array([0, 1, 1]) > 0, np.array([[0, 0], [4, 4], [6, 6]], np.float32))}
+    assert (one["a"][0].dtype == bool) == (dense == 0.0)
+    rows, values = _rows(sync.merge([one, two], shapes, "capped", 1.5)["a"])
+    assert rows.tolist() == [0, 1, 2]  # rows 3 and 4: no replica touched them
+    # row 0 and row 2: one replica, sum / step; row 1: two replicas, mean (m >= step)
+    np.testing.assert_allclose(values, [[1 / 1.5] * 2, [3, 3], [6 / 1.5] * 2])
+    for rule, expected in (("mean", [[1, 1], [3, 3], [6, 6]]), ("sum", [[1, 1], [6, 6], [6, 6]]),
+                           ("global-mean", [[.5, .5], [3, 3], [3, 3]])):
+        np.testing.assert_allclose(_rows(sync.merge([one, two], shapes, rule, 3)["a"])[1], expected)
+    arrays = {"a": np.arange(10, dtype=np.float32).reshape(5, 2)}
+    base = {"a": arrays["a"].copy()}
+    arrays["a"][3] = 99  # a replica's own change to a row it has not sent (a cold row)
+    sync.apply(arrays, base, sync.merge([one, two], shapes, "sum", 3))
+    np.testing.assert_allclose(arrays["a"][:3], [[1, 2], [8, 9], [10, 11]])
+    assert arrays["a"][3].tolist() == [99, 99] and arrays["a"][4].tolist() == [8, 9]
+    np.testing.assert_array_equal(base["a"][:3], arrays["a"][:3])
+    assert base["a"][3].tolist() == [6, 7]
+    assert sync.default_step(1) == 1 and sync.default_step(8) == 6
+
+
+def test_a_lost_replica_is_replaced_and_nothing_is_counted_twice(shard_files):
+    paths, whole = shard_files
+    one = G.Word2Vec(corpus_file=whole, **FIXED, epochs=2)
+    engine = Recording(lose={3: 1, 9: 0})  # replica 1 dies in round 3, replica 0 in round 9
+    model = G.Word2Vec(**FIXED, epochs=2)
+    fit(model, paths, engine=engine, replicas=2, sync_words=2000)
+    assert model.distributed_stats.replaced == 2
+    assert [r["examples"] for r in model.loss_history] == [r["examples"] for r in one.loss_history]
+    assert np.isfinite(model.wv.vectors).all() and np.isfinite(model.syn1neg).all()
+
+
+def test_every_option_trains_distributed(shard_files):
+    from tutorial_loss import TutorialLoss
+
+    paths, _ = shard_files
+    for kw in (dict(loss=TutorialLoss(0.1)), dict(shared_negatives=True),
+               dict(loss=G.NEGSamplingLoss() + G.NormPenalty(0.05)), dict(sg=0, hs=1, negative=0)):
+        model = G.Word2Vec(**{**FIXED, **kw}, epochs=1)
+        fit(model, paths, engine="local", replicas=2, sync_words=5000)
+        record = model.loss_history[0]
+        assert record["examples"] > 0 and np.isfinite(record["total"])
+        assert np.isfinite(model.wv.vectors).all()
+        assert model.wv.most_similar("government", topn=1)
+
+
+def test_bad_input_is_named(shard_files, tmp_path):
+    paths, _ = shard_files
+    model = G.Word2Vec(**FIXED)
+    with pytest.raises(FileNotFoundError, match="matches no file"):
+        fit(model, str(tmp_path / "none*.txt"), engine="local")
+    with pytest.raises(FileNotFoundError, match="is not a file"):
+        fit(model, [str(tmp_path / "none.txt")], engine="local")
+    with pytest.raises(ValueError, match="at least one file per replica"):
+        fit(model, [paths[2]], engine="local", replicas=2)
+    with pytest.raises(ValueError, match="sync rule"):
+        fit(model, paths, engine="local", rule="median")
+    with pytest.raises(ValueError, match="replicas=0"):
+        fit(model, paths, engine="local", replicas=0)
+    with pytest.raises(ValueError, match="engine='spark'"):
+        fit(model, paths, engine="spark")
+    with pytest.raises(NotImplementedError, match="FastText is not supported yet"):
+        fit(G.FastText(vector_size=8), paths, engine="local")
+    assert len(model.wv) == 0  # nothing was built by the failed calls
+
+
+def test_cli_trains_shards_on_replicas(shard_files, tmp_path, capsys):
+    from gensim_losses.cli import main
+
+    paths, whole = shard_files
+    out = tmp_path / "d.model"
+    assert main(["train", *paths, "--engine", "local", "--replicas", "3", "--sg", "--min-count", "2", "--epochs",
+                 "2", "--workers", "1", "--vector-size", "16", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "3 shard(s), 3 replicas on local" in printed and "rounds" in printed
+    model = G.Word2Vec.load(str(out))
+    one = G.Word2Vec(min_count=2, vector_size=16, epochs=1)
+    one.build_vocab(corpus_file=whole)
+    assert model.wv.index_to_key == one.wv.index_to_key and len(model.loss_history) == 2
+
+
+def test_cli_says_what_is_wrong_with_shards(shard_files, capsys):
+    from gensim_losses.cli import main
+
+    paths, _ = shard_files
+    assert main(["train", *paths[:2]]) == 2
+    assert "--engine ray|dask|local trains shards" in capsys.readouterr().err
+    assert main(["train", *paths[:2], "--engine", "local", "--model", "fasttext"]) == 2
+    assert "--engine trains --model word2vec" in capsys.readouterr().err
+    assert main(["train", paths[2], "--engine", "local", "--replicas", "2"]) == 2
+    assert "at least one file per replica" in capsys.readouterr().err
+
+
+def test_hot_rows_send_less_and_every_row_arrives_by_the_epochs_end(shard_files, monkeypatch):
+    paths, _ = shard_files
+    sent, models = {}, {}
+    for hot in (50, None):
+        merges = []
+        merge = sync.merge
+        monkeypatch.setattr(sync, "merge", lambda *a, _m=merges, _f=merge: _m.append(_f(*a)) or _m[-1])
+        model = G.Word2Vec(**FIXED, epochs=1)
+        fit(model, paths, engine="local", replicas=2, sync_words=1000, hot_rows=hot, full_sync_words=10_000)
+        sent[hot] = model.distributed_stats.bytes_up
+        models[hot] = model
+        extents = [max(sync._extent(rows) for rows, _ in m.values()) for m in merges]
+        if hot is not None:  # hot rounds end at row 50; every tenth round and the epoch's last reach the rest
+            assert max(extents[:9]) <= 50 and extents[9] > 50 and extents[-1] > 50
+    assert sent[50] < sent[None] / 3
+    for model in models.values():
+        assert np.isfinite(model.wv.vectors).all()
+    rare = models[50].wv.index_to_key[-1]  # a rare word's vector moved: its changes arrived at a full sync
+    fresh = G.Word2Vec(**FIXED, epochs=1)
+    fresh.build_vocab_from_freq({w: models[50].wv.get_vecattr(w, "count") for w in models[50].wv.index_to_key})
+    assert not np.array_equal(models[50].wv[rare], fresh.wv[rare])
