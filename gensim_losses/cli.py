@@ -451,6 +451,7 @@ def train(args):
 def _train_distributed(args, model, shards):
     """``train SHARD... --engine``: the vocabulary counted and the model trained by replicas."""
     from gensim_losses.distributed import fit
+    from gensim_losses.engine import DivergenceError
 
     terms = " + ".join([args.objective] + [f"{w:g}*{n}" for n, w in args.penalty])
     print(f"{len(shards)} shard(s), {args.replicas} replicas on {args.engine}, {args.workers} threads each; "
@@ -462,8 +463,10 @@ def _train_distributed(args, model, shards):
     except ImportError as exc:
         raise CLIError(f"--engine {args.engine}: {exc.name or exc} is not installed "
                        f"(pip install 'gensim-losses[{args.engine}]')") from None
-    except (ValueError, FileNotFoundError) as exc:
-        raise CLIError(str(exc)) from None
+    except DivergenceError as exc:
+        raise CLIError(f"{exc} With this command: a smaller --alpha.") from None
+    except (ValueError, OSError, TypeError, NotImplementedError) as exc:
+        raise CLIError(str(exc) or type(exc).__name__) from None
     stats = model.distributed_stats
     print(f"{model.corpus_total_words} words, {len(model.wv)} in the vocabulary; {stats.rounds} rounds, "
           f"{(stats.bytes_up + stats.bytes_down) / 1e6:.0f} MB sent")

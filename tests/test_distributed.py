@@ -10,7 +10,7 @@ import pytest
 from gensim.test.utils import datapath
 
 import gensim_losses as G
-from gensim_losses.distributed import InProcess, ReplicaLost, fit, shards, sync
+from gensim_losses.distributed import InProcess, Options, ReplicaLost, fit, shards, sync
 
 LEE = datapath("lee_background.cor")
 # settings under which a corpus's example count does not depend on random draws
@@ -181,7 +181,7 @@ def test_merge_rules(monkeypatch, dense):
     assert arrays["a"][3].tolist() == [99, 99] and arrays["a"][4].tolist() == [8, 9]
     np.testing.assert_array_equal(base["a"][:3], arrays["a"][:3])
     assert base["a"][3].tolist() == [6, 7]
-    assert sync.default_step(1) == 1 and sync.default_step(8) == 6
+    assert sync.default_step(1) == 1 and sync.default_step(8) == 8
 
 
 def test_a_lost_replica_is_replaced_and_nothing_is_counted_twice(shard_files):
@@ -216,7 +216,7 @@ def test_bad_input_is_named(shard_files, tmp_path):
         fit(model, str(tmp_path / "none*.txt"), engine="local")
     with pytest.raises(FileNotFoundError, match="is not a file"):
         fit(model, [str(tmp_path / "none.txt")], engine="local")
-    with pytest.raises(ValueError, match="at least one file per replica"):
+    with pytest.raises(ValueError, match="at least one compressed file per replica"):
         fit(model, [paths[2]], engine="local", replicas=2)
     with pytest.raises(ValueError, match="sync rule"):
         fit(model, paths, engine="local", rule="median")
@@ -253,7 +253,7 @@ def test_cli_says_what_is_wrong_with_shards(shard_files, capsys):
     assert main(["train", *paths[:2], "--engine", "local", "--model", "fasttext"]) == 2
     assert "--engine trains --model word2vec" in capsys.readouterr().err
     assert main(["train", paths[2], "--engine", "local", "--replicas", "2"]) == 2
-    assert "at least one file per replica" in capsys.readouterr().err
+    assert "at least one compressed file per replica" in capsys.readouterr().err
 
 
 def test_hot_rows_send_less_and_every_row_arrives_by_the_epochs_end(shard_files, monkeypatch):
@@ -277,3 +277,86 @@ def test_hot_rows_send_less_and_every_row_arrives_by_the_epochs_end(shard_files,
     fresh = G.Word2Vec(**FIXED, epochs=1)
     fresh.build_vocab_from_freq({w: models[50].wv.get_vecattr(w, "count") for w in models[50].wv.index_to_key})
     assert not np.array_equal(models[50].wv[rare], fresh.wv[rare])
+
+
+def test_split_keeps_file_order_for_any_layout(tmp_path):
+    """Parts take the pieces in file order, none empty, whatever the sizes (the vocabulary's order of
+    first occurrence depends on it)."""
+    rng = np.random.default_rng(0)
+    for trial in range(300):
+        paths = []
+        for i in range(int(rng.integers(1, 5))):
+            path = tmp_path / f"t{trial}_{i}.txt"
+            path.write_text("".join(f"w{j} x\n" for j in range(int(rng.integers(1, 12)))))
+            paths.append(str(path))
+        replicas = int(rng.integers(1, 7))
+        try:
+            parts = shards.split(paths, replicas)
+        except ValueError as exc:
+            assert "non-empty piece(s) of text" in str(exc)
+            continue
+        assert len(parts) == replicas and all(parts)
+        flat = [piece for part in parts for piece in part]
+        assert [(p, s) for p, s, _ in flat] == sorted((p, s) for p, s, _ in flat)
+        for (p1, _, e1), (p2, s2, _) in zip(flat, flat[1:]):
+            assert (p1 == p2 and e1 == s2) or (p1 != p2 and s2 == 0)
+
+
+def test_a_replica_lost_inside_a_long_line_resumes_inside_it(tmp_path):
+    """A line of more than 10,000 words is several sentences; a round can end between them."""
+    rng = np.random.default_rng(1)
+    words = [f"w{i}" for i in range(300)]
+    paths = []
+    for i in range(2):
+        path = tmp_path / f"long{i}.txt"
+        path.write_text(" ".join(rng.choice(words, 25_000)) + "\n" + " ".join(rng.choice(words, 300)) + "\n")
+        paths.append(str(path))
+    whole = tmp_path / "whole.txt"
+    whole.write_text("".join(open(p).read() for p in paths))
+    one = G.Word2Vec(corpus_file=str(whole), **FIXED, epochs=1)
+    part = shards.split(paths[:1], 1)[0]
+    read = list(shards.read(part))
+    assert [len(t) for t, _ in read] == [10_000, 10_000, 5_000, 300]
+    assert [t for t, _ in shards.read(part, read[0][1])] == [t for t, _ in read[1:]]
+    engine = Recording(lose={2: 0})
+    model = G.Word2Vec(**FIXED, epochs=1)
+    fit(model, paths, engine=engine, replicas=2, sync_words=8_000)
+    assert model.distributed_stats.replaced == 1
+    assert model.loss_history[0]["examples"] == one.loss_history[0]["examples"]
+
+
+def test_hot_rows_only_where_rows_follow_the_vocabulary(caplog):
+    arrays = {"wv.vectors": np.ones((10, 2), np.float32), "syn1": np.ones((9, 2), np.float32)}
+    base = {name: np.zeros_like(a) for name, a in arrays.items()}
+    change = sync.delta(arrays, base, hot=3)
+    assert _rows(change["wv.vectors"])[0].tolist() == [0, 1, 2]
+    assert len(_rows(change["syn1"])[0]) == 9  # the tree's inner nodes: always whole
+    model = G.Word2Vec(**FIXED, sorted_vocab=0)
+    options = Options()
+    with caplog.at_level("WARNING"):
+        options.check(model, 2)
+    assert options.hot_rows is None and "sorted_vocab=0" in caplog.text
+
+
+def test_options_that_cannot_be_honoured_are_refused(shard_files):
+    paths, _ = shard_files
+    with pytest.raises(ValueError, match="max_vocab_size=500.*max_final_vocab"):
+        fit(G.Word2Vec(**FIXED, max_vocab_size=500), paths, engine="local")
+    with pytest.raises(TypeError, match="sync_word"):
+        fit(G.Word2Vec(**FIXED), paths, engine="local", sync_word=1000)
+    with pytest.raises(ValueError, match="step=True"):
+        fit(G.Word2Vec(**FIXED), paths, engine="local", step=True)
+    model = G.Word2Vec(**FIXED, epochs=1)
+    fit(model, paths, engine="local", replicas=np.int64(2), sync_words=np.int64(20_000))
+    assert model.loss_history[0]["examples"] > 0
+
+
+def test_text_that_is_not_utf8_is_named(tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"good words here\ncaf\xe9 au lait\n")
+    with pytest.raises(ValueError, match=r"bad.txt.*UTF-8"):
+        fit(G.Word2Vec(**FIXED), [str(bad)], engine="local", replicas=1)
+    with gzip.open(tmp_path / "bad.txt.gz", "wb") as fh:
+        fh.write(b"good words here\ncaf\xe9 au lait\n")
+    with pytest.raises(ValueError, match=r"bad.txt.gz: not UTF-8 text \(line 2"):
+        fit(G.Word2Vec(**FIXED), [str(tmp_path / "bad.txt.gz")], engine="local", replicas=1)

@@ -178,3 +178,35 @@ def test_dask_ctrl_c_stops_the_driver_and_leaves_the_cluster_usable(dask_client,
     after = G.Word2Vec(**FIXED, epochs=2)
     fit(after, shard_paths, engine=dask_client, replicas=2, sync_words=5000, workers=1)
     assert [r["examples"] for r in after.loss_history] == [r["examples"] for r in one_machine.loss_history]
+
+
+def test_dask_worker_killed_between_rounds_is_replaced(dask_client, shard_paths, one_machine):
+    """A worker that dies while the driver is busy (here: an epoch-end callback) fails the next call at
+    once, before any result: that too is a lost replica."""
+    from gensim_losses.distributed.on_dask import DaskEngine
+
+    engine = DaskEngine(dask_client, 2, workers=1)
+
+    class KillAtFirstEpochEnd:
+        done = False
+
+        def on_train_begin(self, model):
+            pass
+
+        def on_epoch_begin(self, model):
+            pass
+
+        def on_epoch_end(self, model):
+            if not self.done:
+                self.done = True
+                os.kill(engine.actors[0].pid().result(), signal.SIGKILL)
+                time.sleep(1.0)  # let the scheduler see the worker go
+
+        def on_train_end(self, model):
+            pass
+
+    model = G.Word2Vec(**FIXED, epochs=2)
+    fit(model, shard_paths, engine=engine, replicas=2, sync_words=2000, callbacks=[KillAtFirstEpochEnd()])
+    assert model.distributed_stats.replaced >= 1
+    assert [r["examples"] for r in model.loss_history] == [r["examples"] for r in one_machine.loss_history]
+    dask_client.wait_for_workers(2, timeout=60)

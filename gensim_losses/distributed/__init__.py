@@ -27,28 +27,32 @@ ENGINES = ("ray", "dask", "local")
 
 
 def engine_for(engine, replicas, workers=None, **options):
-    """The adapter for ``engine``: ``"ray"``, a Ray address (``"ray://..."``, ``"auto"``), ``"dask"``, a
-    ``dask.distributed.Client``, ``"local"`` (every replica in this process), or an adapter object."""
+    """The adapter for ``engine``: ``"ray"``, a Ray address (``"auto"``, ``"ray://host:10001"``,
+    ``"host:6379"``), ``"dask"``, a Dask scheduler address (``"tcp://host:8786"``), a
+    ``dask.distributed.Client``, ``"local"`` (every replica in this process), or an adapter object.
+    ``options`` go to the adapter (``ray.init`` or ``LocalCluster``)."""
     if hasattr(engine, "call") and hasattr(engine, "start"):
         return engine
     if isinstance(engine, str):
         if engine == "local":
+            if options:
+                raise TypeError(f"engine='local' takes no engine options, got {', '.join(sorted(options))}")
             return InProcess(workers=workers)
+        if engine == "dask" or engine.startswith(("tcp://", "tls://", "inproc://")):
+            from gensim_losses.distributed.on_dask import DaskEngine
+
+            return DaskEngine(None if engine == "dask" else engine, replicas, workers=workers, **options)
         if engine == "ray" or engine == "auto" or engine.startswith("ray://") or ":" in engine:
             from gensim_losses.distributed.on_ray import RayEngine
 
             return RayEngine(None if engine == "ray" else engine, replicas, workers=workers, **options)
-        if engine == "dask":
-            from gensim_losses.distributed.on_dask import DaskEngine
-
-            return DaskEngine(None, replicas, workers=workers, **options)
-        raise ValueError(f"engine={engine!r}: expected 'ray', 'dask', 'local', a Ray address or a "
+        raise ValueError(f"engine={engine!r}: expected 'ray', 'dask', 'local', a Ray or Dask address, or a "
                          f"dask.distributed.Client")
     if type(engine).__name__ == "Client" and type(engine).__module__.startswith("distributed"):
         from gensim_losses.distributed.on_dask import DaskEngine
 
         return DaskEngine(engine, replicas, workers=workers, **options)
-    raise TypeError(f"engine={engine!r}: expected 'ray', 'dask', 'local', a Ray address or a "
+    raise TypeError(f"engine={engine!r}: expected 'ray', 'dask', 'local', a Ray or Dask address, or a "
                     f"dask.distributed.Client")
 
 
@@ -81,7 +85,7 @@ def fit(model, shards, engine="ray", replicas=2, sync_words=DEFAULT_SYNC_WORDS, 
     rule, step
         The synchronisation rule (``"capped"``, the default, or ``"mean"``, ``"sum"``,
         ``"global-mean"``; see ``gensim_losses.distributed.sync`` and docs/distributed.md) and the
-        replicas' learning-rate scale (default ``max(1, 0.75 * replicas)``).
+        replicas' learning-rate scale (default: ``replicas``).
     epochs, callbacks, trim_rule, compute_loss
         As in ``train()``/``build_vocab()``; callbacks run here, at epoch ends, on the synchronised model.
     workers : int, optional
@@ -104,8 +108,9 @@ def fit(model, shards, engine="ray", replicas=2, sync_words=DEFAULT_SYNC_WORDS, 
     """
     options = driver.Options(sync_words=sync_words, rule=rule, step=step, hot_rows=hot_rows,
                              full_sync_words=full_sync_words, epochs=epochs, compute_loss=compute_loss)
-    adapter = engine_for(engine, replicas, workers=workers, **engine_options)
-    return driver.fit(model, shards, adapter, replicas, options, callbacks=callbacks, trim_rule=trim_rule)
+    # the engine starts once the model, the options and the shards are checked: a bad input leaves no cluster
+    return driver.fit(model, shards, lambda: engine_for(engine, replicas, workers=workers, **engine_options),
+                      replicas, options, callbacks=callbacks, trim_rule=trim_rule)
 
 
 __all__ = ["DEFAULT_FULL_SYNC_WORDS", "DEFAULT_HOT_ROWS", "DEFAULT_SYNC_WORDS", "ENGINES", "InProcess", "Options",

@@ -20,6 +20,7 @@ read, calls their methods and says which were lost. The driver
 """
 
 import logging
+import numbers
 import pickle
 import time
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from gensim.models.word2vec import MAX_WORDS_IN_BATCH
 
 from gensim_losses.distributed import shards, sync
 from gensim_losses.distributed.replica import arrays_of
+from gensim_losses.engine import DivergenceError
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +66,16 @@ class Stats:
         return dict(vars(self))
 
 
+def _dumps(model):
+    """The model as bytes for the replicas: with cloudpickle where it is installed (Ray and Dask bring it),
+    so that a loss class defined in a notebook or a function reaches them too."""
+    try:
+        import cloudpickle
+    except ImportError:
+        return pickle.dumps(model)
+    return cloudpickle.dumps(model)
+
+
 def _built(model):
     return len(getattr(model.wv, "index_to_key", ())) > 0
 
@@ -79,6 +91,10 @@ def _check_model(model):
     if not hasattr(model, "_kernel_kind"):
         raise TypeError(f"expected a gensim_losses.Word2Vec, got {type(model).__module__}.{type(model).__name__} "
                         f"(a stock model converts with gensim_losses.Word2Vec.from_gensim)")
+    if getattr(model, "max_vocab_size", None):
+        raise ValueError(f"max_vocab_size={model.max_vocab_size}: gensim prunes the counts while it scans, which "
+                         f"replicas counting their own parts cannot reproduce; use max_final_vocab (applied to "
+                         f"the merged counts) instead")
     if getattr(model, "backend", "auto") == "reference":
         raise ValueError("backend='reference' is the exact one-example-at-a-time check, not for a cluster: "
                          "use backend='auto'")
@@ -107,34 +123,46 @@ class Options:
     compute_loss: bool = None
 
     def check(self, model, replicas):
-        for name in ("sync_words", "full_sync_words") + (("hot_rows",) if self.hot_rows is not None else ()):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name}={value!r}: expected an integer >= 1")
-        self.step = sync.check_rule(self.rule, self.step, replicas)
         self.epochs = model.epochs if self.epochs is None else self.epochs
-        if isinstance(self.epochs, bool) or not isinstance(self.epochs, int) or self.epochs < 1:
-            raise ValueError(f"epochs={self.epochs!r}: expected an integer >= 1")
+        names = ("sync_words", "full_sync_words", "epochs") + (("hot_rows",) if self.hot_rows is not None else ())
+        for name in names:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+                raise ValueError(f"{name}={value!r}: expected an integer >= 1")
+            setattr(self, name, int(value))
+        self.step = sync.check_rule(self.rule, self.step, replicas)
+        if self.hot_rows is not None and not getattr(model, "sorted_vocab", 1):
+            logger.warning("sorted_vocab=0: the first rows are not the most frequent words, so every round "
+                           "syncs every row (hot_rows=None)")
+            self.hot_rows = None
         if self.compute_loss is None:
             self.compute_loss = getattr(model, "compute_loss", True)
         # a round in every full_every syncs every row (all of them, without hot rows)
         self.full_every = 1 if self.hot_rows is None else max(1, self.full_sync_words // self.sync_words)
 
 
-def fit(model, shards_, engine, replicas, options=None, callbacks=(), trim_rule=None):
-    """Train ``model`` on ``shards_`` with ``replicas`` replicas placed by ``engine`` (an adapter) and
-    :class:`Options`; see :func:`gensim_losses.distributed.fit`."""
+def plan(model, shards_, replicas, options):
+    """Check everything that can be checked before an engine starts: the model, the options, the shards;
+    returns the shard paths and the parts (one per replica)."""
     _check_model(model)
-    if isinstance(replicas, bool) or not isinstance(replicas, int) or replicas < 1:
+    if isinstance(replicas, bool) or not isinstance(replicas, numbers.Integral) or replicas < 1:
         raise ValueError(f"replicas={replicas!r}: expected an integer >= 1")
-    options = options or Options()
-    options.check(model, replicas)
+    options.check(model, int(replicas))
     paths = shards.expand(shards_)
-    parts = shards.split(paths, replicas)
+    return paths, shards.split(paths, int(replicas))
+
+
+def fit(model, shards_, engine, replicas, options=None, callbacks=(), trim_rule=None):
+    """Train ``model`` on ``shards_`` with ``replicas`` replicas placed by ``engine`` (an adapter, or a
+    function of no arguments that makes one once the input is checked) and :class:`Options`; see
+    :func:`gensim_losses.distributed.fit`."""
+    options = options or Options()
+    paths, parts = plan(model, shards_, replicas, options)
+    engine = engine() if callable(engine) and not hasattr(engine, "call") else engine
     engine.start([(part, i) for i, part in enumerate(parts)])
     try:
-        _build(model, engine, paths, replicas, trim_rule)
-        return _train(model, engine, parts, options, callbacks)
+        part_words = _build(model, engine, paths, len(parts), trim_rule)
+        return _train(model, engine, parts, part_words, options, callbacks)
     finally:
         engine.close()
 
@@ -148,7 +176,8 @@ def _lost(results):
 
 
 def _build(model, engine, paths, replicas, trim_rule):
-    """Count the parts where they are, add the counts in part order; build the vocabulary if not built."""
+    """Count the parts where they are, add the counts in part order; build the vocabulary if not built.
+    Returns each part's raw word count."""
     counts = _lost(engine.call("count", [(MAX_WORDS_IN_BATCH,)] * replicas))
     raw_vocab, total_words, sentences = shards.merge_counts(counts)
     if total_words == 0:
@@ -160,12 +189,12 @@ def _build(model, engine, paths, replicas, trim_rule):
         if not len(model.wv):
             raise ValueError(f"no word of the shards occurs min_count={model.min_count} times or more "
                              f"({total_words} words)")
-    model._shard_words = total_words
+    return [words for _, words, _ in counts]
 
 
-def _train(model, engine, parts, options, callbacks):
+def _train(model, engine, parts, part_words, options, callbacks):
     replicas, step, epochs = len(parts), options.step, options.epochs
-    total_words = model._shard_words
+    total_words = sum(part_words)
     model.epochs = epochs
     model.compute_loss = options.compute_loss
     stats = model.distributed_stats = Stats()
@@ -174,7 +203,7 @@ def _train(model, engine, parts, options, callbacks):
     base = arrays  # the driver's weights are the synchronised state itself
     shapes = {name: array.shape for name, array in arrays.items()}
     terms = None
-    _lost(engine.call("load", [(engine.shared(pickle.dumps(model)),)] * replicas))
+    _lost(engine.call("load", [(engine.shared(_dumps(model)),)] * replicas))
     replaced = [0] * replicas
     alpha, min_alpha = model.alpha, model.min_alpha
 
@@ -189,14 +218,20 @@ def _train(model, engine, parts, options, callbacks):
     for epoch in range(epochs):
         for cb in callbacks:
             cb.on_epoch_begin(model)
-        _lost(engine.call("start_epoch", [() for _ in range(replicas)]))
-        positions = [(0, 0)] * replicas
-        done_words, records, finished = 0, [], [False] * replicas
+        positions = [shards.START] * replicas
+        for i, result in enumerate(engine.call("start_epoch", [() for _ in range(replicas)])):
+            if isinstance(result, ReplicaLost):  # lost between epochs: a new one starts the part afresh
+                _replace(model, engine, parts, i, result, positions[i], replaced, epoch)
+                stats.replaced += 1
+                fresh.add(i)
+        done_words, records, finished, read = 0, [], [False] * replicas, [0] * replicas
         rounds, full = 0, False
         while not (all(finished) and full):
             start = time.perf_counter()
             flush = all(finished)  # the part is read everywhere: one more round, training nothing, sends every row
-            full = flush or (rounds + 1) % options.full_every == 0
+            # the epoch's last round (every part ends in it) sends every row: the epoch ends synchronised
+            last = all(f or part_words[i] - read[i] < options.sync_words for i, f in enumerate(finished))
+            full = flush or last or (rounds + 1) % options.full_every == 0
             words = 0 if flush else options.sync_words
             a0 = alpha_at(epoch, done_words / total_words) * step
             a1 = alpha_at(epoch, (done_words + words * finished.count(False)) / total_words) * step
@@ -204,7 +239,12 @@ def _train(model, engine, parts, options, callbacks):
             args = [(None if i in fresh else shared, words, a0, a1, options.compute_loss,
                      None if full else options.hot_rows) for i in range(replicas)]
             fresh = set()
-            results = engine.call("step", args)
+            try:
+                results = engine.call("step", args)
+            except DivergenceError as exc:  # a replica's: its learning rate was the global one times step
+                raise DivergenceError(f"{exc} On replicas: each trains at the learning rate times step={step:g} "
+                                      f"(the rate named above is that product): lower the model's alpha or "
+                                      f"step=.") from None
             deltas, slowest = [], 0.0
             for i, result in enumerate(results):
                 if isinstance(result, ReplicaLost):
@@ -217,6 +257,7 @@ def _train(model, engine, parts, options, callbacks):
                     records.append(record)
                     terms = terms or tuple(k for k in record if k not in ("epoch", "examples", "total"))
                 done_words += raw
+                read[i] += raw
                 positions[i] = position
                 finished[i] = finished[i] or done
             stats.train_seconds += slowest
@@ -248,7 +289,6 @@ def _train(model, engine, parts, options, callbacks):
                                            f"{options.sync_words} words, rule {options.rule}, step x{step:g}")
     if model.loss_history and model.loss_history[-1]["total"] is not None:
         model.running_training_loss = sum(r["total"] for r in model.loss_history)
-    del model._shard_words
     return model
 
 
@@ -263,4 +303,4 @@ def _replace(model, engine, parts, i, lost, position, replaced, epoch):
     logger.warning("replica %i was lost in epoch %i (%r): replacing it from the last synchronised state, "
                    "resuming its part at %s", i, epoch, lost.cause, position)
     engine.replace(i, (parts[i], i))
-    _lost(engine.call("load", [(pickle.dumps(model), position)], indices=[i]))
+    _lost(engine.call("load", [(_dumps(model), position)], indices=[i]))

@@ -8,13 +8,23 @@ hears that as :class:`~gensim_losses.distributed.ReplicaLost` and starts a new a
 
 import time
 
-from distributed import Client, LocalCluster
+from distributed import Client, KilledWorker, LocalCluster
+from distributed.comm.core import CommClosedError
 
 from gensim_losses.distributed.driver import ReplicaLost
 from gensim_losses.distributed.replica import Replica
 
 POLL_SECONDS = 0.5
-LOST = (OSError, EnvironmentError)
+
+
+def _lost(exc):
+    """Whether ``exc`` says the actor's worker went away (not an error of the replica's own code, which
+    comes back as itself, an OSError for a missing file among them)."""
+    if isinstance(exc, (CommClosedError, KilledWorker)):
+        return True
+    # what distributed.actor raises for an actor whose worker is gone (it has no class of its own)
+    return isinstance(exc, (RuntimeError, OSError)) and any(
+        text in str(exc) for text in ("Worker holding Actor was lost", "Unable to contact Actor's worker"))
 
 
 class _Actor(Replica):
@@ -25,14 +35,18 @@ class _Actor(Replica):
 
 
 class DaskEngine:
-    """Replicas as Dask actors; ``client``: a ``dask.distributed.Client``, or None for a local cluster."""
+    """Replicas as Dask actors; ``client``: a ``dask.distributed.Client``, a scheduler address, or None
+    for a local cluster."""
 
     name = "dask"
 
     def __init__(self, client=None, replicas=2, workers=None, **cluster_options):
         self.workers = workers
-        self.owned = client is None
-        if client is None:
+        self.owned = not isinstance(client, Client)
+        self.cluster = None
+        if isinstance(client, str):
+            client = Client(client)
+        elif client is None:
             options = dict(n_workers=replicas, threads_per_worker=workers or 1, processes=True,
                            host="127.0.0.1", dashboard_address=None)
             options.update(cluster_options)
@@ -48,6 +62,9 @@ class DaskEngine:
 
     def start(self, specs):
         addresses = self._worker_addresses()
+        if not addresses:
+            raise RuntimeError("the Dask cluster has no workers: start some (dask worker ...), or wait for them "
+                               "with client.wait_for_workers(n)")
         self._places = [addresses[i % len(addresses)] for i in range(len(specs))]
         futures = [self.client.submit(_Actor, *spec, threads=self.workers, workers=[place], actor=True)
                    for spec, place in zip(specs, self._places)]
@@ -59,12 +76,21 @@ class DaskEngine:
 
     def call(self, method, args, indices=None):
         indices = range(len(self.actors)) if indices is None else indices
-        futures = [getattr(self.actors[i], method)(*a) for i, a in zip(indices, args)]
+        futures = []
+        for i, a in zip(indices, args):
+            try:  # an actor whose worker died since the last call fails here, before any result
+                futures.append(getattr(self.actors[i], method)(*a))
+            except Exception as exc:
+                if not _lost(exc):
+                    raise
+                futures.append(ReplicaLost(i, exc))
         results = []
         for i, future in zip(indices, futures):
             try:
-                results.append(_result(future))
-            except LOST as exc:
+                results.append(future if isinstance(future, ReplicaLost) else _result(future))
+            except Exception as exc:
+                if not _lost(exc):
+                    raise
                 results.append(ReplicaLost(i, exc))
         return results
 
@@ -87,7 +113,8 @@ class DaskEngine:
         self.actors, self._futures = [], []
         if self.owned:
             self.client.close()
-            self.cluster.close()
+            if self.cluster is not None:
+                self.cluster.close()
             self.owned = False
 
 

@@ -60,7 +60,7 @@ class Replica:
         """The vocabulary scan of this replica's part, where it is read (:func:`shards.count`)."""
         return shards.count(self.part, max_words)
 
-    def load(self, model, position=(0, 0)):
+    def load(self, model, position=shards.START):
         """Take the synchronised model (pickled bytes or a model) and start reading the part at ``position``."""
         self.model = pickle.loads(model) if isinstance(model, bytes) else model
         self.model.random = np.random.default_rng([int(self.model.seed), int(self.index), 1])
@@ -73,7 +73,7 @@ class Replica:
 
     def start_epoch(self):
         """Read the part from its start again."""
-        self.position = (0, 0)
+        self.position = shards.START
         self._reader = None
 
     def _sentences(self, words):

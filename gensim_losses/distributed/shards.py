@@ -29,9 +29,13 @@ def expand(shards):
     (a glob's matches sorted)."""
     if isinstance(shards, (str, os.PathLike)):
         shards = [shards]
+    if not isinstance(shards, (list, tuple)) or not all(isinstance(s, (str, os.PathLike)) for s in shards):
+        raise TypeError(f"shards={shards!r}: expected a path, a glob, or a list of them (str or os.PathLike)")
     paths = []
     for shard in shards:
         shard = os.fspath(shard)
+        if isinstance(shard, bytes):
+            raise TypeError(f"shard {shard!r}: expected a str path, not bytes")
         matches = sorted(glob.glob(shard)) if glob.has_magic(shard) else [shard]
         if not matches:
             raise FileNotFoundError(f"the shard pattern {shard!r} matches no file")
@@ -44,76 +48,101 @@ def expand(shards):
     return paths
 
 
+COMPRESSED = tuple(get_supported_extensions())
+
+
 def compressed(path):
-    return path.lower().endswith(tuple(get_supported_extensions()))
+    return path.lower().endswith(COMPRESSED)
 
 
 def split(paths, replicas):
     """``replicas`` parts of about equal bytes, in file order (see the module docstring).
 
-    Raises ValueError when there are fewer pieces than replicas (compressed
-    files cannot be cut: give at least one per replica).
+    Raises ValueError when there are fewer non-empty pieces of text than replicas.
     """
     pieces = []  # (path, start, end, bytes)
-    plain_cuts = max(1, replicas)
     for path in paths:
         size = os.path.getsize(path)
         if compressed(path):
-            pieces.append((path, 0, None, size))
+            if size:
+                pieces.append((path, 0, None, size))
         else:
-            for start, end in line_ranges(path, plain_cuts):
+            for start, end in line_ranges(path, max(1, replicas)):
                 if end > start:
                     pieces.append((path, start, end, end - start))
     if len(pieces) < replicas:
-        raise ValueError(f"{len(paths)} shard file(s) give {len(pieces)} piece(s) of text for {replicas} "
-                         f"replicas: compressed files are read whole, so give at least one file per replica (or "
-                         f"plain text files, which are cut at line starts)")
-    total = sum(p[3] for p in pieces)
-    parts, done = [[] for _ in range(replicas)], 0
+        raise ValueError(
+            f"{len(paths)} shard file(s) hold {len(pieces)} non-empty piece(s) of text for {replicas} replicas: "
+            f"a plain file is cut at line starts (into at most as many pieces as it has lines), a compressed "
+            f"file is read whole; give fewer replicas, or more text (at least one compressed file per replica)")
+    total = max(sum(p[3] for p in pieces), 1)
+    parts, done, index = [[] for _ in range(replicas)], 0, -1
     for i, piece in enumerate(pieces):
-        # the piece goes to the part its middle byte falls in; the last ones fill any part left empty
-        left = len(pieces) - i
-        empty = sum(1 for part in parts if not part)
-        index = min(replicas - 1, (done + piece[3] // 2) * replicas // max(total, 1))
-        if empty >= left:
-            index = next(k for k, part in enumerate(parts) if not part)
+        # the part the piece's middle byte falls in, moving on one part at a time (file order, no part
+        # left empty) and never so slowly that the pieces left could not fill the parts left
+        nominal = min(replicas - 1, (done + piece[3] // 2) * replicas // total)
+        index = min(index + 1, max(index, nominal, replicas - (len(pieces) - i)))
         parts[index].append(piece[:3])
         done += piece[3]
     return parts
 
 
-def read(part, position=(0, 0), max_words=MAX_WORDS_IN_BATCH):
-    """Yield ``(tokens, position after this line)`` of a part from ``position``, in order.
+START = (0, 0, 0)  # a part's first piece, its first line, no sentence of it read
+
+
+def read(part, position=START, max_words=MAX_WORDS_IN_BATCH):
+    """Yield ``(tokens, position after them)`` of a part from ``position``, in order.
 
     A line is split on whitespace (``str.split()``) and cut into sentences of
-    at most ``max_words`` words, as gensim's ``LineSentence`` reads it; a
-    position is ``(piece, offset)``: a byte offset in a plain file, a line
-    count in a compressed one.
+    at most ``max_words`` words, as gensim's ``LineSentence`` reads it. A
+    position is ``(piece, line, sentences)``: where the next line starts (a
+    byte offset in a plain file, a count of lines in a compressed one) and
+    how many sentences of that line were read already (a line longer than
+    ``max_words`` is several sentences, and a round may end between them).
+
+    Raises ValueError naming the file and the line for text that is not UTF-8,
+    and for a compressed file that cannot be read.
     """
-    first, offset = position
+    first, offset, skip = position
     for index in range(first, len(part)):
         path, start, end = part[index]
-        if end is None:
-            with utils.open(path, "rb") as fh:
-                for number, line in enumerate(fh, start=1):
-                    if index == first and number <= offset:
-                        continue
-                    yield from _sentences(line, max_words, (index, number))
-        else:
-            with open(path, "rb") as fh:
-                fh.seek(offset if index == first and offset else start)
-                while fh.tell() < end:
-                    line = fh.readline()
-                    if not line:
-                        break
-                    yield from _sentences(line, max_words, (index, fh.tell()))
-        offset = 0
+        here = index == first
+        try:
+            if end is None:
+                with utils.open(path, "rb") as fh:
+                    for number, line in enumerate(fh):
+                        if here and number < offset:
+                            continue
+                        yield from _sentences(line, max_words, index, number, number + 1,
+                                              skip if here and number == offset else 0, path)
+            else:
+                with open(path, "rb") as fh:
+                    fh.seek(offset if here and offset else start)
+                    while fh.tell() < end:
+                        at = fh.tell()
+                        line = fh.readline()
+                        if not line:
+                            break
+                        yield from _sentences(line, max_words, index, at, fh.tell(),
+                                              skip if here and at == offset else 0, path)
+        except (OSError, EOFError) as exc:  # a broken gzip/bz2 file, a file gone since the split
+            raise ValueError(f"shard {path}: cannot be read ({type(exc).__name__}: {exc})") from None
+        offset = skip = 0
 
 
-def _sentences(line, max_words, position):
-    words = utils.to_unicode(line).split()
-    for i in range(0, len(words), max_words):  # an empty line is no sentence, as in LineSentence
-        yield words[i:i + max_words], position
+def _sentences(line, max_words, index, at, after, skip, path):
+    try:
+        words = line.decode("utf8").split()
+    except UnicodeDecodeError as exc:
+        where = f"line {at + 1}" if compressed(path) else f"the line at byte {at}"
+        raise ValueError(f"shard {path}: not UTF-8 text ({where}, its byte {exc.start}); shards are read as "
+                         f"UTF-8, as gensim's LineSentence reads them") from None
+    pieces = range(0, len(words), max_words)  # an empty line is no sentence, as in LineSentence
+    for k, i in enumerate(pieces):
+        if k < skip:
+            continue
+        last = k == len(pieces) - 1
+        yield words[i:i + max_words], (index, after, 0) if last else (index, at, k + 1)
 
 
 def count(part, max_words=MAX_WORDS_IN_BATCH):
@@ -130,7 +159,11 @@ def count(part, max_words=MAX_WORDS_IN_BATCH):
                 sentences += 1
         else:
             counter = _kernels.WordCounter()
-            counter.scan(os.fspath(path), start, end, max_words)
+            try:
+                counter.scan(os.fspath(path), start, end, max_words)
+            except UnicodeDecodeError as exc:  # its text, not its args, would survive a trip to the driver
+                raise ValueError(f"shard {path}: {exc.args[-1] if exc.args else exc}; shards are read as UTF-8, "
+                                 f"as gensim's LineSentence reads them") from None
             for word, n in counter.items():
                 vocab[word] += n
             words += counter.words

@@ -10,21 +10,22 @@ trained array). The merge gives row ``r`` of every array
     W_r \\leftarrow W_r + \\frac{1}{\\max(m_r,\\ s)} \\sum_{i} \\Delta_{i,r},
 
 where ``m_r`` is the number of replicas that touched row ``r`` this round and
-``s`` the replicas' step scale (``rule="capped"``, the default, with
-``s = max(1, 0.75 N)``). A row that few replicas touched (a rare word) gets
-the sum of their updates with the step scale taken back out, which is what
-one machine would have applied; a row that many touched (a frequent word,
-nearly every output row under negative sampling) gets their mean, each
-replica having moved it at ``s`` times the rate, so it learns about as much
-as one machine that saw all ``N`` rounds (docs/distributed.md has the
-measurements this was chosen from). The rule reads only ``N`` and the touch
-counts: nothing is tuned to a corpus.
+``s`` the replicas' step scale (``rule="capped"``, the default, with ``s = N``,
+so that the divisor is ``N``: the mean over all replicas, an untouched row
+counting as 0). A row only one replica touched (a rare word) gets its update
+at ``N`` times the rate divided by ``N``, what one machine would have
+applied; a row every replica touched (a frequent word, nearly every output
+row under negative sampling) gets the mean of ``N`` updates each made at ``N``
+times the rate, about what one machine makes over the round's ``N`` parts.
+The rule reads only ``N`` and the touch counts: nothing is tuned to a corpus
+(docs/distributed.md has the measurements it was chosen from).
 
-Hot and cold rows: most rounds sync only the first ``hot_rows`` rows (the
-most frequent words, which every replica moves every round), and every
-``full_sync_words`` words (and at every epoch's end) a round syncs every row;
-until then a rare word's changes stay on the replica that made them. That
-is pWord2Vec's MPI scheme; it sends about 10x less at the same quality.
+Hot and cold rows: most rounds sync only the first ``hot_rows`` rows of the
+arrays whose rows follow the vocabulary (the most frequent words, which
+every replica moves every round); every ``full_sync_words`` words, and in
+every epoch's last round, a round syncs every row. Until then a rare word's
+changes stay on the replica that made them. That is pWord2Vec's MPI scheme;
+it sends 8x less at the same quality.
 
 Other rules, for the measurements: ``"mean"`` (the mean over the replicas
 that touched the row, the averaging of Spark MLlib since SPARK-24666),
@@ -32,23 +33,25 @@ that touched the row, the averaging of Spark MLlib since SPARK-24666),
 ``sync_words``), ``"global-mean"`` (the mean over all ``N``).
 """
 
+import numbers
+
 import numpy as np
 
 RULES = ("capped", "mean", "sum", "global-mean")
 
 
 def default_step(replicas):
-    """The replicas' learning-rate scale ``s = max(1, 0.75 N)``."""
-    return max(1.0, 0.75 * replicas)
+    """The replicas' learning-rate scale ``s = N``."""
+    return float(replicas)
 
 
 def check_rule(rule, step, replicas):
     if rule not in RULES:
         raise ValueError(f"sync rule {rule!r} is not one of {', '.join(map(repr, RULES))}")
     step = default_step(replicas) if step is None else step
-    if not (isinstance(step, (int, float)) and np.isfinite(step) and step > 0):
+    if isinstance(step, bool) or not (isinstance(step, numbers.Real) and np.isfinite(step) and step > 0):
         raise ValueError(f"step={step!r}: the replicas' learning-rate scale must be a finite number > 0 "
-                         f"(default 0.75 x replicas, at least 1)")
+                         f"(default: the number of replicas)")
     return float(step)
 
 
@@ -64,13 +67,18 @@ def _pack(touched, values):
     return rows, values[rows]
 
 
+# the arrays whose rows follow the vocabulary (sorted by count): their first rows are the hot ones.
+# Hierarchical softmax's syn1 rows are the tree's inner nodes, the busiest last: always sent whole
+BY_WORD = ("wv.vectors", "syn1neg", "syn1softmax")
+
+
 def delta(arrays, base, hot=None):
     """``{name: (rows, values)}`` (see :func:`_pack`): the rows of each array that differ from ``base``,
-    and their change; ``hot``: only among the first ``hot`` rows (the most frequent words: gensim sorts
-    the vocabulary by count, and the output layer's rows follow it)."""
+    and their change; ``hot``: only among the first ``hot`` rows of the arrays in :data:`BY_WORD` (the
+    most frequent words, gensim sorting the vocabulary by count)."""
     out = {}
     for name, array in arrays.items():
-        end = len(array) if hot is None else min(hot, len(array))
+        end = len(array) if hot is None or name not in BY_WORD else min(hot, len(array))
         diff = array[:end] - base[name][:end]
         out[name] = _pack(np.any(diff != 0, axis=1), diff)
     return out
