@@ -360,3 +360,32 @@ def test_text_that_is_not_utf8_is_named(tmp_path):
         fh.write(b"good words here\ncaf\xe9 au lait\n")
     with pytest.raises(ValueError, match=r"bad.txt.gz: not UTF-8 text \(line 2"):
         fit(G.Word2Vec(**FIXED), [str(tmp_path / "bad.txt.gz")], engine="local", replicas=1)
+
+
+NO_EXTRAS = """
+import sys
+sys.modules["ray"] = None          # as if neither extra were installed
+sys.modules["distributed"] = None
+import gensim_losses
+from gensim_losses.distributed import fit
+from gensim.test.utils import datapath
+model = gensim_losses.Word2Vec(vector_size=8, min_count=2, epochs=1, workers=1)
+fit(model, datapath("lee_background.cor"), engine="local", replicas=2)
+assert model.loss_history[0]["examples"] > 0
+for engine in ("ray", "dask"):
+    try:
+        fit(gensim_losses.Word2Vec(vector_size=8, min_count=2), datapath("lee_background.cor"), engine=engine)
+    except ImportError as exc:
+        print(exc)
+"""
+
+
+def test_the_package_and_the_local_engine_need_no_extra():
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", NO_EXTRAS], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "engine='ray' needs ray, which is not installed: pip install 'gensim-losses[ray]'" in proc.stdout
+    assert ("engine='dask' needs distributed, which is not installed: pip install 'gensim-losses[dask]'"
+            in proc.stdout)

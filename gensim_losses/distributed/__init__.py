@@ -26,6 +26,19 @@ from gensim_losses.distributed.local import InProcess
 ENGINES = ("ray", "dask", "local")
 
 
+def _adapter(name):
+    """The adapter module for ``name``, or an ImportError that says which extra to install."""
+    import importlib
+
+    module = {"ray": "ray", "dask": "distributed"}[name]
+    try:
+        importlib.import_module(module)
+    except ImportError as exc:
+        raise ImportError(f"engine={name!r} needs {module}, which is not installed: pip install "
+                          f"'gensim-losses[{name}]'", name=module) from exc
+    return importlib.import_module(f"gensim_losses.distributed.on_{name}")
+
+
 def engine_for(engine, replicas, workers=None, **options):
     """The adapter for ``engine``: ``"ray"``, a Ray address (``"auto"``, ``"ray://host:10001"``,
     ``"host:6379"``), ``"dask"``, a Dask scheduler address (``"tcp://host:8786"``), a
@@ -39,19 +52,15 @@ def engine_for(engine, replicas, workers=None, **options):
                 raise TypeError(f"engine='local' takes no engine options, got {', '.join(sorted(options))}")
             return InProcess(workers=workers)
         if engine == "dask" or engine.startswith(("tcp://", "tls://", "inproc://")):
-            from gensim_losses.distributed.on_dask import DaskEngine
-
-            return DaskEngine(None if engine == "dask" else engine, replicas, workers=workers, **options)
+            return _adapter("dask").DaskEngine(None if engine == "dask" else engine, replicas, workers=workers,
+                                               **options)
         if engine == "ray" or engine == "auto" or engine.startswith("ray://") or ":" in engine:
-            from gensim_losses.distributed.on_ray import RayEngine
-
-            return RayEngine(None if engine == "ray" else engine, replicas, workers=workers, **options)
+            return _adapter("ray").RayEngine(None if engine == "ray" else engine, replicas, workers=workers,
+                                             **options)
         raise ValueError(f"engine={engine!r}: expected 'ray', 'dask', 'local', a Ray or Dask address, or a "
                          f"dask.distributed.Client")
     if type(engine).__name__ == "Client" and type(engine).__module__.startswith("distributed"):
-        from gensim_losses.distributed.on_dask import DaskEngine
-
-        return DaskEngine(engine, replicas, workers=workers, **options)
+        return _adapter("dask").DaskEngine(engine, replicas, workers=workers, **options)
     raise TypeError(f"engine={engine!r}: expected 'ray', 'dask', 'local', a Ray or Dask address, or a "
                     f"dask.distributed.Client")
 
