@@ -293,6 +293,32 @@ def spark(args):
               + " | ".join(mean_se(rs, m) for m in METRICS) + " |")
 
 
+def scaling(args):
+    """Predicted words/s against N, from measured inputs (see docs/distributed.md, "A scaling model")."""
+    full_every = max(1, args.full_sync_words // args.sync_words)
+    hot = 2 * args.hot_rows * args.dim * 4  # both arrays, float32
+    full = 2 * args.vocab * args.dim * 4
+    per_round = ((full_every - 1) * hot + full) / full_every  # bytes per replica per direction, averaged
+    link = args.gbits * 1e9 / 8
+    print(f"vocabulary {args.vocab}, dim {args.dim}, sync every {args.sync_words} words, top {args.hot_rows} "
+          f"rows; all rows every {full_every} rounds: {per_round / 1e6:.1f} MB per replica per direction per "
+          f"round (hot {hot / 1e6:.1f} MB, full {full / 1e6:.1f} MB); {args.gbits:g} Gb/s at the driver; "
+          f"{args.thread_rate / 1e3:.0f}k words/s per thread; {args.rpc * 1e3:.0f} ms fixed and "
+          f"{args.merge * 1e3:.1f} ms of merging per replica per round")
+    print("| threads per replica | N | training s per round | sync s per round | words/s | speed-up vs N=1 "
+          "| efficiency |")
+    print("|---|---|---|---|---|---|---|")
+    for threads in args.threads:
+        train = args.sync_words / (threads * args.thread_rate)
+        base = None
+        for n in args.replicas:
+            sync_s = args.rpc + n * (args.merge + 2 * per_round / link) if n > 1 else 0.0
+            rate = n * args.sync_words / (train + sync_s)
+            base = base or rate / n
+            print(f"| {threads} | {n} | {train:.3f} | {sync_s:.3f} | {rate / 1e6:.2f}M | {rate / base:.1f}x "
+                  f"| {rate / base / n:.0%} |")
+
+
 def mean_se(rows, metric):
     values = [r[metric] for r in rows]
     if len(values) == 1:
@@ -323,6 +349,18 @@ def main(argv=None):
     k = sub.add_parser("spark")
     k.add_argument("--tokens", type=int, default=4_000_000)
     k.add_argument("--reps", type=int, default=3)
+    c = sub.add_parser("scaling")
+    c.add_argument("--vocab", type=int, default=86_886, help="the shared 20M corpus at min_count 5")
+    c.add_argument("--dim", type=int, default=100)
+    c.add_argument("--sync-words", type=int, default=50_000)
+    c.add_argument("--hot-rows", type=int, default=2000)
+    c.add_argument("--full-sync-words", type=int, default=1_000_000)
+    c.add_argument("--gbits", type=float, default=10.0)
+    c.add_argument("--thread-rate", type=float, default=220e3, help="training words/s of one replica thread")
+    c.add_argument("--rpc", type=float, default=0.007, help="fixed seconds per round (calls, latency)")
+    c.add_argument("--merge", type=float, default=0.004, help="driver seconds per replica per round")
+    c.add_argument("--threads", type=int, nargs="+", default=[1, 8])
+    c.add_argument("--replicas", type=int, nargs="+", default=[1, 2, 4, 8, 16, 32, 64])
     o = sub.add_parser("one")
     o.add_argument("config")
     args = parser.parse_args(argv)
@@ -338,6 +376,8 @@ def main(argv=None):
         overhead(args)
     elif args.command == "spark":
         spark(args)
+    elif args.command == "scaling":
+        scaling(args)
 
 
 if __name__ == "__main__":
