@@ -30,16 +30,28 @@ DRIVER = """
 import os, sys, time
 import gensim_losses as G
 from gensim_losses.distributed import fit
+from gensim_losses.distributed.on_ray import RayEngine
 import ray
 ray.init(address=sys.argv[1], log_to_driver=False)
+engine = RayEngine(workers=1)
 class Started:
     def on_train_begin(self, m): pass
-    def on_epoch_begin(self, m): print("training", flush=True)
+    def on_epoch_begin(self, m):
+        if m.loss_history == []:  # the replicas' processes, once
+            print("training", *ray.get([a.pid.remote() for a in engine.actors]), flush=True)
     def on_epoch_end(self, m): pass
     def on_train_end(self, m): pass
 m = G.Word2Vec(vector_size=16, sg=1, min_count=2, workers=1, epochs=200)
-fit(m, sys.argv[2:], engine="ray", replicas=2, sync_words=2000, callbacks=[Started()])
+fit(m, sys.argv[2:], engine=engine, replicas=2, sync_words=2000, callbacks=[Started()])
 """
+
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def listening():
@@ -91,7 +103,8 @@ def main(shards):
     # Ctrl-C on a driver of this cluster: it ends within seconds, its actors with it, the cluster serves on
     driver = subprocess.Popen([sys.executable, "-c", DRIVER, cluster.address, *shards], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True)
-    line = driver.stdout.readline()
+    line = driver.stdout.readline().split()
+    pids = [int(p) for p in line[1:]]
     time.sleep(1.0)
     sent = time.perf_counter()
     driver.send_signal(signal.SIGINT)
@@ -100,12 +113,12 @@ def main(shards):
     except subprocess.TimeoutExpired:
         driver.kill()
         _, err = driver.communicate()
-    seen["interrupt"] = dict(started=line.strip(), seconds=time.perf_counter() - sent,
+    seen["interrupt"] = dict(started=line[:1], replicas=len(pids), seconds=time.perf_counter() - sent,
                              returncode=driver.returncode, keyboard_interrupt="KeyboardInterrupt" in err)
-    time.sleep(1.0)
-    from ray.util.state import list_actors
-
-    seen["actors_alive_after"] = len(list_actors(filters=[("state", "=", "ALIVE")]))
+    deadline = time.perf_counter() + 10
+    while any(alive(p) for p in pids) and time.perf_counter() < deadline:
+        time.sleep(0.1)
+    seen["replicas_alive_after"] = sum(alive(p) for p in pids)
     after = G.Word2Vec(**FIXED, epochs=1)
     fit(after, shards, engine=RayEngine(workers=1), replicas=2, sync_words=5000)
     seen["after_examples"] = after.loss_history[0]["examples"]
