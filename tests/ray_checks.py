@@ -15,6 +15,7 @@ import time
 
 os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
 
+import interrupting  # noqa: E402
 import numpy as np  # noqa: E402
 import ray  # noqa: E402
 from ray.cluster_utils import Cluster  # noqa: E402
@@ -101,20 +102,9 @@ def main(shards):
     seen["killed_finite"] = bool(np.isfinite(killed.wv.vectors).all() and np.isfinite(killed.syn1neg).all())
 
     # Ctrl-C on a driver of this cluster: it ends within seconds, its actors with it, the cluster serves on
-    driver = subprocess.Popen([sys.executable, "-c", DRIVER, cluster.address, *shards], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True)
-    line = driver.stdout.readline().split()
+    driver, line = interrupting.start(DRIVER, cluster.address, *shards)
     pids = [int(p) for p in line[1:]]
-    time.sleep(1.0)
-    sent = time.perf_counter()
-    driver.send_signal(signal.SIGINT)
-    try:
-        _, err = driver.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        driver.kill()
-        _, err = driver.communicate()
-    seen["interrupt"] = dict(started=line[:1], replicas=len(pids), seconds=time.perf_counter() - sent,
-                             returncode=driver.returncode, keyboard_interrupt="KeyboardInterrupt" in err)
+    seen["interrupt"] = dict(started=line[:1], replicas=len(pids), **interrupting.interrupt(driver))
     deadline = time.perf_counter() + 10
     while any(alive(p) for p in pids) and time.perf_counter() < deadline:
         time.sleep(0.1)

@@ -12,6 +12,7 @@ import threading
 import time
 from pathlib import Path
 
+import interrupting
 import numpy as np
 import pytest
 from gensim.test.utils import datapath
@@ -163,18 +164,10 @@ if __name__ == "__main__":
 
 
 def test_dask_ctrl_c_stops_the_driver_and_leaves_the_cluster_usable(dask_client, shard_paths, one_machine):
-    driver = subprocess.Popen([sys.executable, "-c", DASK_DRIVER, dask_client.scheduler.address, *shard_paths],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert driver.stdout.readline().strip() == "training"
-    time.sleep(1.0)
-    sent = time.perf_counter()
-    driver.send_signal(signal.SIGINT)
-    try:
-        _, err = driver.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        driver.kill()
-        raise
-    assert time.perf_counter() - sent < 10 and driver.returncode != 0 and "KeyboardInterrupt" in err
+    driver, line = interrupting.start(DASK_DRIVER, dask_client.scheduler.address, *shard_paths)
+    assert line == ["training"]
+    stopped = interrupting.interrupt(driver)
+    assert stopped["seconds"] < 10 and stopped["returncode"] != 0 and stopped["keyboard_interrupt"]
     after = G.Word2Vec(**FIXED, epochs=2)
     fit(after, shard_paths, engine=dask_client, replicas=2, sync_words=5000, workers=1)
     assert [r["examples"] for r in after.loss_history] == [r["examples"] for r in one_machine.loss_history]

@@ -27,12 +27,6 @@ def _lost(exc):
         text in str(exc) for text in ("Worker holding Actor was lost", "Unable to contact Actor's worker"))
 
 
-class _Actor(Replica):
-    def pid(self):
-        import os
-
-        return os.getpid()
-
 
 class DaskEngine:
     """Replicas as Dask actors; ``client``: a ``dask.distributed.Client``, a scheduler address, or None
@@ -66,7 +60,7 @@ class DaskEngine:
             raise RuntimeError("the Dask cluster has no workers: start some (dask worker ...), or wait for them "
                                "with client.wait_for_workers(n)")
         self._places = [addresses[i % len(addresses)] for i in range(len(specs))]
-        futures = [self.client.submit(_Actor, *spec, threads=self.workers, workers=[place], actor=True)
+        futures = [self.client.submit(Replica, *spec, threads=self.workers, workers=[place], actor=True)
                    for spec, place in zip(specs, self._places)]
         self._futures = futures  # an actor lives as long as its future
         self.actors = [future.result() for future in futures]
@@ -98,7 +92,7 @@ class DaskEngine:
         live = self._worker_addresses()
         place = self._places[index] if self._places[index] in live else live[index % len(live)]
         self._places[index] = place
-        future = self.client.submit(_Actor, *spec, threads=self.workers, workers=[place], actor=True)
+        future = self.client.submit(Replica, *spec, threads=self.workers, workers=[place], actor=True)
         self.client.cancel([self._futures[index]])
         self._futures[index] = future
         self.actors[index] = future.result()

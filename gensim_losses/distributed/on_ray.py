@@ -19,10 +19,6 @@ OBJECT_STORE_BYTES = 512 * 2**20  # of a local cluster started here (Ray's defau
 POLL_SECONDS = 0.5  # ray.get in slices, so that Ctrl-C reaches the driver at once
 
 
-class _Actor(Replica):
-    def pid(self):
-        return os.getpid()
-
 
 class RayEngine:
     """Replicas as Ray actors of ``num_cpus=workers`` each.
@@ -46,7 +42,7 @@ class RayEngine:
                 self.owned = True
             else:
                 ray.init(address=address, log_to_driver=False, **init_options)
-        self.actor_class = ray.remote(num_cpus=workers or 1, max_restarts=0)(_Actor)
+        self.actor_class = ray.remote(num_cpus=workers or 1, max_restarts=0)(Replica)
         self.actors = []
         self._shared = None
 

@@ -11,6 +11,7 @@ round's loss record and where in its part it now stands.
 
 import contextlib
 import logging
+import os
 import pickle
 import time
 
@@ -119,5 +120,6 @@ class Replica:
         self.sync_seconds = time.perf_counter() - begin - seconds
         return change, record, raw, self.position, raw < words, seconds
 
-    def ping(self):
-        return self.index
+    def pid(self):
+        """The process the replica runs in (to tell the engine's processes apart, or to end one)."""
+        return os.getpid()
