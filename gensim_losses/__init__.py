@@ -6,7 +6,8 @@
 
 import logging
 
-from gensim_losses.callbacks import LossTracker, ProgressBar
+from gensim_losses.callbacks import Checkpoint, EarlyStopping, LossTracker, ProgressBar, Validation
+from gensim_losses.checkpoints import resume
 from gensim_losses.corpus import Sentence
 from gensim_losses.doc2vec import Doc2Vec
 from gensim_losses.engine import DivergenceError
@@ -37,11 +38,13 @@ from gensim_losses.word2vec import Word2Vec
 
 __version__ = "0.1.0"
 __all__ = [
-    "AnchorPenalty", "BaseLoss", "CustomLoss", "DirectionPenalty", "DivergenceError", "Doc2Vec", "ExampleBatch",
+    "AnchorPenalty", "BaseLoss", "Checkpoint", "CustomLoss", "DirectionPenalty", "DivergenceError", "Doc2Vec",
+    "EarlyStopping", "ExampleBatch",
     "FastText",
     "GlobalContextLoss", "GroupNegativeLoss", "HierarchicalSoftmaxLoss", "L2Penalty", "LexiconPenalty",
     "LossArray", "LossError", "LossTracker", "NEGSamplingLoss", "NormPenalty", "Objective", "Penalty",
-    "ProgressBar", "ScaledLoss", "Sentence", "SoftmaxLoss", "SumLoss", "Word2Vec", "gradcheck", "__version__",
+    "ProgressBar", "ScaledLoss", "Sentence", "SoftmaxLoss", "SumLoss", "Validation", "Word2Vec", "gradcheck",
+    "resume", "__version__",
 ]
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())

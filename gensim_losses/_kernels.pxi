@@ -56,6 +56,7 @@ cdef extern from "_vecmath.h" nogil:
     void gl_axpy(int n, float a, const float *x, float *y)
     void gl_scale(int n, float a, float *x)
     float gl_axpy_diff(int n, float a, const float *x, const float *r, float *y)
+    float gl_sqdist(int n, const float *x, const float *r)
 
 include "_program.pxi"
 
@@ -537,7 +538,6 @@ cdef void input_example(Config *c, uint32_t target, float form, float update, in
     instead (``pen_scale`` = form / update undoes the convention for them)."""
     cdef float *h
     cdef int64_t r, word = -1
-    cdef uint32_t w
     cdef float anchor
     if c.col != NULL:
         collect(c, target, form, update, position)
@@ -562,14 +562,26 @@ cdef void input_example(Config *c, uint32_t target, float form, float update, in
         gl_scale(c.size, update, c.work)
     anchor = c.alpha * c.sw * c.weight[T_ANCHOR] / c.n_in
     for r in range(c.n_in):
-        if c.in_lockf[r] == 0:
-            continue  # held fixed: never written (infer_vector's words may be a read-only mmap)
-        w = c.in_index[r]
-        if word < 0 and anchor > 0 and c.in_kind[r] == R_WORD and c.anchor_mask[w]:
+        if word < 0 and c.weight[T_ANCHOR] > 0:
             # several rows form h: the anchor acts on each word vector among them, shared over the rows
-            c.loss[T_ANCHOR] += c.sw * 0.5 * c.weight[T_ANCHOR] / c.n_in * gl_axpy_diff(
-                c.size, -anchor * c.in_lockf[r], c.in_rows[r], c.anchor_ref + <int64_t>w * c.size, c.in_rows[r])
-        gl_axpy(c.size, c.in_lockf[r], c.work, c.in_rows[r])
+            anchor_row(c, r, anchor)
+        if c.in_lockf[r] != 0:  # a row held fixed is never written (infer_vector's may be a read-only mmap)
+            gl_axpy(c.size, c.in_lockf[r], c.work, c.in_rows[r])
+
+
+cdef inline void anchor_row(Config *c, int64_t r, float anchor) noexcept nogil:
+    """The AnchorPenalty on input row ``r`` of an example of several rows: its share of the loss, counted
+    whether or not the row learns (a frozen evaluation counts it as training does), and its step."""
+    cdef uint32_t w = c.in_index[r]
+    cdef const float *ref
+    if c.in_kind[r] != R_WORD or not c.anchor_mask[w]:
+        return
+    ref = c.anchor_ref + <int64_t>w * c.size
+    if c.in_lockf[r] == 0:
+        c.loss[T_ANCHOR] += c.sw * 0.5 * c.weight[T_ANCHOR] / c.n_in * gl_sqdist(c.size, c.in_rows[r], ref)
+    else:
+        c.loss[T_ANCHOR] += c.sw * 0.5 * c.weight[T_ANCHOR] / c.n_in * gl_axpy_diff(
+            c.size, -anchor * c.in_lockf[r], c.in_rows[r], ref, c.in_rows[r])
 
 
 cdef void concat_example(Config *c, uint32_t target, int64_t position) noexcept nogil:
@@ -581,7 +593,6 @@ cdef void concat_example(Config *c, uint32_t target, int64_t position) noexcept 
     of several rows, on each word row, shared over the rows."""
     cdef int row_size = c.size
     cdef int64_t r
-    cdef uint32_t w
     cdef float anchor
     if c.col != NULL:
         collect(c, target, 1.0, 1.0, position)
@@ -597,11 +608,10 @@ cdef void concat_example(Config *c, uint32_t target, int64_t position) noexcept 
         return
     anchor = c.alpha * c.sw * c.weight[T_ANCHOR] / c.n_in
     for r in range(c.n_in):
-        w = c.in_index[r]
-        if c.weight[T_ANCHOR] > 0 and c.in_kind[r] == R_WORD and c.anchor_mask[w]:  # counted at alpha 0 too
-            c.loss[T_ANCHOR] += c.sw * 0.5 * c.weight[T_ANCHOR] / c.n_in * gl_axpy_diff(
-                c.size, -anchor * c.in_lockf[r], c.in_rows[r], c.anchor_ref + <int64_t>w * c.size, c.in_rows[r])
-        gl_axpy(c.size, c.in_lockf[r], c.work + r * row_size, c.in_rows[r])
+        if c.weight[T_ANCHOR] > 0:
+            anchor_row(c, r, anchor)
+        if c.in_lockf[r] != 0:
+            gl_axpy(c.size, c.in_lockf[r], c.work + r * row_size, c.in_rows[r])
 
 
 cdef void concat_window(Config *c, const uint32_t *idx, int64_t i, int64_t n) noexcept nogil:
@@ -1371,8 +1381,9 @@ cdef int check_job(KernelModel km, Job job) except -1:
     return 0
 
 
-cdef str _new_tags_advice = ("new document tags after training (build_vocab(update=True)) are not supported "
-                             "yet: train a new model on all the documents, or use infer_vector() for new documents")
+cdef str _new_tags_advice = ("dv holds more tags than document vectors (gensim's own build_vocab(update=True) "
+                             "does that): add new documents with this package's build_vocab(update=True), which "
+                             "gives their tags rows, or use infer_vector() for new documents")
 
 
 cdef inline uint32_t _word_row(KernelModel km, object token, object index, object item) except? 0xFFFFFFFF:

@@ -30,6 +30,17 @@ static inline void gl_scale(int n, float a, float *x)
         x[i] *= a;
 }
 
+/* |x - r|^2 */
+static inline float gl_sqdist(int n, const float *x, const float *r)
+{
+    float s = 0.0f;
+    for (int i = 0; i < n; i++) {
+        float d = x[i] - r[i];
+        s += d * d;
+    }
+    return s;
+}
+
 /* y += a * (x - r); return |x - r|^2 */
 static inline float gl_axpy_diff(int n, float a, const float *x, const float *r, float *y)
 {

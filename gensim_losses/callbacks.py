@@ -17,13 +17,19 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import sys
 import threading
 import time
 import warnings
 import weakref
 
+import numpy as np
 from gensim.models.callbacks import CallbackAny2Vec
+
+from gensim_losses.checkpoints import Checkpoint  # noqa: F401 (one of the callbacks, with its resume)
+from gensim_losses.engine import trained_arrays
+from gensim_losses.evaluators import analogies, hit_rate, word_pairs  # noqa: F401 (Validation's built-ins)
 
 logger = logging.getLogger("gensim_losses")
 
@@ -117,6 +123,7 @@ class LossTracker(CallbackAny2Vec):
         self.history = []
         self._init_runtime()
         self._labels = []
+        self._figures = set()  # keys that are held-out figures (Validation's), not training loss terms
 
     def _init_runtime(self):
         # per-model state, dropped with the model; a lock because two models
@@ -133,6 +140,7 @@ class LossTracker(CallbackAny2Vec):
 
     def __setstate__(self, state):
         self.__dict__.update(state)
+        self.__dict__.setdefault("_figures", set())
         self._init_runtime()
 
     # ------------------------------------------------------------------ callbacks
@@ -182,8 +190,13 @@ class LossTracker(CallbackAny2Vec):
 
     def _ours(self, model, state):
         record = model.loss_history[-1]
-        # the record of the epoch that just ended: gensim_losses appends it before the callbacks run
+        # the record of the epoch that just ended: gensim_losses appends it before the callbacks run, and
+        # Validation (run before the others) adds the held-out loss and figures, kept apart from the terms
         terms = {k: v for k, v in record.items() if k not in _RECORD_KEYS}
+        run_terms = getattr(getattr(model, "_run", None), "terms", None)
+        with self._lock:
+            self._figures.update(k for k in terms if k.startswith("val_") or (run_terms is not None
+                                                                                and k not in run_terms))
         return self._entry(state, record.get("examples"), record.get("total"), terms)
 
     def _stock(self, model, state):
@@ -210,22 +223,35 @@ class LossTracker(CallbackAny2Vec):
         logger.warning(msg)
         warnings.warn(msg, RuntimeWarning, stacklevel=2)
 
-    @staticmethod
-    def _describe(entry):
+    def _describe(self, entry):
         head = f"{entry['model']} epoch {entry['epoch']}: "
+        held = self._held_out_text(entry)
         if entry["total"] is None:
-            return head + "loss not computed (compute_loss=False)"
+            return head + "loss not computed (compute_loss=False)" + held
         text = head + f"loss {entry['total']:.6g}"
         if entry["examples"]:
             text += f" over {entry['examples']} examples, {entry['loss_per_example']:.4f} per example"
-        terms = [k for k in entry if k not in _ENTRY_KEYS]
+        terms = [k for k in entry if k not in _ENTRY_KEYS and k not in self._figures]
         if len(terms) > 1 or (terms and entry["examples"] is None):
             text += " (" + ", ".join(f"{k} {entry[k]:.6g}" for k in terms) + ")"
         if entry["examples"] is None:
             text += " (difference of stock gensim's get_latest_training_loss())"
         if entry["saturated"]:
             text += " [gensim's float32 tally: not true]"
-        return text
+        return text + held
+
+    def _held_out_text(self, entry):
+        figures = [k for k in entry if k in self._figures]
+        if not figures:
+            return ""
+        parts = []
+        if entry.get("val_total") is not None:
+            examples = entry.get("val_examples")
+            per = f", {entry['val_total'] / examples:.4f} per example" if examples else ""
+            parts.append(f"held-out loss {entry['val_total']:.6g}{per}")
+        parts += [f"{k} {entry[k]:.4g}" for k in figures
+                  if not k.startswith("val_") and entry[k] is not None]
+        return "; " + ", ".join(parts)
 
     # ------------------------------------------------------------------ views
     def models(self):
@@ -238,7 +264,14 @@ class LossTracker(CallbackAny2Vec):
         return [e for e in self.history if e["model"] == label]
 
     def terms(self, model=None):
-        """The loss terms recorded (for one model, given as a model or label)."""
+        """The training loss terms recorded (for one model, given as a model or label)."""
+        return [k for k in self._keys(model) if k not in self._figures]
+
+    def figures(self, model=None):
+        """The held-out figures recorded by :class:`Validation` (``val_total``, ``val_<term>``, evaluators')."""
+        return [k for k in self._keys(model) if k in self._figures]
+
+    def _keys(self, model):
         entries = self.history if model is None else self.for_model(model)
         out = []
         for entry in entries:
@@ -278,6 +311,7 @@ class LossTracker(CallbackAny2Vec):
             ax = Figure(figsize=(7, 4.5), layout="constrained").add_subplot()
         fig = ax.figure
         several = len(self._labels) > 1
+        twin = None  # a second y axis for the evaluators' figures
         for label in self._labels:
             entries = [e for e in self.for_model(label) if e["total"] is not None]
             if per_example:
@@ -297,6 +331,25 @@ class LossTracker(CallbackAny2Vec):
                     name += " (float32 tally, saturated)"
                 xs, ys = zip(*points)
                 ax.plot(xs, ys, marker="o", label=name)
+            figures = self.figures(label)
+            held = [(e["epoch"], e["val_total"] / e["val_examples"] if per_example else e["val_total"])
+                    for e in entries
+                    if e.get("val_total") is not None and (e.get("val_examples") or not per_example)]
+            if held:
+                xs, ys = zip(*held)
+                ax.plot(xs, ys, marker="s", linestyle="--", label=f"{label}: held-out total" if several else
+                        "held-out total")
+            scores = [k for k in figures if not k.startswith("val_")]
+            if scores:
+                twin = twin or ax.twinx()
+                for key in scores:
+                    points = [(e["epoch"], e[key]) for e in entries if e.get(key) is not None]
+                    if points:
+                        xs, ys = zip(*points)
+                        twin.plot(xs, ys, marker="^", linestyle=":", label=f"{label}: {key}" if several else key)
+        if twin is not None:
+            twin.set_ylabel("held-out figures")
+            twin.legend(loc="center right")
         ax.set_xlabel("epoch")
         ax.set_ylabel("loss per example" if per_example else "loss (sum over the epoch)")
         ax.set_title("training loss")
@@ -458,17 +511,20 @@ class ProgressBar(CallbackAny2Vec):
                     rate, f", {loss}" if loss else "")
 
     def _loss_text(self, model, final=False):
+        held = ""
         if final and _has_loss_history(model) and model.loss_history:
             rec = model.loss_history[-1]
             running = (rec["total"], rec["examples"]) if rec.get("total") is not None else None
+            if rec.get("val_examples"):  # Validation's, which gensim_losses' train() runs before this
+                held = f", held-out loss/example {rec['val_total'] / rec['val_examples']:.4f}"
         else:
             running = _running_loss(model, self._epoch_tally)
         if running is None:
-            return ""
+            return held[2:]
         loss, examples = running
         if examples is None:
-            return f"epoch loss {loss:.6g}"
-        return f"loss/example {loss / examples:.4f}" if examples else ""
+            return f"epoch loss {loss:.6g}" + held
+        return (f"loss/example {loss / examples:.4f}" if examples else "") + held
 
     def on_epoch_end(self, model):
         loss = self._loss_text(model, final=True)
@@ -489,3 +545,196 @@ class ProgressBar(CallbackAny2Vec):
         if self._tqdm is not None:
             self._tqdm.close()
             self._tqdm = None
+
+
+# ---------------------------------------------------------------------- steering
+def _ours_or_refuse(model, what):
+    if not _has_loss_history(model) or not hasattr(model, "stop_training"):
+        raise TypeError(f"{what} needs a gensim_losses model (its epoch records and its train() loop); "
+                        f"{type(model).__module__}.{type(model).__name__} is not one: convert it with "
+                        f"gensim_losses.{type(model).__name__}.from_gensim(model)")
+
+
+class Validation(CallbackAny2Vec):
+    """At the end of every ``every``-th epoch, the held-out loss of ``corpus`` and each evaluator's figures.
+
+    They go into that epoch's ``loss_history`` record (so :class:`LossTracker`
+    shows them, and :class:`EarlyStopping` and :class:`Checkpoint` can monitor
+    them) and into :attr:`history`:
+
+    * ``val_total``, ``val_examples`` and ``val_<term>`` (``val_ns``...):
+      :meth:`~gensim_losses.Word2Vec.evaluate_loss` of ``corpus``, every weight frozen,
+      with the same draws at every epoch (the model's seed), so the curve moves only with the weights;
+    * each evaluator's ``{name: float}``: any callable ``f(model)``, such as
+      :class:`~gensim_losses.evaluators.word_pairs`, :class:`~gensim_losses.evaluators.analogies`
+      or :class:`~gensim_losses.evaluators.hit_rate`.
+
+    On a stock gensim model (no kernels to evaluate a loss with, no records)
+    only evaluators run; their figures go to :attr:`history` alone.
+
+    Parameters
+    ----------
+    corpus : iterable of token lists, or str or path, optional
+        The held-out corpus (a path: a ``corpus_file``); must be restartable.
+    evaluators : sequence of callables
+    every : int
+        Validate at epochs ``every - 1``, ``2 * every - 1``, ... (0-based), and at the last.
+
+    Attributes
+    ----------
+    history : list of dict
+        One per validated epoch: ``epoch`` and the figures.
+    """
+
+    writes_record = True  # runs before the callbacks that read the record (gensim_losses' train())
+
+    def __init__(self, corpus=None, evaluators=(), every=1):
+        if corpus is None and not evaluators:
+            raise ValueError("Validation needs a held-out corpus, evaluators, or both")
+        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+            raise ValueError(f"every={every!r}: expected an integer >= 1")
+        for ev in evaluators:
+            if not callable(ev):
+                raise TypeError(f"an evaluator must be a callable f(model) -> {{name: float}}, got {ev!r}")
+        self.corpus = corpus
+        self.evaluators = tuple(evaluators)
+        self.every = every
+        self.history = []
+        self._seen = 0  # epochs seen in this train() (stock models count here)
+
+    def on_train_begin(self, model):
+        self._seen = 0
+        if self.corpus is not None and not hasattr(model, "evaluate_loss"):
+            raise TypeError(f"Validation(corpus=...) evaluates the held-out loss through gensim_losses' kernels; "
+                            f"{type(model).__name__} is a stock gensim model: convert it with "
+                            f"gensim_losses.{type(model).__name__}.from_gensim(model), or give evaluators only")
+
+    def figures(self, model):
+        """The held-out loss and the evaluators' figures of ``model`` as it is now."""
+        out = {}
+        if self.corpus is not None:
+            path = isinstance(self.corpus, (str, os.PathLike))
+            record = model.evaluate_loss(corpus_file=self.corpus) if path else model.evaluate_loss(self.corpus)
+            out["val_total"], out["val_examples"] = record["total"], record["examples"]
+            out.update((f"val_{k}", v) for k, v in record.items() if k not in _RECORD_KEYS)
+        for ev in self.evaluators:
+            result = ev(model)
+            if not isinstance(result, dict) or not all(isinstance(v, (int, float)) for v in result.values()):
+                raise TypeError(f"the evaluator {ev!r} returned {result!r}: expected a dict of name -> float")
+            out.update((k, float(v)) for k, v in result.items())
+        return out
+
+    def on_epoch_end(self, model):
+        self._seen += 1
+        ours = _has_loss_history(model) and bool(model.loss_history)
+        epoch = model.loss_history[-1]["epoch"] if ours else self._seen - 1
+        last = ours and epoch == model.epochs + getattr(model, "_epoch_offset", 0) - 1
+        if (epoch + 1) % self.every and not last:
+            return
+        figures = self.figures(model)
+        if ours:
+            model.loss_history[-1].update(figures)
+        self.history.append(dict(epoch=epoch, **figures))
+        logger.info("epoch %i held out: %s", epoch, ", ".join(f"{k} {v:.6g}" for k, v in figures.items()))
+
+
+class EarlyStopping(CallbackAny2Vec):
+    """Stop ``train()`` once the monitored figure has not improved for ``patience`` epochs.
+
+    After every epoch the value of ``monitor`` in the epoch's record (any key
+    of ``loss_history[-1]``: ``total``, a term, or what :class:`Validation`
+    adds, ``val_total`` or an evaluator's name; Validation must be among the
+    callbacks) is compared with the best so far: it improves when it is lower
+    by more than ``min_delta`` (``mode="min"``) or higher (``mode="max"``).
+    After ``patience`` epochs without improvement training ends, as after its
+    last epoch (every callback's ``on_epoch_end``, then ``on_train_end``).
+
+    With ``restore_best`` the model ends holding the weights of its best epoch
+    (every trained array, and the output layers), and ``model.best_epoch``
+    names it; ``loss_history`` keeps the records of every epoch that ran.
+    ``model.epochs`` stays the number of epochs planned: the learning rate
+    decayed on that plan, so it was still above ``min_alpha`` when training
+    stopped (``model.min_alpha_yet_reached`` is where it got).
+    ``get_latest_training_loss()`` is the sum over the epochs that ran.
+
+    Needs a gensim_losses model (stock gensim's loop cannot be stopped by a callback).
+
+    Attributes
+    ----------
+    best, best_epoch : float, int
+    stopped_epoch : int or None
+        The epoch after which training stopped (None: it ran to the end).
+    """
+
+    def __init__(self, monitor, mode="min", patience=2, min_delta=0.0, restore_best=True):
+        if mode not in ("min", "max"):
+            raise ValueError(f"mode={mode!r}: expected 'min' or 'max'")
+        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
+            raise ValueError(f"patience={patience!r}: expected an integer >= 1")
+        if not min_delta >= 0:
+            raise ValueError(f"min_delta={min_delta!r}: expected a number >= 0")
+        self.monitor, self.mode, self.patience = monitor, mode, patience
+        self.min_delta, self.restore_best = float(min_delta), bool(restore_best)
+        self._reset()
+
+    def _reset(self):
+        self.best = self.best_epoch = self.stopped_epoch = None
+        self.wait = 0
+        self._weights = None
+
+    def __getstate__(self):  # a checkpoint of the model need not carry a second copy of its weights
+        state = dict(self.__dict__)
+        state["_weights"] = None
+        return state
+
+    def on_train_begin(self, model):
+        _ours_or_refuse(model, "EarlyStopping")
+        self._reset()
+
+    def improved(self, value):
+        """Whether ``value`` is better than the best so far by more than ``min_delta``."""
+        if self.best is None:
+            return True
+        if self.mode == "min":
+            return value < self.best - self.min_delta
+        return value > self.best + self.min_delta
+
+    def on_epoch_end(self, model):
+        record = model.loss_history[-1]
+        if self.monitor not in record:
+            hint = "" if str(self.monitor).startswith("val_") else (
+                " (a Validation callback's figures appear only with one among the callbacks)")
+            raise KeyError(f"EarlyStopping(monitor={self.monitor!r}): epoch {record['epoch']}'s record has no "
+                           f"such key; it has {', '.join(map(repr, record))}{hint}")
+        value = record[self.monitor]
+        if value is None:
+            raise ValueError(f"EarlyStopping(monitor={self.monitor!r}): the record holds None (the loss is not "
+                             f"computed: train with compute_loss=True)")
+        if self.improved(value):
+            self.best, self.best_epoch, self.wait = float(value), record["epoch"], 0
+            if self.restore_best:
+                self._weights = [(array, array.copy()) for array in _weights_of(model)]
+            return
+        self.wait += 1
+        if self.wait >= self.patience:
+            self.stopped_epoch = record["epoch"]
+            model.stop_training(f"{self.monitor} has not improved on {self.best:.6g} (epoch {self.best_epoch}) "
+                                f"for {self.wait} epochs")
+
+    def on_train_end(self, model):
+        if self.best_epoch is None:
+            return
+        if self.restore_best and self._weights is not None and self.best_epoch != model.loss_history[-1]["epoch"]:
+            for array, saved in self._weights:
+                np.copyto(array, saved)
+            if hasattr(model.wv, "adjust_vectors"):  # FastText: the word vectors follow their n-grams
+                model.wv.adjust_vectors()
+            logger.info("EarlyStopping: the model holds the weights of epoch %i (%s %.6g)", self.best_epoch,
+                        self.monitor, self.best)
+        self._weights = None
+        model.best_epoch = self.best_epoch
+
+
+def _weights_of(model):
+    """Every array training writes (``engine.trained_arrays``), which a restore sets back."""
+    return [array for _, array in trained_arrays(model)]

@@ -14,6 +14,7 @@ failed run leaves no partial file.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import math
 import os
@@ -63,14 +64,19 @@ def loss_table(history):
 
     Loss values that were not computed (``compute_loss=False``) show as ``-``.
     """
-    terms = [k for k in history[0] if k not in ("epoch", "total", "examples")] if history else []
-    header = ["epoch", "examples", "loss/example", "total", *terms]
+    terms = [k for k in history[0] if k not in ("epoch", "total", "examples") and not k.startswith("val_")] \
+        if history else []
+    held = any(rec.get("val_examples") for rec in history)
+    header = ["epoch", "examples", "loss/example", "total", *terms] + (["held-out loss/example"] if held else [])
     rows = []
     for rec in history:
         total, examples = rec.get("total"), rec.get("examples")
         per = total / examples if total is not None and examples else None
         rows.append([rec["epoch"], _num(examples, "d"), _num(per, ".4f"), _num(total),
                      *(_num(rec.get(t)) for t in terms)])
+        if held:
+            val = rec["val_total"] / rec["val_examples"] if rec.get("val_examples") else None
+            rows[-1].append(_num(val, ".4f"))
     return format_table(header, rows)
 
 
@@ -362,7 +368,6 @@ def train(args):
     from gensim.models.word2vec import LineSentence
 
     from gensim_losses import Doc2Vec, FastText, Word2Vec
-    from gensim_losses.engine import DivergenceError
 
     shards = args.corpus
     for path in shards:
@@ -373,6 +378,17 @@ def train(args):
     if args.engine is not None and (args.model != "word2vec" or args.corpus_file):
         raise CLIError("--engine trains --model word2vec from its shards (each replica reads its own; "
                        "--corpus-file does not apply)")
+    given = (("--validation", args.validation), ("--early-stopping", args.early_stopping),
+             ("--checkpoint-dir", args.checkpoint_dir), ("--resume", args.resume))
+    steering = [opt for opt, value in given if value is not None]
+    if args.engine is not None and steering:
+        raise CLIError(f"{', '.join(steering)}: one machine's training (not with --engine yet)")
+    if args.validation is not None:
+        check_readable_file(args.validation, "--validation")
+    if args.checkpoint_dir is not None:
+        writable_directory(args.checkpoint_dir, "--checkpoint-dir")
+    if args.resume is not None and not os.path.isdir(args.resume):
+        raise CLIError(f"--resume {args.resume}: no such directory (give the --checkpoint-dir of the run)")
     args.corpus = shards[0]
     if args.corpus_file and args.corpus.endswith((".gz", ".bz2", ".xz", ".zst")):
         raise CLIError(f"corpus {args.corpus}: --corpus-file reads plain text "
@@ -406,6 +422,8 @@ def train(args):
     if args.engine is not None:
         return _train_distributed(args, model, shards)
     source = {"corpus_file": args.corpus} if args.corpus_file else {"corpus_iterable": reader(args.corpus)}
+    if args.resume is not None:
+        return _resume(args, source)
     try:
         model.build_vocab(**source)
     except UnicodeDecodeError:
@@ -429,21 +447,85 @@ def train(args):
           f"in the vocabulary; {mode}, loss {terms}, {args.epochs} epochs, {args.workers} workers", flush=True)
 
     start = time.perf_counter()
+    if args.corpus_file:
+        _run(args, lambda callbacks: model.train(corpus_file=args.corpus, total_words=model.corpus_total_words,
+                                                 epochs=args.epochs, callbacks=callbacks))
+    else:
+        _run(args, lambda callbacks: model.train(source["corpus_iterable"], total_examples=model.corpus_count,
+                                                 epochs=args.epochs, callbacks=callbacks))
+    _report_and_save(args, model, time.perf_counter() - start)
+    return 0
+
+
+class HeldOutDocuments:
+    """A held-out file for Doc2Vec: one document a line, each tagged as new (``held-out N``), so its loss
+    is the loss of documents the model does not have (their word terms)."""
+
+    def __init__(self, path):
+        from gensim.models.word2vec import LineSentence
+
+        self.lines = LineSentence(path)
+
+    def __iter__(self):
+        from gensim.models.doc2vec import TaggedDocument
+
+        for i, words in enumerate(self.lines):
+            yield TaggedDocument(words, [f"held-out {i}"])
+
+
+def _steering_callbacks(args):
+    """The callbacks of ``--validation``, ``--early-stopping`` and ``--checkpoint-dir`` (or ``--resume``'s
+    directory, which the resumed run goes on writing)."""
+    from gensim.models.word2vec import LineSentence
+
+    from gensim_losses.callbacks import Checkpoint, EarlyStopping, Validation
+
+    callbacks = []
+    if args.validation is not None:
+        held_out = HeldOutDocuments(args.validation) if args.model == "doc2vec" else LineSentence(args.validation)
+        callbacks.append(Validation(held_out))
+    if args.early_stopping is not None:
+        callbacks.append(EarlyStopping("val_total" if args.validation else "total", patience=args.early_stopping))
+    directory = args.checkpoint_dir or args.resume
+    if directory is not None:
+        callbacks.append(Checkpoint(directory))
+    return callbacks
+
+
+def _run(args, train_with):
+    """``train_with(callbacks)`` with the progress and steering callbacks, a divergence said as a CLI error."""
+    from gensim_losses.engine import DivergenceError
+
     level = logger.level
-    callbacks = _progress_callbacks(args.progress)
+    progress = _progress_callbacks(args.progress)
     try:
-        if args.corpus_file:
-            model.train(corpus_file=args.corpus, total_words=model.corpus_total_words, epochs=args.epochs,
-                        callbacks=callbacks)
-        else:
-            model.train(source["corpus_iterable"], total_examples=model.corpus_count, epochs=args.epochs,
-                        callbacks=callbacks)
+        return train_with(_steering_callbacks(args) + progress)
     except DivergenceError as exc:  # caused by what was asked (--alpha): nothing is written
         raise CLIError(f"{exc} With this command: a smaller --alpha.") from None
     finally:
         logger.setLevel(level)  # main() may run in-process (tests, notebooks): leave logging as it was
-        for callback in callbacks:
+        for callback in progress:
             callback.close()
+
+
+def _resume(args, source):
+    """``train CORPUS --resume DIR``: the newest checkpoint in DIR trains the epochs that remain on CORPUS;
+    the model's settings are the checkpoint's (the options that set them do not apply)."""
+    from gensim_losses.checkpoints import latest, resume
+
+    try:
+        path = latest(args.resume)
+    except FileNotFoundError as exc:
+        raise CLIError(f"--resume: {exc}") from None
+    with open(os.path.join(path, "checkpoint.json"), encoding="utf8") as fh:
+        manifest = json.load(fh)
+    print(f"resuming {path}: a {manifest['class'].rsplit('.', 1)[-1]} with {manifest['epochs_done']} of "
+          f"{manifest['epochs']} epochs done; its settings are the checkpoint's", flush=True)
+    start = time.perf_counter()
+    try:
+        model = _run(args, lambda callbacks: resume(args.resume, **source, callbacks=callbacks))
+    except (TypeError, ValueError) as exc:
+        raise CLIError(f"--resume {args.resume}: {exc}") from None
     _report_and_save(args, model, time.perf_counter() - start)
     return 0
 
@@ -574,6 +656,15 @@ def build_parser():
                    help="save the model (gensim's save(): the model class's load reads it)")
     p.add_argument("--vectors", metavar="PATH", help="write the word vectors in word2vec format")
     p.add_argument("--binary", action="store_true", help="--vectors in binary word2vec format")
+    p.add_argument("--validation", metavar="FILE", default=None,
+                   help="a held-out corpus (one sentence a line): its loss, every weight frozen, after each epoch")
+    p.add_argument("--early-stopping", metavar="PATIENCE", type=_positive_int, default=None,
+                   help="stop once the held-out loss (the training loss without --validation) has not improved "
+                        "for PATIENCE epochs, and keep the best epoch's weights")
+    p.add_argument("--checkpoint-dir", metavar="DIR", default=None,
+                   help="save the model there after each epoch (the last 3 kept), for --resume")
+    p.add_argument("--resume", metavar="DIR", default=None,
+                   help="continue the run whose --checkpoint-dir is DIR, on CORPUS, from its newest checkpoint")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="--progress: a tqdm bar (log lines without tqdm); --no-progress: nothing; "
                         "default: a bar on a terminal with tqdm installed, else log lines")

@@ -21,13 +21,15 @@ beside the word rows. h and where its error goes, per mode:
   its own slice of the error of h. A document with another number of known
   tags than ``dm_tag_count`` is not trained, as in gensim.
 
-``build_vocab(update=True)`` adds words, not document tags: growing ``dv``
-is not supported yet (stock gensim crashes there, its issue 1019), so new
-tags are refused with ``ValueError`` and the model is left as it was.
+``build_vocab(update=True)`` adds words and document tags: a new tag gets a
+new document vector, trained by the next ``train``; the others keep theirs
+(stock gensim crashes there, its issue 1019).
 
 Everything else (the engine, the loss terms, saving) is shared with
 :class:`~gensim_losses.Word2Vec`.
 """
+
+import logging
 
 import numpy as np
 from gensim.models import doc2vec as gensim_doc2vec
@@ -38,6 +40,8 @@ from gensim_losses.engine import KernelTraining, TrainingRun
 from gensim_losses.model import LossModel
 from gensim_losses.persistence import Saving
 from gensim_losses.settings import SETTINGS, check_settings
+
+logger = logging.getLogger(__name__)
 
 
 class Doc2Vec(LossModel, KernelTraining, Saving, gensim_doc2vec.Doc2Vec):
@@ -98,14 +102,19 @@ class Doc2Vec(LossModel, KernelTraining, Saving, gensim_doc2vec.Doc2Vec):
                     keep_raw_vocab=False, trim_rule=None, **kwargs):
         """Build the vocabulary, as :meth:`gensim.models.doc2vec.Doc2Vec.build_vocab` does.
 
-        With ``update=True`` new words are added, and the document tags stay
-        as they are: every document must carry tags the model already has
-        (a ``corpus_file`` no more lines than it had). Adding document tags to
-        a model is not supported yet: ``ValueError``, before anything of the
-        model changes. Train a new model on all the documents, or get vectors
-        for new documents with :meth:`infer_vector`. (gensim's own update
-        makes ``dv`` hold more tags than vectors, or renumbers string tags;
-        training then crashed.)
+        With ``update=True`` new words are added as gensim adds them, and so
+        are new document tags: each gets a new row of ``dv.vectors``
+        (initialised as gensim initialises them), which ``train`` then trains;
+        every tag the model had keeps its row and its vector. A string tag
+        takes the next row; an int tag is its own row number, as in gensim, so
+        new int tags grow ``dv`` up to the largest (rows between are allocated
+        and stay untrained, as gensim's would). A ``corpus_file`` tags line
+        ``n`` with ``n``: lines past the documents the model has are new
+        documents. Int tags past the int range of a model that also has
+        string tags cannot have their own row number: ``ValueError``, before
+        anything of the model changes. (gensim's own update makes ``dv`` hold
+        more tags than vectors, or renumbers string tags, and training then
+        crashes: its issue 1019.)
         """
         if not update or not len(self.dv.index_to_key):  # without a vocabulary gensim refuses the update itself
             return super().build_vocab(corpus_iterable=corpus_iterable, corpus_file=corpus_file, update=update,
@@ -115,33 +124,63 @@ class Doc2Vec(LossModel, KernelTraining, Saving, gensim_doc2vec.Doc2Vec):
         saved = list(dv.index_to_key), dict(dv.key_to_index), {k: v.copy() for k, v in dv.expandos.items()}
         if corpus_file is not None:
             corpus_iterable = TaggedLineDocument(corpus_file)
+        new = {}  # tag -> [documents, words], in the order first seen
         try:
-            super().build_vocab(corpus_iterable=self._known_tags_only(corpus_iterable, *saved[:2]), update=True,
+            super().build_vocab(corpus_iterable=self._new_tags(corpus_iterable, saved[1], new), update=True,
                                 progress_per=progress_per, keep_raw_vocab=keep_raw_vocab, trim_rule=trim_rule,
                                 **kwargs)
         finally:  # gensim's scan rebuilds dv's index from these documents alone: every tag keeps its row
             dv.index_to_key, dv.key_to_index, dv.expandos = saved
+        if new:
+            self._add_tags(new)
 
-    def _known_tags_only(self, documents, index_to_key, key_to_index):
-        """``documents``, refusing (at their end, before gensim's scan records any tag) tags without a row."""
-        rows = len(self.dv.vectors)
-        new = {}
+    def _new_tags(self, documents, key_to_index, new):
+        """``documents``, noting in ``new`` the tags that have no row (checked before gensim's scan counts
+        anything: a tag that cannot have a row fails here)."""
+        rows = len(self.dv.index_to_key)
+        strings = any(not isinstance(k, (int, np.integer)) for k in self.dv.index_to_key)
         for document in documents:
             for tag in document.tags:
-                row = key_to_index.get(tag, -1)
-                if row < 0 and isinstance(tag, (int, np.integer)) and 0 <= tag < len(index_to_key) \
-                        and index_to_key[tag] == tag:
-                    row = tag  # gensim keeps plain int tags out of key_to_index: their row is the tag
-                if not 0 <= row < rows:
-                    new[tag] = None
+                if isinstance(tag, (int, np.integer)):
+                    if tag < 0:
+                        raise ValueError(f"document tag {tag}: an int tag is a row number, so it must be >= 0")
+                    if tag < rows:
+                        continue
+                    if strings:
+                        raise ValueError(
+                            f"document tag {tag}: an int tag is its own row of dv.vectors, and rows from "
+                            f"{rows - len(self.dv.key_to_index)} on hold this model's string tags; tag new "
+                            f"documents with strings (or ints below {rows}, the documents it has). The model is "
+                            f"unchanged.")
+                elif tag in key_to_index:
+                    continue
+                counts = new.setdefault(tag, [0, 0])
+                counts[0] += 1
+                counts[1] += len(document.words)
             yield document
-        if new:
-            raise ValueError(
-                f"build_vocab(update=True) was given {len(new)} document tags the model does not have (such as "
-                f"{', '.join(map(repr, list(new)[:5]))}); dv has {len(index_to_key)} tags and dv.vectors the "
-                f"shape {tuple(np.shape(self.dv.vectors))}. "
-                f"New document tags after training are not supported yet: train a new model on all the "
-                f"documents, or use infer_vector() for new documents. The model is unchanged.")
+
+    def _add_tags(self, new):
+        """Rows of ``dv`` for the ``new`` tags (``{tag: [documents, words]}``), after those the model has."""
+        dv = self.dv
+        rows = len(dv.index_to_key)
+        ints = [t for t in new if isinstance(t, (int, np.integer))]
+        if ints:
+            dv.index_to_key.extend(range(rows, int(max(ints)) + 1))
+        for tag in new:
+            if not isinstance(tag, (int, np.integer)):
+                dv.key_to_index[tag] = len(dv.index_to_key)
+                dv.index_to_key.append(tag)
+        old = dv.vectors
+        dv.resize_vectors(seed=self.seed)  # gensim's initialisation of the new rows; the old are kept as they are
+        for tag, (documents, words) in new.items():
+            if not isinstance(tag, (int, np.integer)):
+                dv.set_vecattr(tag, "doc_count", documents)
+                dv.set_vecattr(tag, "word_count", words)
+        lockf = np.asarray(dv.vectors_lockf)
+        if lockf.size == len(old) and lockf.size != 1:  # one factor per row: the new rows learn
+            dv.vectors_lockf = np.concatenate([lockf, np.ones(len(dv.vectors) - len(old), dtype=lockf.dtype)])
+        logger.info("build_vocab(update=True): %i new document tags, dv.vectors %s -> %s", len(new), old.shape,
+                    dv.vectors.shape)
 
     def _kernel_inputs(self):
         """Word rows, and the document rows of ``dv``, each ``(vectors, lockf)``."""

@@ -52,6 +52,39 @@ class DivergenceError(FloatingPointError):
     """Training diverged: a score, a loss or a trained weight became NaN or infinite."""
 
 
+class StopTraining(Exception):
+    """Raised by the engine after an epoch's callbacks when one of them asked to stop (``model.stop_training()``,
+    e.g. :class:`~gensim_losses.callbacks.EarlyStopping`); ``train()`` ends there as after its last epoch."""
+
+
+class _EpochCallbacks:
+    """The callbacks of one ``train()`` as gensim's loop sees them: one object that calls each in turn,
+    those that add to the epoch's record (``writes_record``, e.g. ``Validation``) before those that read
+    it, and that ends the loop after an epoch at which one asked to stop."""
+
+    def __init__(self, model, callbacks):
+        self.model = model
+        self.callbacks = sorted(callbacks, key=lambda cb: not getattr(cb, "writes_record", False))
+
+    def on_train_begin(self, model):
+        for cb in self.callbacks:
+            cb.on_train_begin(model)
+
+    def on_epoch_begin(self, model):
+        for cb in self.callbacks:
+            cb.on_epoch_begin(model)
+
+    def on_epoch_end(self, model):
+        for cb in self.callbacks:
+            cb.on_epoch_end(model)
+        if model._stop_requested:
+            raise StopTraining(model._stop_requested)
+
+    def on_train_end(self, model):
+        for cb in self.callbacks:
+            cb.on_train_end(model)
+
+
 class TrainingRun:
     """State of one ``train()`` call, shared by its threads.
 
@@ -248,9 +281,23 @@ def check_document_lines(path, lines, kernel):
         raise ValueError(
             f"corpus_file {os.fspath(path)!r} has {lines} lines, each a document tagged with its line number, "
             f"but {kernel.doc_name} has {kernel.doc_rows} rows (shape {kernel.doc_shape}): the vocabulary was "
-            f"built on {kernel.doc_rows} documents. New document tags after training are not supported yet: "
-            f"build a new model on this file (build_vocab(corpus_file=...), then train), or use infer_vector() "
-            f"for new documents")
+            f"built on {kernel.doc_rows} documents. Add the documents past them first, with "
+            f"build_vocab(corpus_file=..., update=True), or use infer_vector() for new documents")
+
+
+def batches(items, batch_words, raw_words):
+    """``(batch, index of its first item, its raw words)`` of consecutive corpus items, at most
+    ``batch_words`` raw words each (``raw_words(items)`` counts them; a longer item is a batch of its own)."""
+    batch, words, first = [], 0, 0
+    for index, item in enumerate(items):
+        length = raw_words([item])
+        if batch and words + length > batch_words:
+            yield batch, first, words
+            batch, words, first = [], 0, index
+        batch.append(item)
+        words += length
+    if batch:
+        yield batch, first, words
 
 
 def _resolve(model, path):
@@ -302,6 +349,10 @@ class KernelTraining:
     Mixed in before the gensim class; see the module docstring.
     """
 
+    _epoch_offset = 0  # epochs before this train() call of the run it continues (gensim_losses.resume)
+    _stop_requested = None
+    _counts = (0, 0)
+
     # ------------------------------------------------------------------ train()
     def train(
             self, corpus_iterable=None, corpus_file=None, total_examples=None, total_words=None,
@@ -319,20 +370,38 @@ class KernelTraining:
         if compute_loss is None:
             compute_loss = getattr(self, "compute_loss", True)
         check_settings(alpha=start_alpha, min_alpha=end_alpha, epochs=epochs)
-        self.loss_history = []
+        # a resumed run (gensim_losses.resume) goes on with the records of the epochs before it
+        self.loss_history = self.loss_history[:self._epoch_offset] if self._epoch_offset else []
+        self.train_totals = dict(total_examples=total_examples, total_words=total_words)
         self._run = None
+        self._stop_requested = None
+        self._counts = [0, 0]  # trained and raw words of the epochs so far
         self._listeners = [cb for cb in callbacks if hasattr(cb, "on_progress")]
         self._follow_loss()
+        proxy = _EpochCallbacks(self, callbacks)
         try:
             return super().train(
                 corpus_iterable=corpus_iterable, corpus_file=corpus_file, total_examples=total_examples,
                 total_words=total_words, epochs=epochs, start_alpha=start_alpha, end_alpha=end_alpha,
                 word_count=word_count, queue_factor=queue_factor, report_delay=report_delay,
-                compute_loss=compute_loss, callbacks=callbacks, **kwargs,
+                compute_loss=compute_loss, callbacks=[proxy], **kwargs,
             )
+        except StopTraining as stop:  # what gensim's train() does after its last epoch
+            logger.info("training stopped after epoch %i of %i: %s", self.loss_history[-1]["epoch"],
+                        self.epochs + self._epoch_offset - 1, stop)
+            self.train_count += 1
+            self._clear_post_train()
+            proxy.on_train_end(self)
+            return tuple(self._counts)
         finally:
             self._run = None
             self._listeners = []
+            self._stop_requested = None
+
+    def stop_training(self, reason="a callback asked to stop"):
+        """Ask ``train()`` to end after the current epoch (its callbacks all run first, then
+        ``on_train_end``); for a callback's ``on_epoch_end``."""
+        self._stop_requested = reason
 
     def _follow_loss(self):
         """Give the model what its loss needs before training (a subclass hook)."""
@@ -383,10 +452,12 @@ class KernelTraining:
         if error is not None:
             self._run = None
             raise error
-        record = run.record(cur_epoch)
+        record = run.record(cur_epoch + self._epoch_offset)
         self.loss_history.append(record)
-        if record["total"] is not None:
-            self.running_training_loss += record["total"]
+        if record["total"] is not None:  # all epochs of the run, a resumed one's before it too
+            self.running_training_loss = sum(r["total"] or 0.0 for r in self.loss_history)
+        self._counts[0] += result[0]
+        self._counts[1] += result[1]
         logger.debug("EPOCH %i loss record %s", cur_epoch, record)
         return result
 
@@ -465,26 +536,23 @@ class KernelTraining:
             total_words=total_words, report_delay=report_delay, is_corpus_file_mode=False))
 
     def _job_producer(self, run, data_iterator, job_queue, cur_epoch=0, total_examples=None, total_words=None):
-        """Cut the corpus into jobs of at most ``batch_words`` raw words (a longer
-        sentence is a job of its own), each with its learning rate, as gensim does."""
+        """Cut the corpus into jobs of at most ``batch_words`` raw words (:func:`batches`), each with its
+        learning rate, as gensim does."""
         try:
-            batch, batch_size, pushed_examples, pushed_words, jobs = [], 0, 0, 0, 0
+            pushed_examples, pushed_words, jobs = 0, 0, 0
             alpha = self._get_next_alpha(0.0, cur_epoch)
-            for index, item in enumerate(run.until_failed(data_iterator)):
-                length = self._raw_word_count([item])
-                if batch and batch_size + length > self.batch_words:
-                    if not run.put(job_queue, (batch, alpha, index - len(batch))):
-                        return
-                    jobs += 1
-                    pushed_examples += len(batch)
-                    pushed_words += batch_size
+            for batch, first, words in batches(run.until_failed(data_iterator), self.batch_words,
+                                               self._raw_word_count):
+                if run.failed:
+                    break
+                if jobs:
                     progress = pushed_examples / total_examples if total_examples else pushed_words / total_words
                     alpha = self._get_next_alpha(progress, cur_epoch)
-                    batch, batch_size = [], 0
-                batch.append(item)
-                batch_size += length
-            if batch and not run.failed:
-                jobs += run.put(job_queue, (batch, alpha, pushed_examples))
+                if not run.put(job_queue, (batch, alpha, first)):
+                    return
+                jobs += 1
+                pushed_examples += len(batch)
+                pushed_words += words
             if jobs == 0 and self.train_count == 0 and not run.failed:
                 gensim_word2vec.logger.warning(
                     "train() called with an empty iterator (if not intended, be sure to provide a corpus "
@@ -575,9 +643,15 @@ class KernelTraining:
             progress_queue.put(None)
 
     def _alpha_at(self, cur_epoch, epoch_progress):
-        """Linear decay from alpha to min_alpha over all epochs, as gensim's."""
-        progress = (cur_epoch + epoch_progress) / self.epochs
+        """Linear decay from alpha to min_alpha over all epochs, as gensim's (a resumed run's
+        epochs counted from the start of the run it resumes, so the rate is the same to the bit)."""
+        progress = (cur_epoch + self._epoch_offset + epoch_progress) / (self.epochs + self._epoch_offset)
         return max(self.min_alpha, self.alpha - (self.alpha - self.min_alpha) * progress)
+
+    def _get_next_alpha(self, epoch_progress, cur_epoch):
+        """gensim's rate for iterable input: :meth:`_alpha_at`, kept as ``min_alpha_yet_reached``."""
+        self.min_alpha_yet_reached = self._alpha_at(cur_epoch, epoch_progress)
+        return self.min_alpha_yet_reached
 
     # ------------------------------------------------------------------ jobs
     def _job_seed(self):
@@ -597,10 +671,14 @@ class KernelTraining:
 
     def _train_prepared(self, run, job, alpha, mem):
         """Train a prepared job on the run's path and merge its loss records."""
+        run.add(*self._run_job(run, job, alpha, mem))
+
+    def _run_job(self, run, job, alpha, mem):
+        """Train a prepared job on the run's path; return its ``(examples, kernel losses, (name, loss) pairs)``
+        for :meth:`TrainingRun.add`."""
         if run.reference:
             examples, named = reference.train_job(self, run, job, alpha)
-            run.add(examples, named=named.items() if run.compute_loss else ())
-            return
+            return examples, (), list(named.items()) if run.compute_loss else ()
         compiled = fallback = None
         names = ()
         if run.python is not None:
@@ -612,7 +690,7 @@ class KernelTraining:
         if diverged:
             weights = job.sentences_of()[1]
             raise self._diverged(run, alpha, float(weights.max()) if len(weights) else None)
-        run.add(examples, losses, zip(names, python))
+        return examples, losses, list(zip(names, python))
 
     def _python_failed(self, run, names, status, term, fallback):
         """The error of a job that a Python term stopped (see ``_kernels.train_job``)."""

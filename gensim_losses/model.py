@@ -22,7 +22,7 @@ import numpy as np
 from gensim import utils
 from gensim.models import word2vec as gensim_word2vec
 
-from gensim_losses import corpus, vocab
+from gensim_losses import corpus, heldout, vocab
 from gensim_losses import losses as L
 from gensim_losses.engine import check_shared
 from gensim_losses.plan import split
@@ -84,6 +84,46 @@ class LossModel:
     def _kernel_inputs(self):
         """``{"words": (vectors, lockf), ...}``: the input rows the kernels form h from (see KernelModel)."""
         raise NotImplementedError
+
+    def evaluate_loss(self, corpus_iterable=None, corpus_file=None, seed=None, workers=None):
+        r"""The loss of a held-out corpus under the model's loss, every weight frozen.
+
+        The kernels read the corpus as ``train()`` would (the same loss terms,
+        subsampling, windows, negative draws, ``Sentence`` weights and
+        context) and count every example's loss, writing no weight: every
+        array of the model stays as it was, to the bit, and so does its random
+        state. For a record of one epoch's examples ``E`` it gives
+
+        .. math::
+
+            \mathcal{L}_{\text{held-out}} = \sum_{e \in E} w_e \sum_t \lambda_t\, \ell_t(h_e, y_e)
+
+        (``w_e`` the sentence weight, ``λ_t`` each term's weight), the sum
+        ``loss_history`` reports for training, at fixed weights.
+
+        Parameters
+        ----------
+        corpus_iterable : iterable of list of str or Sentence or TaggedDocument, optional
+        corpus_file : str or path, optional
+            One of the two, as in ``train()``. Doc2Vec: a document's tags
+            that the model has use their vectors, others are skipped (a
+            ``corpus_file``'s line ``n`` is document ``n``, as in training).
+        seed : int, optional
+            Seeds the draws (subsampling, window sizes, negatives); default
+            the model's ``seed``. The same seed gives the same record, with any
+            number of ``workers``.
+        workers : int, optional
+            Threads; default the model's ``workers``.
+
+        Returns
+        -------
+        dict
+            Shaped like a ``loss_history`` entry: ``epoch`` (None),
+            ``examples``, ``total`` and one key per loss term. A corpus with no
+            word of the vocabulary gives 0 examples and a total of 0.0.
+        """
+        return heldout.evaluate_loss(self, corpus_iterable=corpus_iterable, corpus_file=corpus_file, seed=seed,
+                             workers=workers)
 
     def _set_loss(self, loss, backend, shared_negatives, hs, negative, ns_exponent):
         """Check and keep the loss settings; return the ``hs, negative, ns_exponent`` they imply."""

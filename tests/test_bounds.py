@@ -73,38 +73,49 @@ def lee_files(tmp_path):
 
 # ------------------------------------------------------------ item 2: build_vocab(update=True) with new tags
 @pytest.mark.parametrize("loss", ["NEGSamplingLoss()", "None"])
-def test_doc2vec_update_with_new_tags_is_refused_and_leaves_the_model_as_it_was(tmp_path, loss):
+def test_doc2vec_update_with_new_tags_adds_and_trains_their_vectors(tmp_path, loss):
     # before: len(m.dv) became 15 with dv.vectors (9, 16), then a segfault or "double free or
-    # corruption" (with loss=) or a DivergenceError blaming the learning rate (without)
+    # corruption" (with loss=) or a DivergenceError blaming the learning rate (without); then a refusal
     run_script("""
-        m = Doc2Vec(docs, vector_size=16, min_count=1, epochs=5, workers=2, loss=$loss)
-        words, vectors = list(m.wv.index_to_key), m.wv.vectors.copy()
-        expandos = {k: v.copy() for k, v in m.dv.expandos.items()}
-        message = refused(lambda: m.build_vocab(new, update=True), "6 document tags the model does not have",
-                          "not supported yet", "train a new model", "infer_vector()", "(9, 16)")
-        assert len(m.dv) == 9 and m.dv.vectors.shape == (9, 16), (len(m.dv), m.dv.vectors.shape)
-        assert m.wv.index_to_key == words and np.array_equal(m.wv.vectors, vectors)
-        assert m.dv.expandos.keys() == expandos.keys()
-        assert all(np.array_equal(m.dv.expandos[k], v) for k, v in expandos.items())
-        m.train(docs, total_examples=len(docs), epochs=2)
-        assert np.isfinite(m.dv.vectors).all() and m.dv[8].shape == (16,)
+        m = Doc2Vec(docs, vector_size=16, min_count=1, epochs=5, workers=2, loss=$loss, sample=0)
+        old = m.dv.vectors.copy()
+        m.build_vocab(new, update=True)
+        assert len(m.dv) == 15 and m.dv.vectors.shape == (15, 16), (len(m.dv), m.dv.vectors.shape)
+        assert np.array_equal(m.dv.vectors[:9], old)  # every tag it had keeps its vector
+        fresh = m.dv.vectors[9:].copy()
+        assert np.abs(fresh).max() <= 1 / 16 and len({row.tobytes() for row in fresh}) == 6  # gensim's init
+        assert {"w9", "w14", "d"} <= set(m.wv.key_to_index)
+        m.train(new, total_examples=len(new), epochs=3)
+        assert np.array_equal(m.dv.vectors[:9], old)  # not in the corpus trained: untouched
+        assert all(not np.array_equal(a, b) for a, b in zip(m.dv.vectors[9:], fresh))  # every new one trained
+        assert np.isfinite(m.dv.vectors).all() and m.loss_history[-1]["examples"] > 0
         assert np.isfinite(m.infer_vector(new[0].words)).all()
     """, tmp_path, loss=loss)
 
 
-def test_doc2vec_update_with_new_string_tags_and_from_a_corpus_file_is_refused(lee_files):
+def test_doc2vec_update_with_new_string_tags_and_from_a_longer_corpus_file(lee_files):
     run_script("""
         tagged = [TaggedDocument(d.words, [f"doc{i}"]) for i, d in enumerate(docs)]
         m = Doc2Vec(tagged, vector_size=16, min_count=1, epochs=2, workers=1)
-        refused(lambda: m.build_vocab([TaggedDocument(["a", "b"], ["doc1", "fresh"])], update=True),
-                "1 document tags", "'fresh'", "not supported yet")
-        assert m.dv.index_to_key == [f"doc{i}" for i in range(9)]
+        old = m.dv.vectors.copy()
+        m.build_vocab([TaggedDocument(["a", "b"], ["doc1", "fresh"])], update=True)
+        assert m.dv.index_to_key == [f"doc{i}" for i in range(9)] + ["fresh"]
+        assert m.dv.get_index("fresh") == 9 and np.array_equal(m.dv.vectors[:9], old)
+        assert m.dv.get_vecattr("fresh", "doc_count") == 1 and m.dv.get_vecattr("fresh", "word_count") == 2
+        # an int tag is its own row, which a string tag holds here
+        refused(lambda: m.build_vocab([TaggedDocument(["a"], [12])], update=True), "document tag 12",
+                "tag new documents with strings", "unchanged")
+        assert len(m.dv) == 10 and m.dv.vectors.shape == (10, 16)
 
         m = Doc2Vec(vector_size=16, min_count=2, epochs=1, workers=2)
         m.build_vocab(corpus_file="a.txt")
-        refused(lambda: m.build_vocab(corpus_file="b.txt", update=True), "4950 document tags", "(50, 16)")
-        m.build_vocab(corpus_file="a.txt", update=True)  # the same documents again: allowed
+        m.build_vocab(corpus_file="a.txt", update=True)  # the same documents again: nothing new
         assert len(m.dv) == 50 and m.dv.vectors.shape == (50, 16)
+        old = m.dv.vectors.copy()
+        m.build_vocab(corpus_file="b.txt", update=True)  # lines 50 to 4999 are new documents
+        assert len(m.dv) == 5000 and m.dv.vectors.shape == (5000, 16) and np.array_equal(m.dv.vectors[:50], old)
+        m.train(corpus_file="b.txt", total_words=m.corpus_total_words, epochs=1)
+        assert np.isfinite(m.dv.vectors).all() and m.loss_history[-1]["examples"] > 0
     """, lee_files)
 
 
@@ -134,7 +145,7 @@ def test_a_tag_past_the_document_vectors_is_refused_when_the_job_is_made(tmp_pat
             assert len(m.dv) == 15 and m.dv.vectors.shape == (9, 16)
             refused(lambda: m.train(new, total_examples=len(new), epochs=2),
                     "document 0 has tags [9]", "row 9 of dv.vectors, which has 9 rows (shape (9, 16))",
-                    "not supported yet")
+                    "this package's build_vocab(update=True)")
     """, tmp_path)
 
 

@@ -2,6 +2,7 @@
 
 import gzip
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -196,6 +197,11 @@ def test_help_in_a_subprocess():
     (["train", "{corpus}", "--min-count", "100000", "--out", "{tmp}/m"], "no word occurs"),
     (["train", "{tmp}/corpus.txt.gz", "--corpus-file"], "plain text"),
     (["train", "{corpus}", "--objective", "hs", "--shared-negatives"], "--shared-negatives needs --objective ns"),
+    (["train", "{corpus}", "--validation", "{tmp}/missing.txt"], "--validation"),
+    (["train", "{corpus}", "--resume", "{tmp}/nodir"], "no such directory"),
+    (["train", "{corpus}", "--resume", "{tmp}"], "no checkpoint"),
+    (["train", "{corpus}", "--early-stopping", "0"], "at least 1"),
+    (["train", "{corpus}", "--engine", "local", "--validation", "{corpus}"], "not with --engine"),
     (["evaluate", "{tmp}/missing.model"], "no such file"),
     (["evaluate", "{corpus}"], "not a saved gensim model"),
 ])
@@ -245,3 +251,28 @@ def test_failed_write_leaves_nothing_half_written(corpus_path, tmp_path, capsys,
 def test_loss_table_shows_missing_losses():
     table = cli.loss_table([{"epoch": 0, "examples": 10, "total": None, "ns": None}])
     assert table.splitlines()[1].split() == ["0", "10", "-", "-", "-"]
+
+
+def test_train_with_validation_early_stopping_and_checkpoints_then_resume(corpus_path, tmp_path, capsys):
+    lines = corpus_path.read_text().splitlines()
+    train, held = tmp_path / "train.txt", tmp_path / "held.txt"
+    train.write_text("\n".join(lines[:250]) + "\n")
+    held.write_text("\n".join(lines[250:]) + "\n")
+    checkpoints = tmp_path / "ck"
+    common = ("--vector-size", 8, "--workers", 1, "--min-count", 1, "--no-progress")
+    code, stdout, err = run(capsys, "train", train, "--epochs", 4, "--validation", held, "--early-stopping", 2,
+                            "--checkpoint-dir", checkpoints, "--vectors", tmp_path / "straight.txt", *common)
+    assert code == 0, err
+    header = next(line for line in stdout.splitlines() if line.startswith("epoch"))
+    assert header.split()[-1] == "loss/example" and "held-out" in header
+    rows = [line.split() for line in stdout.splitlines() if line[:1].isdigit()]
+    assert len(rows) == 4 and all(float(r[-1]) > 0 for r in rows)
+    assert sorted(os.listdir(checkpoints)) == ["epoch-0002", "epoch-0003", "epoch-0004"]
+    for name in ("epoch-0003", "epoch-0004"):
+        shutil.rmtree(checkpoints / name)  # as if the run had been killed after its second epoch
+    code, stdout, err = run(capsys, "train", train, "--resume", checkpoints, "--validation", held,
+                            "--vectors", tmp_path / "resumed.txt", "--no-progress")
+    assert code == 0, err
+    assert "2 of 4 epochs done" in stdout
+    assert (tmp_path / "resumed.txt").read_bytes() == (tmp_path / "straight.txt").read_bytes()
+    assert sorted(os.listdir(checkpoints)) == ["epoch-0002", "epoch-0003", "epoch-0004"]
