@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from peers import DEFAULT_CORPUS, GENSIM_SETTINGS, METRICS, plain_corpus  # noqa: E402
+from peers import DEFAULT_CORPUS, GENSIM_SETTINGS, METRICS, head_lines, plain_corpus  # noqa: E402
 
 WORKDIR = Path("/tmp/gensim_losses_peers")
 RESULTS = WORKDIR / "distributed_quality.jsonl"
@@ -141,17 +141,10 @@ def table(args):
 
 def sample_corpus(tokens, shards=2):
     """The first ``tokens`` tokens of the shared corpus, whole lines, as one file and as ``shards`` files."""
-    corpus = plain_corpus(DEFAULT_CORPUS, WORKDIR)
     whole = WORKDIR / f"first_{tokens}.txt"
     parts = [WORKDIR / f"first_{tokens}.shard{i}.txt" for i in range(shards)]
     if not whole.exists():
-        lines, n = [], 0
-        with open(corpus, encoding="utf8") as fh:
-            for line in fh:
-                lines.append(line)
-                n += len(line.split())
-                if n >= tokens:
-                    break
+        lines = head_lines(tokens, WORKDIR)
         whole.write_text("".join(lines), encoding="utf8")
         cut = [len(lines) * i // shards for i in range(shards + 1)]
         for i, path in enumerate(parts):
@@ -210,12 +203,13 @@ def overhead(args):
     print(f"2 replicas x 1 thread, {args.tokens / 1e6:g}M tokens of the shared corpus, skip-gram NS, 1 epoch, "
           f"sync every {50_000} words, {args.reps} interleaved repetitions (medians)")
     print("| engine | whole process s | rounds | round s | of which training s | sync overhead (% of training) "
+          "| of which replicas' apply and delta s | driver's merge s | calls and transfer s "
           "| MB sent per replica per round |")
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for engine, rs in runs.items():
         med = statistics.median
         if not rs[0]["stats"]:
-            print(f"| {engine} (train(), 2 threads) | {med(r['wall'] for r in rs):.1f} | | | | | |")
+            print(f"| {engine} (train(), 2 threads) | {med(r['wall'] for r in rs):.1f} | | | | | | | | |")
             continue
         over = [100 * (r["stats"]["round_seconds"] - r["stats"]["train_seconds"]) / r["stats"]["train_seconds"]
                 for r in rs]
@@ -223,9 +217,14 @@ def overhead(args):
               for r in rs]
         round_s = med(r["stats"]["round_seconds"] for r in rs)
         train_s = med(r["stats"]["train_seconds"] for r in rs)
+        replica_s = med(r["stats"]["replica_sync_seconds"] for r in rs)
+        merge_s = med(r["stats"]["merge_seconds"] for r in rs)
+        rest = med(r["stats"]["round_seconds"] - r["stats"]["train_seconds"] - r["stats"]["replica_sync_seconds"]
+                   - r["stats"]["merge_seconds"] for r in rs)
         print(f"| {engine} | {med(r['wall'] for r in rs):.1f} | {med(r['stats']['rounds'] for r in rs)} | "
               f"{round_s:.1f} | {train_s:.1f} "
-              f"| **{med(over):.1f}** ({', '.join(f'{o:.1f}' for o in over)}) | {med(mb):.1f} |")
+              f"| **{med(over):.1f}** ({', '.join(f'{o:.1f}' for o in over)}) | {replica_s:.2f} | {merge_s:.2f} "
+              f"| {rest:.2f} | {med(mb):.1f} |")
 
 
 SPARK_CHILD = """

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from peers import DEFAULT_CORPUS, plain_corpus  # noqa: E402
+from peers import head_lines  # noqa: E402
 
 import gensim_losses as G  # noqa: E402
 from gensim_losses import _kernels  # noqa: E402
@@ -38,17 +38,9 @@ def cpu_model():
 
 
 def sample(tokens):
-    path = WORKDIR / f"first_{tokens}.txt"
+    path = WORKDIR / f"first_{tokens}.txt"  # the file benchmarks/distributed.py makes too
     if not path.exists():
-        whole = plain_corpus(DEFAULT_CORPUS, WORKDIR)
-        lines, n = [], 0
-        with open(whole, encoding="utf8") as fh:
-            for line in fh:
-                lines.append(line)
-                n += len(line.split())
-                if n >= tokens:
-                    break
-        path.write_text("".join(lines), encoding="utf8")
+        path.write_text("".join(head_lines(tokens, WORKDIR)), encoding="utf8")
     return str(path)
 
 

@@ -136,6 +136,18 @@ def plain_corpus(path, workdir):
     return plain
 
 
+def head_lines(tokens, workdir, corpus=None):
+    """The first whole lines of the shared corpus (or ``corpus``) that hold ``tokens`` tokens or just more."""
+    lines, n = [], 0
+    with open(plain_corpus(corpus or DEFAULT_CORPUS, workdir), encoding="utf8") as fh:
+        for line in fh:
+            lines.append(line)
+            n += len(line.split())
+            if n >= tokens:
+                break
+    return lines
+
+
 def run(corpus, modes, reps, bin_dir, workdir, log=sys.stderr):
     tokens = sum(len(line.split()) for line in open(corpus, encoding="utf8", errors="replace"))
     results = {}

@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from peers import DEFAULT_CORPUS, plain_corpus  # noqa: E402
+from peers import head_lines  # noqa: E402
 
 import gensim_losses as G  # noqa: E402
 from gensim_losses.callbacks import analogies, word_pairs  # noqa: E402
@@ -35,16 +35,10 @@ def split(tokens, held_out):
     """The first ``tokens`` tokens (whole lines) and the ``held_out`` tokens after them, as two files."""
     train, held = WORKDIR / f"steer_train_{tokens}.txt", WORKDIR / f"steer_held_{tokens}_{held_out}.txt"
     if not (train.exists() and held.exists()):
-        whole = plain_corpus(DEFAULT_CORPUS, WORKDIR)
-        parts, n = ([], []), 0
-        with open(whole, encoding="utf8") as fh:
-            for line in fh:
-                parts[n >= tokens].append(line)
-                n += len(line.split())
-                if n >= tokens + held_out:
-                    break
-        train.write_text("".join(parts[0]), encoding="utf8")
-        held.write_text("".join(parts[1]), encoding="utf8")
+        lines = head_lines(tokens + held_out, WORKDIR)
+        cut = len(head_lines(tokens, WORKDIR))
+        train.write_text("".join(lines[:cut]), encoding="utf8")
+        held.write_text("".join(lines[cut:]), encoding="utf8")
     return str(train), str(held)
 
 

@@ -584,9 +584,11 @@ class Validation(CallbackAny2Vec):
     ----------
     history : list of dict
         One per validated epoch: ``epoch`` and the figures.
+    seconds : float
+        The time spent validating (part of ``train()``'s time).
     """
 
-    writes_record = True  # runs before the callbacks that read the record (gensim_losses' train())
+    epoch_order = 0  # before the callbacks that read the record (gensim_losses' train(), engine.CALLBACK_ORDER)
 
     def __init__(self, corpus=None, evaluators=(), every=1):
         if corpus is None and not evaluators:
@@ -596,14 +598,20 @@ class Validation(CallbackAny2Vec):
         for ev in evaluators:
             if not callable(ev):
                 raise TypeError(f"an evaluator must be a callable f(model) -> {{name: float}}, got {ev!r}")
+        if corpus is not None and not isinstance(corpus, (str, os.PathLike)) and iter(corpus) is corpus:
+            raise TypeError(f"Validation's corpus is an iterator ({type(corpus).__name__}), read once: the epochs "
+                            f"after the first would see nothing. Give a list, a restartable iterable such as "
+                            f"gensim's LineSentence, or a path")
         self.corpus = corpus
         self.evaluators = tuple(evaluators)
         self.every = every
         self.history = []
+        self.seconds = 0.0
         self._seen = 0  # epochs seen in this train() (stock models count here)
 
     def on_train_begin(self, model):
         self._seen = 0
+        model._validation_every = self.every  # EarlyStopping and Checkpoint skip the epochs not validated
         if self.corpus is not None and not hasattr(model, "evaluate_loss"):
             raise TypeError(f"Validation(corpus=...) evaluates the held-out loss through gensim_losses' kernels; "
                             f"{type(model).__name__} is a stock gensim model: convert it with "
@@ -615,8 +623,14 @@ class Validation(CallbackAny2Vec):
         if self.corpus is not None:
             path = isinstance(self.corpus, (str, os.PathLike))
             record = model.evaluate_loss(corpus_file=self.corpus) if path else model.evaluate_loss(self.corpus)
+            if not record["examples"]:
+                raise ValueError(
+                    "Validation: the held-out corpus gave no example (none of its words is in the vocabulary, "
+                    "or it is Doc2Vec PV-DBOW without dbow_words, where documents the model does not have "
+                    "predict nothing): a held-out loss of no example says nothing")
             out["val_total"], out["val_examples"] = record["total"], record["examples"]
             out.update((f"val_{k}", v) for k, v in record.items() if k not in _RECORD_KEYS)
+        _fresh_vectors(model)
         for ev in self.evaluators:
             result = ev(model)
             if not isinstance(result, dict) or not all(isinstance(v, (int, float)) for v in result.values()):
@@ -628,14 +642,30 @@ class Validation(CallbackAny2Vec):
         self._seen += 1
         ours = _has_loss_history(model) and bool(model.loss_history)
         epoch = model.loss_history[-1]["epoch"] if ours else self._seen - 1
-        last = ours and epoch == model.epochs + getattr(model, "_epoch_offset", 0) - 1
+        last = epoch == model.epochs + getattr(model, "_epoch_offset", 0) - 1
         if (epoch + 1) % self.every and not last:
             return
+        start = time.perf_counter()
         figures = self.figures(model)
+        self.seconds += time.perf_counter() - start
         if ours:
             model.loss_history[-1].update(figures)
         self.history.append(dict(epoch=epoch, **figures))
         logger.info("epoch %i held out: %s", epoch, ", ".join(f"{k} {v:.6g}" for k, v in figures.items()))
+
+    def on_train_end(self, model):
+        model.__dict__.pop("_validation_every", None)
+
+
+def _fresh_vectors(model):
+    """What the evaluators read, as the weights are now: during training FastText's word vectors are not
+    yet composed from their n-grams, and gensim's cached norms are those of the first call."""
+    wv = model.wv
+    if hasattr(wv, "adjust_vectors") and getattr(wv, "vectors_vocab", None) is not None and len(wv.vectors_vocab):
+        wv.adjust_vectors()
+    for vectors in (wv, getattr(model, "dv", None)):
+        if vectors is not None:
+            vectors.norms = None
 
 
 class EarlyStopping(CallbackAny2Vec):
@@ -657,6 +687,15 @@ class EarlyStopping(CallbackAny2Vec):
     stopped (``model.min_alpha_yet_reached`` is where it got).
     ``get_latest_training_loss()`` is the sum over the epochs that ran.
 
+    With :class:`Validation` ``every=k > 1`` the epochs it does not validate
+    are skipped (patience counts validated epochs). Its state (best value,
+    best epoch, epochs without improvement) travels in a :class:`Checkpoint`
+    and a run :func:`~gensim_losses.resume` continues goes on counting from
+    it; with ``restore_best`` a best epoch from before the resume cannot be
+    restored (its weights are not in memory: keep them with
+    ``Checkpoint(best=monitor)``), and the model keeps the last epoch's, with
+    a warning.
+
     Needs a gensim_losses model (stock gensim's loop cannot be stopped by a callback).
 
     Attributes
@@ -665,6 +704,8 @@ class EarlyStopping(CallbackAny2Vec):
     stopped_epoch : int or None
         The epoch after which training stopped (None: it ran to the end).
     """
+
+    epoch_order = 1  # after Validation, before the others; first to restore at the end (engine.CALLBACK_ORDER)
 
     def __init__(self, monitor, mode="min", patience=2, min_delta=0.0, restore_best=True):
         if mode not in ("min", "max"):
@@ -690,6 +731,9 @@ class EarlyStopping(CallbackAny2Vec):
     def on_train_begin(self, model):
         _ours_or_refuse(model, "EarlyStopping")
         self._reset()
+        state = getattr(model, "early_stopping", None)
+        if model._epoch_offset and state and (state["monitor"], state["mode"]) == (self.monitor, self.mode):
+            self.best, self.best_epoch, self.wait = state["best"], state["best_epoch"], state["wait"]
 
     def improved(self, value):
         """Whether ``value`` is better than the best so far by more than ``min_delta``."""
@@ -702,8 +746,10 @@ class EarlyStopping(CallbackAny2Vec):
     def on_epoch_end(self, model):
         record = model.loss_history[-1]
         if self.monitor not in record:
-            hint = "" if str(self.monitor).startswith("val_") else (
-                " (a Validation callback's figures appear only with one among the callbacks)")
+            if getattr(model, "_validation_every", 1) > 1:
+                return  # an epoch Validation(every=k) leaves out
+            hint = " (a Validation callback's figures appear only with one among the callbacks)" if not (
+                self.monitor in ("total", "examples") or self.monitor in getattr(model._run, "terms", ())) else ""
             raise KeyError(f"EarlyStopping(monitor={self.monitor!r}): epoch {record['epoch']}'s record has no "
                            f"such key; it has {', '.join(map(repr, record))}{hint}")
         value = record[self.monitor]
@@ -713,26 +759,47 @@ class EarlyStopping(CallbackAny2Vec):
         if self.improved(value):
             self.best, self.best_epoch, self.wait = float(value), record["epoch"], 0
             if self.restore_best:
-                self._weights = [(array, array.copy()) for array in _weights_of(model)]
-            return
-        self.wait += 1
-        if self.wait >= self.patience:
-            self.stopped_epoch = record["epoch"]
-            model.stop_training(f"{self.monitor} has not improved on {self.best:.6g} (epoch {self.best_epoch}) "
-                                f"for {self.wait} epochs")
+                self._keep(model)
+        else:
+            self.wait += 1
+            if self.wait >= self.patience:
+                self.stopped_epoch = record["epoch"]
+                model.stop_training(f"{self.monitor} has not improved on {self.best:.6g} (epoch "
+                                    f"{self.best_epoch}) for {self.wait} epochs")
+        model.early_stopping = dict(monitor=self.monitor, mode=self.mode, best=self.best,
+                                    best_epoch=self.best_epoch, wait=self.wait, stopped=self.stopped_epoch)
+
+    def _keep(self, model):
+        """The weights now, into buffers made once (no second copy while the first is held)."""
+        arrays = _weights_of(model)
+        if self._weights is None or [a.shape for a, _ in self._weights] != [a.shape for a in arrays]:
+            self._weights = [(array, array.copy()) for array in arrays]
+        else:
+            self._weights = [(array, saved) for array, (_, saved) in zip(arrays, self._weights)]
+            for array, saved in self._weights:
+                np.copyto(saved, array)
+        self._kept_epoch = model.loss_history[-1]["epoch"]
 
     def on_train_end(self, model):
-        if self.best_epoch is None:
-            return
-        if self.restore_best and self._weights is not None and self.best_epoch != model.loss_history[-1]["epoch"]:
-            for array, saved in self._weights:
-                np.copyto(array, saved)
-            if hasattr(model.wv, "adjust_vectors"):  # FastText: the word vectors follow their n-grams
-                model.wv.adjust_vectors()
-            logger.info("EarlyStopping: the model holds the weights of epoch %i (%s %.6g)", self.best_epoch,
-                        self.monitor, self.best)
-        self._weights = None
-        model.best_epoch = self.best_epoch
+        try:
+            if self.best_epoch is None:
+                return
+            last = model.loss_history[-1]["epoch"]
+            if self.restore_best and self.best_epoch != last:
+                if self._weights is None or getattr(self, "_kept_epoch", None) != self.best_epoch:
+                    logger.warning("EarlyStopping: the best epoch, %i, came before this run was resumed: its "
+                                   "weights are not in memory, the model keeps epoch %i's (Checkpoint(best=%r) "
+                                   "keeps the best epoch's)", self.best_epoch, last, self.monitor)
+                else:
+                    for array, saved in self._weights:
+                        np.copyto(array, saved)
+                    if hasattr(model.wv, "adjust_vectors"):  # FastText: the word vectors follow their n-grams
+                        model.wv.adjust_vectors()
+                    logger.info("EarlyStopping: the model holds the weights of epoch %i (%s %.6g)",
+                                self.best_epoch, self.monitor, self.best)
+            model.best_epoch = self.best_epoch
+        finally:
+            self._weights = None
 
 
 def _weights_of(model):

@@ -20,6 +20,7 @@ import importlib
 import json
 import logging
 import os
+import secrets
 import shutil
 from pathlib import Path
 
@@ -53,14 +54,45 @@ def _manifest(path):
         return json.load(fh)
 
 
+def _old(final):
+    return final.with_name(final.name + ".old")
+
+
 def _replace_dir(tmp, final):
-    """Make the complete folder ``tmp`` be ``final`` (a folder of that name before is removed)."""
-    old = final.with_name(final.name + ".old")
+    """Make the complete folder ``tmp`` be ``final`` (a folder of that name before is removed; killed
+    between the two renames, ``final.old`` is still whole, and :func:`_recover` puts it back)."""
+    old = _old(final)
     shutil.rmtree(old, ignore_errors=True)
     if final.exists():
         os.rename(final, old)
     os.rename(tmp, final)
+    _fsync_dir(final.parent)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def _recover(directory):
+    """Put back a folder that a kill left only as ``X.old``; drop unfinished ``.partial`` folders."""
+    for old in Path(directory).glob("*.old"):
+        final = old.with_name(old.name[:-len(".old")])
+        if final.exists():
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.rename(old, final)
+    for partial in Path(directory).glob("*" + PARTIAL):
+        shutil.rmtree(partial, ignore_errors=True)
+
+
+def _fsync_dir(path):
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 class Checkpoint(CallbackAny2Vec):
@@ -84,6 +116,8 @@ class Checkpoint(CallbackAny2Vec):
         ``(key, "min" | "max")`` to say which.
     """
 
+    epoch_order = 3  # after every other callback: it saves what they did (engine.CALLBACK_ORDER)
+
     def __init__(self, directory, every=1, keep=3, best=None):
         for name, value in (("every", every), ("keep", keep)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -100,13 +134,23 @@ class Checkpoint(CallbackAny2Vec):
 
     def on_train_begin(self, model):
         self.directory.mkdir(parents=True, exist_ok=True)
+        _recover(self.directory)
+        # a run resumed from this directory goes on with its own id; any other run is a new one
+        self.run = getattr(model, "_checkpoint_run", None) or secrets.token_hex(6)
         expected = (_class_name(model), int(model.vector_size))
-        for _, path in _epochs(self.directory):
-            manifest = _manifest(path)
+        found = [_manifest(path) for _, path in _epochs(self.directory)]
+        if (self.directory / BEST / MANIFEST).exists():
+            found.append(_manifest(self.directory / BEST))
+        for manifest in found:
             if (manifest["class"], manifest["vector_size"]) != expected:
                 raise ValueError(f"{self.directory} holds checkpoints of a {manifest['class']} with vector_size "
                                  f"{manifest['vector_size']}, not of this {expected[0]} with vector_size "
                                  f"{expected[1]}: give this run a directory of its own (nothing was written)")
+            if manifest.get("run") != self.run:
+                raise ValueError(f"{self.directory} holds the checkpoints of another run (epochs "
+                                 f"{manifest['epochs_done']} of {manifest['epochs']} done): give this run a "
+                                 f"directory of its own, remove them, or continue that run with "
+                                 f"gensim_losses.resume (nothing was written)")
         best = self.directory / BEST
         self.best_value = _manifest(best)["value"] if (best / MANIFEST).exists() and self.best_key else None
 
@@ -119,6 +163,8 @@ class Checkpoint(CallbackAny2Vec):
             for _, path in _epochs(self.directory)[:-self.keep]:
                 shutil.rmtree(path, ignore_errors=True)
         if self.best_key is not None:
+            if self.best_key not in record and getattr(model, "_validation_every", 1) > 1:
+                return  # an epoch Validation(every=k) leaves out
             if self.best_key not in record:
                 raise KeyError(f"Checkpoint(best={self.best_key!r}): epoch {epoch}'s record has no such key; it "
                                f"has {', '.join(map(repr, record))}")
@@ -129,16 +175,24 @@ class Checkpoint(CallbackAny2Vec):
                 self.best_value = value
                 self._write(model, self.directory / BEST, record, done, planned, value=value)
 
+    def on_train_end(self, model):
+        stopped = getattr(model, "_stop_requested", None)
+        if stopped and model.loss_history:  # an early stop: the run is over, with the weights kept (restored)
+            record = model.loss_history[-1]
+            done, planned = record["epoch"] + 1, model.epochs + model._epoch_offset
+            self._write(model, self.directory / f"{PREFIX}{done:04d}", record, done, planned, finished=stopped)
+
     def _is_loss(self, model):
         key = self.best_key
         terms = getattr(getattr(model, "_run", None), "terms", ())
         return key == "total" or key in terms or (key.startswith("val_") and key != "val_examples")
 
-    def _write(self, model, final, record, done, planned, value=None):
+    def _write(self, model, final, record, done, planned, value=None, finished=None):
         tmp = final.with_name(final.name + PARTIAL)
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir()
-        model.resume_state = dict(epochs_done=done, epochs=planned, **getattr(model, "train_totals", {}))
+        model.resume_state = dict(epochs_done=done, epochs=planned, run=self.run, finished=finished,
+                                  **getattr(model, "train_totals", {}))
         epochs, model.epochs = model.epochs, planned  # a resumed run's train() counts only its own epochs
         try:
             model.save(os.fspath(tmp / MODEL))
@@ -146,7 +200,7 @@ class Checkpoint(CallbackAny2Vec):
             model.epochs = epochs
             model.__dict__.pop("resume_state", None)
         manifest = dict(cls=None, vector_size=int(model.vector_size), epochs_done=done, epochs=planned,
-                        record=record, value=value)
+                        record=record, value=value, run=self.run, finished=finished)
         manifest["class"] = manifest.pop("cls") or _class_name(model)
         with open(tmp / MANIFEST, "w", encoding="utf8") as fh:
             json.dump(manifest, fh, indent=1, default=float)
@@ -190,10 +244,17 @@ def resume(directory, corpus_iterable=None, corpus_file=None, callbacks=()):
     it should go on with (a :class:`Checkpoint` on the same directory goes on
     writing there).
 
+    The corpus must be read the same way (``corpus_file`` or
+    ``corpus_iterable``, as the run was: ``TypeError`` otherwise). Callbacks
+    are not saved with a model: without a ``Checkpoint`` among ``callbacks``
+    the resumed epochs are not checkpointed. An :class:`EarlyStopping` goes
+    on counting from the checkpoint's state.
+
     Returns
     -------
     model
-        The trained model (a model whose checkpoint had every epoch done is returned as it was saved).
+        The trained model (a checkpoint of a run that ended, every epoch done or stopped early, is
+        returned as it was saved).
     """
     path = latest(directory)
     model = load(path)
@@ -202,14 +263,21 @@ def resume(directory, corpus_iterable=None, corpus_file=None, callbacks=()):
         raise ValueError(f"{path} was not written by gensim_losses.callbacks.Checkpoint (it has no resume "
                          f"state): load it with {type(model).__name__}.load")
     done, planned = state["epochs_done"], state["epochs"]
-    if done >= planned:
-        logger.info("resume: %s has all %i epochs done; nothing to train", path, planned)
+    if done >= planned or state.get("finished"):
+        logger.info("resume: %s ended its run (%i of %i epochs%s); nothing to train", path, done, planned,
+                    f", {state['finished']}" if state.get("finished") else "")
         return model
     if (corpus_iterable is None) == (corpus_file is None):
         raise TypeError(f"resume needs the corpus the run trained on: corpus_iterable or corpus_file "
                         f"({planned - done} of {planned} epochs remain)")
+    if "corpus_file" in state and state["corpus_file"] != (corpus_file is not None):
+        given, trained = ("corpus_file", "corpus_iterable") if corpus_file is not None else (
+            "corpus_iterable", "corpus_file")
+        raise TypeError(f"resume was given a {given}, but the run trained on a {trained}: the same corpus, read "
+                        f"the same way, continues it as it would have gone on")
     logger.info("resume: %s, epochs %i to %i of %i", path, done, planned - 1, planned)
     model._epoch_offset = done
+    model._checkpoint_run = state.get("run")
     model.min_alpha_yet_reached = model.alpha  # the plan's rate is not a rise (gensim would warn)
     try:
         model.train(corpus_iterable=corpus_iterable, corpus_file=corpus_file,
@@ -217,5 +285,6 @@ def resume(directory, corpus_iterable=None, corpus_file=None, callbacks=()):
                     epochs=planned - done, start_alpha=model.alpha, end_alpha=model.min_alpha, callbacks=callbacks)
     finally:
         model._epoch_offset = 0
+        model.__dict__.pop("_checkpoint_run", None)
         model.epochs = planned
     return model

@@ -83,8 +83,9 @@ def loss_table(history):
 def comparison_table(tracker):
     """A :class:`~gensim_losses.callbacks.LossTracker`'s models side by side, one row per epoch.
 
-    Per model: its total, its loss per example where it counts examples, and
-    its terms when it has more than one.
+    Per model: its total, its loss per example where it counts examples, the
+    held-out loss per example where a ``Validation`` recorded one, and its
+    terms when it has more than one.
     """
     columns = []  # (header, model label, key)
     for label in tracker.models():
@@ -92,6 +93,8 @@ def comparison_table(tracker):
         columns.append((f"{label} total", label, "total"))
         if any(e["examples"] for e in entries):
             columns.append((f"{label} loss/ex", label, "loss_per_example"))
+        if any(e.get("val_examples") for e in entries):
+            columns.append((f"{label} held-out/ex", label, "held_out_per_example"))
         terms = tracker.terms(label)
         if len(terms) > 1:
             columns.extend((f"{label}: {t}", label, t) for t in terms)
@@ -102,8 +105,12 @@ def comparison_table(tracker):
     for epoch in sorted(by_epoch):
         cells = [epoch]
         for _, label, key in columns:
-            value = by_epoch[epoch].get(label, {}).get(key)
-            cells.append(_num(value, ".4f" if key == "loss_per_example" else ".1f"))
+            entry = by_epoch[epoch].get(label, {})
+            if key == "held_out_per_example":
+                value = entry["val_total"] / entry["val_examples"] if entry.get("val_examples") else None
+            else:
+                value = entry.get(key)
+            cells.append(_num(value, ".4f" if key in ("loss_per_example", "held_out_per_example") else ".1f"))
         rows.append(cells)
     return format_table(["epoch", *(c[0] for c in columns)], rows)
 
@@ -385,6 +392,9 @@ def train(args):
         raise CLIError(f"{', '.join(steering)}: one machine's training (not with --engine yet)")
     if args.validation is not None:
         check_readable_file(args.validation, "--validation")
+        if args.model == "doc2vec" and args.sg and args.resume is None:
+            raise CLIError("--validation with --model doc2vec --sg (PV-DBOW): held-out documents, which the model "
+                           "does not have, predict nothing there; validate PV-DM (--cbow)")
     if args.checkpoint_dir is not None:
         writable_directory(args.checkpoint_dir, "--checkpoint-dir")
     if args.resume is not None and not os.path.isdir(args.resume):
@@ -421,9 +431,9 @@ def train(args):
         raise CLIError(str(exc)) from None
     if args.engine is not None:
         return _train_distributed(args, model, shards)
-    source = {"corpus_file": args.corpus} if args.corpus_file else {"corpus_iterable": reader(args.corpus)}
     if args.resume is not None:
-        return _resume(args, source)
+        return _resume(args)
+    source = {"corpus_file": args.corpus} if args.corpus_file else {"corpus_iterable": reader(args.corpus)}
     try:
         model.build_vocab(**source)
     except UnicodeDecodeError:
@@ -473,7 +483,7 @@ class HeldOutDocuments:
             yield TaggedDocument(words, [f"held-out {i}"])
 
 
-def _steering_callbacks(args):
+def _steering_callbacks(args, doc2vec):
     """The callbacks of ``--validation``, ``--early-stopping`` and ``--checkpoint-dir`` (or ``--resume``'s
     directory, which the resumed run goes on writing)."""
     from gensim.models.word2vec import LineSentence
@@ -482,7 +492,7 @@ def _steering_callbacks(args):
 
     callbacks = []
     if args.validation is not None:
-        held_out = HeldOutDocuments(args.validation) if args.model == "doc2vec" else LineSentence(args.validation)
+        held_out = HeldOutDocuments(args.validation) if doc2vec else LineSentence(args.validation)
         callbacks.append(Validation(held_out))
     if args.early_stopping is not None:
         callbacks.append(EarlyStopping("val_total" if args.validation else "total", patience=args.early_stopping))
@@ -492,14 +502,15 @@ def _steering_callbacks(args):
     return callbacks
 
 
-def _run(args, train_with):
+def _run(args, train_with, doc2vec=None):
     """``train_with(callbacks)`` with the progress and steering callbacks, a divergence said as a CLI error."""
     from gensim_losses.engine import DivergenceError
 
     level = logger.level
     progress = _progress_callbacks(args.progress)
     try:
-        return train_with(_steering_callbacks(args) + progress)
+        doc2vec = args.model == "doc2vec" if doc2vec is None else doc2vec
+        return train_with(_steering_callbacks(args, doc2vec) + progress)
     except DivergenceError as exc:  # caused by what was asked (--alpha): nothing is written
         raise CLIError(f"{exc} With this command: a smaller --alpha.") from None
     finally:
@@ -508,9 +519,13 @@ def _run(args, train_with):
             callback.close()
 
 
-def _resume(args, source):
+def _resume(args):
     """``train CORPUS --resume DIR``: the newest checkpoint in DIR trains the epochs that remain on CORPUS;
-    the model's settings are the checkpoint's (the options that set them do not apply)."""
+    the model's settings are the checkpoint's (the options that set them do not apply), and CORPUS is read
+    as that model reads it."""
+    from gensim.models.doc2vec import TaggedLineDocument
+    from gensim.models.word2vec import LineSentence
+
     from gensim_losses.checkpoints import latest, resume
 
     try:
@@ -519,11 +534,15 @@ def _resume(args, source):
         raise CLIError(f"--resume: {exc}") from None
     with open(os.path.join(path, "checkpoint.json"), encoding="utf8") as fh:
         manifest = json.load(fh)
-    print(f"resuming {path}: a {manifest['class'].rsplit('.', 1)[-1]} with {manifest['epochs_done']} of "
-          f"{manifest['epochs']} epochs done; its settings are the checkpoint's", flush=True)
+    kind = manifest["class"].rsplit(".", 1)[-1]
+    reader = TaggedLineDocument if kind == "Doc2Vec" else LineSentence
+    source = {"corpus_file": args.corpus} if args.corpus_file else {"corpus_iterable": reader(args.corpus)}
+    print(f"resuming {path}: a {kind} with {manifest['epochs_done']} of {manifest['epochs']} epochs done; its "
+          f"settings are the checkpoint's", flush=True)
     start = time.perf_counter()
     try:
-        model = _run(args, lambda callbacks: resume(args.resume, **source, callbacks=callbacks))
+        model = _run(args, lambda callbacks: resume(args.resume, **source, callbacks=callbacks),
+                     doc2vec=kind == "Doc2Vec")
     except (TypeError, ValueError) as exc:
         raise CLIError(f"--resume {args.resume}: {exc}") from None
     _report_and_save(args, model, time.perf_counter() - start)

@@ -79,7 +79,7 @@ def run(sessions=60_000, epochs=5, workers=2, seed=1, log=print):
         model its ``label``, ``loss``, ``seconds``, final ``scores`` and
         per-epoch ``curve`` of both metrics.
     """
-    from gensim_losses.callbacks import LossTracker
+    from gensim_losses.callbacks import LossTracker, Validation
 
     rng = np.random.default_rng(seed)
     world = synthetic.make_world(rng)
@@ -101,11 +101,18 @@ def run(sessions=60_000, epochs=5, workers=2, seed=1, log=print):
         model = make(vector_size=32, window=5, min_count=1, sg=1, sample=0, epochs=epochs, workers=workers,
                      seed=seed, comment=label)
         model.build_vocab(corpus)
+        callbacks, validation = [tracker, metrics], None
+        if label != "stock":  # the loss of the held-out sessions, every weight frozen: our kernels only
+            held_corpus = synthetic.session_corpus(world, held_out, booking)
+            if booking == "last":
+                held_corpus = [list(item.words) for item in held_corpus]
+            validation = Validation(held_corpus)
+            callbacks.append(validation)
         start = time.perf_counter()
         # stock gensim's train() turns compute_loss off unless told again
-        model.train(corpus, total_examples=len(corpus), epochs=epochs, compute_loss=True,
-                    callbacks=[tracker, metrics])
-        models.append(dict(label=label, loss=loss, seconds=time.perf_counter() - start,
+        model.train(corpus, total_examples=len(corpus), epochs=epochs, compute_loss=True, callbacks=callbacks)
+        seconds = time.perf_counter() - start - (validation.seconds if validation else 0.0)  # training alone
+        models.append(dict(label=label, loss=loss, seconds=seconds,
                            scores=metrics.epochs[-1], curve=metrics.epochs))
     return dict(world=world, chance=synthetic.chance(world), tracker=tracker, models=models)
 
@@ -117,7 +124,7 @@ def report(result, log=print):
     log("")
     log("Training loss of every epoch. stock: differences of gensim's get_latest_training_loss(), a float32 "
         "tally that loses the jobs of concurrent workers and counts no examples; ours: exact float64 sums, "
-        "per term:")
+        "per term, and beside them the loss of the held-out sessions, every weight frozen (held-out/ex):")
     log(comparison_table(result["tracker"]))
     log("")
     rows = [[m["label"], m["loss"], *(f"{m['scores'][k]:.3f}" for k in METRICS), f"{m['seconds']:.1f}"]

@@ -138,20 +138,19 @@ class Doc2Vec(LossModel, KernelTraining, Saving, gensim_doc2vec.Doc2Vec):
         """``documents``, noting in ``new`` the tags that have no row (checked before gensim's scan counts
         anything: a tag that cannot have a row fails here)."""
         rows = len(self.dv.index_to_key)
-        strings = any(not isinstance(k, (int, np.integer)) for k in self.dv.index_to_key)
+        int_rows = rows - len(key_to_index)  # gensim puts the int tags' rows before the string tags'
         for document in documents:
             for tag in document.tags:
                 if isinstance(tag, (int, np.integer)):
                     if tag < 0:
                         raise ValueError(f"document tag {tag}: an int tag is a row number, so it must be >= 0")
-                    if tag < rows:
+                    if tag < int_rows:
                         continue
-                    if strings:
+                    if key_to_index:
                         raise ValueError(
                             f"document tag {tag}: an int tag is its own row of dv.vectors, and rows from "
-                            f"{rows - len(self.dv.key_to_index)} on hold this model's string tags; tag new "
-                            f"documents with strings (or ints below {rows}, the documents it has). The model is "
-                            f"unchanged.")
+                            f"{int_rows} on hold this model's string tags; tag new documents with strings (or "
+                            f"ints below {int_rows}, the int-tagged documents it has). The model is unchanged.")
                 elif tag in key_to_index:
                     continue
                 counts = new.setdefault(tag, [0, 0])
@@ -171,7 +170,8 @@ class Doc2Vec(LossModel, KernelTraining, Saving, gensim_doc2vec.Doc2Vec):
                 dv.key_to_index[tag] = len(dv.index_to_key)
                 dv.index_to_key.append(tag)
         old = dv.vectors
-        dv.resize_vectors(seed=self.seed)  # gensim's initialisation of the new rows; the old are kept as they are
+        # gensim's initialisation of dv's rows (its own seed), for the new ones; the old are kept as they are
+        dv.resize_vectors(seed=self.seed + 7919)
         for tag, (documents, words) in new.items():
             if not isinstance(tag, (int, np.integer)):
                 dv.set_vecattr(tag, "doc_count", documents)

@@ -57,14 +57,20 @@ class StopTraining(Exception):
     e.g. :class:`~gensim_losses.callbacks.EarlyStopping`); ``train()`` ends there as after its last epoch."""
 
 
-class _EpochCallbacks:
-    """The callbacks of one ``train()`` as gensim's loop sees them: one object that calls each in turn,
-    those that add to the epoch's record (``writes_record``, e.g. ``Validation``) before those that read
-    it, and that ends the loop after an epoch at which one asked to stop."""
+#: where a callback runs among the others (``epoch_order``, default ``CALLBACK_ORDER``): Validation adds to
+#: the epoch's record, EarlyStopping reads it (and restores the best weights first at the end), the
+#: others read it, Checkpoint saves what they all did
+CALLBACK_ORDER = 2
+
+
+class EpochCallbacks:
+    """The callbacks of one ``train()`` as gensim's loop sees them: one object that calls each in turn in
+    the order of their ``epoch_order`` (:data:`CALLBACK_ORDER` for a callback that has none; the list's
+    order among equals), and that ends the loop after an epoch at which one asked to stop."""
 
     def __init__(self, model, callbacks):
         self.model = model
-        self.callbacks = sorted(callbacks, key=lambda cb: not getattr(cb, "writes_record", False))
+        self.callbacks = sorted(callbacks, key=lambda cb: getattr(cb, "epoch_order", CALLBACK_ORDER))
 
     def on_train_begin(self, model):
         for cb in self.callbacks:
@@ -122,8 +128,16 @@ class TrainingRun:
         self.error = None
         self.stopped = False
         self.token_index = None  # built on the first corpus_file epoch
+        self.lowest_alpha = float("inf")
         self.line_ranges = None
         self.start_epoch(0)
+
+    def reached(self, model, alpha):
+        """``corpus_file`` threads: keep the lowest rate any of them has used as ``min_alpha_yet_reached``
+        (the iterable path's producer sets it as gensim's does)."""
+        with self.lock:
+            self.lowest_alpha = min(self.lowest_alpha, alpha)
+            model.min_alpha_yet_reached = self.lowest_alpha
 
     def start_epoch(self, epoch):
         self.epoch = epoch
@@ -274,15 +288,16 @@ def first_lines(path, ranges):
     return numbers, count
 
 
-def check_document_lines(path, lines, kernel):
+def check_document_lines(path, lines, kernel, advice=None):
     """Doc2Vec's ``corpus_file``: every line is a document tagged with its line number, so the file may
     have no more lines than there are document vectors (checked before any thread starts)."""
     if lines > kernel.doc_rows:
         raise ValueError(
             f"corpus_file {os.fspath(path)!r} has {lines} lines, each a document tagged with its line number, "
             f"but {kernel.doc_name} has {kernel.doc_rows} rows (shape {kernel.doc_shape}): the vocabulary was "
-            f"built on {kernel.doc_rows} documents. Add the documents past them first, with "
-            f"build_vocab(corpus_file=..., update=True), or use infer_vector() for new documents")
+            f"built on {kernel.doc_rows} documents. " + (advice or (
+                "Add the documents past them first, with build_vocab(corpus_file=..., update=True), or use "
+                "infer_vector() for new documents")))
 
 
 def batches(items, batch_words, raw_words):
@@ -362,7 +377,8 @@ class KernelTraining:
         """Train as :meth:`gensim.models.word2vec.Word2Vec.train` does.
 
         ``compute_loss=None`` (the default) keeps the model's setting.
-        ``loss_history`` is reset and gets one record per epoch. A worker's
+        ``loss_history`` is reset and gets one record per epoch (a run that
+        :func:`gensim_losses.resume` continues keeps the records before it). A worker's
         exception stops the other threads and is raised here; so is an
         exception in this thread (e.g. KeyboardInterrupt), once every thread
         has stopped. A diverging model raises :class:`DivergenceError`.
@@ -372,13 +388,14 @@ class KernelTraining:
         check_settings(alpha=start_alpha, min_alpha=end_alpha, epochs=epochs)
         # a resumed run (gensim_losses.resume) goes on with the records of the epochs before it
         self.loss_history = self.loss_history[:self._epoch_offset] if self._epoch_offset else []
-        self.train_totals = dict(total_examples=total_examples, total_words=total_words)
+        self.train_totals = dict(total_examples=total_examples, total_words=total_words,
+                                 corpus_file=corpus_file is not None)
         self._run = None
         self._stop_requested = None
         self._counts = [0, 0]  # trained and raw words of the epochs so far
         self._listeners = [cb for cb in callbacks if hasattr(cb, "on_progress")]
         self._follow_loss()
-        proxy = _EpochCallbacks(self, callbacks)
+        proxy = EpochCallbacks(self, callbacks)
         try:
             return super().train(
                 corpus_iterable=corpus_iterable, corpus_file=corpus_file, total_examples=total_examples,
@@ -436,14 +453,14 @@ class KernelTraining:
 
     def _epoch(self, train_one_epoch, cur_epoch, *args, **kwargs):
         run = self._start_run()
-        run.start_epoch(cur_epoch)
+        run.start_epoch(cur_epoch + self._epoch_offset)  # a resumed run's epochs are the whole run's
         result = train_one_epoch(run, *args, cur_epoch=cur_epoch, **kwargs)
         error = run.error
         bad = nonfinite_rows(self, run.inputs)  # FastText: no rebuilding of its bucket table each epoch
         if isinstance(error, DivergenceError) or (error is None and bad):
             # what the weights hold is only known now: say it as it is
             summary = getattr(error, "summary", None) or (str(error) if error is not None else (
-                f"training diverged in epoch {cur_epoch}: an update overflowed float32 without a later score "
+                f"training diverged in epoch {run.epoch}: an update overflowed float32 without a later score "
                 f"reading it."))
             state = (f"{_describe(bad)} hold inf or NaN (written by updates before the job stopped)." if bad
                      else "Every weight is still finite.")
@@ -452,7 +469,7 @@ class KernelTraining:
         if error is not None:
             self._run = None
             raise error
-        record = run.record(cur_epoch + self._epoch_offset)
+        record = run.record(run.epoch)
         self.loss_history.append(record)
         if record["total"] is not None:  # all epochs of the run, a resumed one's before it too
             self.running_training_loss = sum(r["total"] or 0.0 for r in self.loss_history)
@@ -632,6 +649,7 @@ class KernelTraining:
                                          first_line)
             while not run.failed:
                 alpha = self._alpha_at(cur_epoch, reader.progress)
+                run.reached(self, alpha)
                 job = reader.fill(run.kernel, self.batch_words, self._job_seed())
                 if job is None:
                     break

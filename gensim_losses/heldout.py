@@ -99,7 +99,9 @@ def _file_jobs(model, run, path, seeds):
     first = -1
     if run.kind == "doc2vec":  # line n is document n, as in training
         _, lines = first_lines(path, [(0, 0)])
-        check_document_lines(path, lines, run.kernel)
+        check_document_lines(path, lines, run.kernel, advice=(
+            "For held-out documents give TaggedDocuments with tags the model does not have (their word terms "
+            "are counted)"))
         first = 0
     reader = _kernels.LineReader(path, 0, os.path.getsize(path), _kernels.TokenIndex(model.wv.index_to_key), first)
     while True:

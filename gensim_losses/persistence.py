@@ -37,10 +37,11 @@ logger = logging.getLogger(__name__)
 
 # what this package adds to a gensim model: left out of to_gensim(); RUN_STATE is the state of a
 # running train(), never pickled or copied
-RUN_STATE = ("_run", "_listeners", "_stop_requested", "_counts", "_epoch_offset")
+RUN_STATE = ("_run", "_listeners", "_stop_requested", "_counts", "_epoch_offset", "_validation_every",
+             "_checkpoint_run")
 SAVE_ID = "_save_id"  # in a saved pickle that has side files: the id in their names
 OWN_ATTRIBUTES = RUN_STATE + ("loss", "backend", "loss_history", "syn1softmax", "shared_negatives", SAVE_ID,
-                             "train_totals", "best_epoch", "resume_state")
+                             "train_totals", "best_epoch", "resume_state", "early_stopping")
 LOAD_ATTEMPTS = 3  # a save that replaces the model while it loads makes load() start again
 _saving = threading.local()  # .job: the save in progress in this thread (a _Write), if any
 _OURS = {}  # stock gensim class -> the class of this package that extends it

@@ -276,3 +276,21 @@ def test_train_with_validation_early_stopping_and_checkpoints_then_resume(corpus
     assert "2 of 4 epochs done" in stdout
     assert (tmp_path / "resumed.txt").read_bytes() == (tmp_path / "straight.txt").read_bytes()
     assert sorted(os.listdir(checkpoints)) == ["epoch-0002", "epoch-0003", "epoch-0004"]
+
+
+def test_resume_of_a_doc2vec_run_reads_documents(corpus_path, tmp_path, capsys):
+    checkpoints = tmp_path / "ck"
+    common = ("--vector-size", 8, "--workers", 1, "--min-count", 1, "--no-progress")
+    code, _, err = run(capsys, "train", corpus_path, "--model", "doc2vec", "--epochs", 3, "--checkpoint-dir",
+                       checkpoints, *common)
+    assert code == 0, err
+    shutil.rmtree(checkpoints / "epoch-0003")
+    code, stdout, err = run(capsys, "train", corpus_path, "--resume", checkpoints, "--out", tmp_path / "m",
+                            "--no-progress")  # no --model: the checkpoint says what it is
+    assert code == 0, err
+    assert "a Doc2Vec with 2 of 3 epochs done" in stdout
+    assert len(Doc2Vec.load(str(tmp_path / "m")).loss_history) == 3
+    code, _, err = run(capsys, "train", corpus_path, "--model", "doc2vec", "--sg", "--validation", corpus_path,
+                       *common)
+    assert_usage_error(code, err)
+    assert "PV-DBOW" in err

@@ -59,8 +59,23 @@ def test_it_shows_the_loss_of_every_term(default_run):
     stdout = default_run[1]
     header = next(line for line in stdout.splitlines() if line.startswith("epoch "))
     for column in ("stock total", "ours loss/ex", "ours+custom: ns", "ours+custom: group_negative",
-                   "ours+custom: global_context"):
+                   "ours+custom: global_context", "ours held-out/ex", "ours+custom held-out/ex"):
         assert column in header
+    assert "stock held-out/ex" not in header  # a held-out loss needs our kernels
+
+
+def test_the_held_out_loss_is_beside_the_training_loss(default_run):
+    lines = default_run[1].splitlines()
+    header = next(line for line in lines if line.startswith("epoch "))
+    columns = header.split("  ")
+    columns = [c.strip() for c in columns if c.strip()]
+    rows = [line.split() for line in lines[lines.index(header) + 1:] if line[:1].isdigit()][:5]
+    train, held = columns.index("ours loss/ex"), columns.index("ours held-out/ex")
+    values = [(float(r[train]), float(r[held])) for r in rows]
+    assert len(values) == 5
+    # the held-out sessions come from the same marketplace: their loss is near the training loss and falls too
+    assert all(abs(h - t) < 0.5 * t for t, h in values)
+    assert values[-1][1] < values[0][1]
 
 
 def test_the_last_line_names_the_png(default_run):

@@ -389,3 +389,25 @@ def test_the_package_and_the_local_engine_need_no_extra():
     assert "engine='ray' needs ray, which is not installed: pip install 'gensim-losses[ray]'" in proc.stdout
     assert ("engine='dask' needs distributed, which is not installed: pip install 'gensim-losses[dask]'"
             in proc.stdout)
+
+
+def test_validation_and_early_stopping_on_replicas(shard_files):
+    """The driver runs the callbacks as train() does: Validation's figures in the records, the stop honoured,
+    the best epoch's synchronised weights restored."""
+    paths, whole = shard_files
+    held = [line.split() for line in open(whole, encoding="utf8")][:40]
+    curve = iter([3.0, 1.0, 2.0, 2.5, 0.5, 0.1])
+    snapshots = []
+
+    class Snapshot(G.callbacks.CallbackAny2Vec):
+        def on_epoch_end(self, model):
+            snapshots.append(model.wv.vectors.copy())
+
+    stop = G.EarlyStopping("score", patience=2)
+    model = G.Word2Vec(**FIXED)
+    fit(model, paths, engine="local", replicas=2, epochs=6, sync_words=5000, callbacks=[
+        stop, Snapshot(), G.Validation(held, evaluators=[lambda m: {"score": next(curve)}])])
+    assert [r["epoch"] for r in model.loss_history] == [0, 1, 2, 3]
+    assert all(r["val_examples"] > 0 and np.isfinite(r["val_total"]) for r in model.loss_history)
+    assert model.best_epoch == 1 and stop.stopped_epoch == 3
+    assert np.array_equal(model.wv.vectors, snapshots[1])

@@ -53,6 +53,11 @@ class Snapshots(CallbackAny2Vec):
 
 
 class Crash(CallbackAny2Vec):
+    """Ctrl-C at the end of the ``after``-th epoch, once it is checkpointed (after Checkpoint, which runs
+    after the other callbacks)."""
+
+    epoch_order = 4
+
     def __init__(self, after):
         self.after, self.seen = after, 0
 
@@ -114,6 +119,8 @@ def test_validation_bad_arguments():
         G.Validation([["a"]], every=0)
     with pytest.raises(TypeError, match="callable"):
         G.Validation(evaluators=["wordsim353"])
+    with pytest.raises(TypeError, match="iterator .*read once"):
+        G.Validation(s for s in [["a", "b"]])
 
 
 # ---------------------------------------------------------------------- evaluators
@@ -288,6 +295,8 @@ KILLED = textwrap.dedent("""
     from gensim.models.callbacks import CallbackAny2Vec
 
     class Kill(CallbackAny2Vec):
+        epoch_order = 4  # after Checkpoint
+
         def on_epoch_end(self, model):
             if model.loss_history[-1]["epoch"] == 2:
                 os.kill(os.getpid(), signal.SIGKILL)
@@ -368,3 +377,124 @@ def test_update_vocabulary_as_stock_gensim_does(ours, stock, settings):
 def _input_rows(model):
     """The word rows training writes: FastText's vocabulary rows (its word vectors are built from them)."""
     return model.wv.vectors_vocab if hasattr(model.wv, "vectors_vocab") else model.wv.vectors
+
+
+# ---------------------------------------------------------------------- what a hostile review found
+def test_a_second_run_into_the_same_directory_is_refused(lee, tmp_path):
+    train, _ = lee
+    G.Word2Vec(train, epochs=3, callbacks=[G.Checkpoint(tmp_path)], **SMALL)
+    before = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*")}
+    with pytest.raises(ValueError, match="checkpoints of another run"):
+        G.Word2Vec(train, epochs=3, callbacks=[G.Checkpoint(tmp_path)], **dict(SMALL, seed=99))
+    assert {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*")} == before
+
+
+def test_an_early_stop_ends_the_run_for_resume_too(lee, tmp_path):
+    train, _ = lee
+    curve = [3.0, 1.0, 2.0, 2.5, 0.1, 0.1]
+    model = G.Word2Vec(train, epochs=6, callbacks=[
+        G.Checkpoint(tmp_path), G.EarlyStopping("score", patience=2),
+        G.Validation(evaluators=[lambda m: {"score": curve[m.loss_history[-1]["epoch"]]}])], **SMALL)
+    assert model.best_epoch == 1 and len(model.loss_history) == 4
+    manifest = json.loads((tmp_path / "epoch-0004" / "checkpoint.json").read_text())
+    assert manifest["finished"] and "not improved" in manifest["finished"]
+    again = G.resume(tmp_path, corpus_iterable=train)  # nothing to train: the run stopped
+    assert len(again.loss_history) == 4
+    assert np.array_equal(again.wv.vectors, model.wv.vectors)  # the best epoch's weights, as restored
+
+
+def test_early_stopping_goes_on_counting_in_a_resumed_run(lee, tmp_path, caplog):
+    train, _ = lee
+    curve = [3.0, 1.0, 2.0, 2.5, 0.1, 0.1]
+
+    def callbacks(*extra):
+        return [G.EarlyStopping("score", patience=2), *extra,
+                G.Validation(evaluators=[lambda m: {"score": curve[m.loss_history[-1]["epoch"]]}])]
+
+    straight = G.Word2Vec(train, epochs=6, callbacks=callbacks(), **SMALL)
+    with pytest.raises(KeyboardInterrupt):
+        G.Word2Vec(train, epochs=6, callbacks=callbacks(G.Checkpoint(tmp_path), Crash(after=3)), **SMALL)
+    with caplog.at_level("WARNING"):
+        resumed = G.resume(tmp_path, corpus_iterable=train, callbacks=callbacks())
+    assert len(resumed.loss_history) == len(straight.loss_history) == 4  # stopped after the same epoch
+    assert resumed.loss_history == straight.loss_history and resumed.best_epoch == 1
+    # epoch 1's weights were in the first process's memory only: the resumed run says so and keeps its last
+    assert any("came before this run was resumed" in r.getMessage() for r in caplog.records)
+
+
+def test_evaluators_read_the_weights_of_that_epoch(lee):
+    train, _ = lee
+    for cls, extra in ((G.Word2Vec, {}), (G.FastText, dict(bucket=2000))):
+        validation = G.Validation(evaluators=[analogies(restrict_vocab=3000), word_pairs("wordsim353"),
+                                              hit_rate([("the", "of"), ("a", "in")], k=20)])
+        model = cls(train, epochs=3, callbacks=[validation], **extra, **SMALL)
+        last = model.loss_history[-1]
+        model.wv.norms = None
+        now = {**analogies(restrict_vocab=3000)(model), **word_pairs("wordsim353")(model),
+               **hit_rate([("the", "of"), ("a", "in")], k=20)(model)}
+        for key, value in now.items():
+            assert last[key] == pytest.approx(value, abs=1e-9), (cls.__name__, key)
+        assert validation.history[0]["wordsim353"] != validation.history[-1]["wordsim353"]
+
+
+def test_a_held_out_loss_of_no_example_is_an_error(lee):
+    train, held = lee
+    with pytest.raises(ValueError, match="gave no example"):
+        new = [TaggedDocument(words, [f"held-out {i}"]) for i, words in enumerate(held)]  # tags it lacks
+        G.Doc2Vec(_documents(train), dm=0, epochs=2, callbacks=[G.Validation(new)], **SMALL)
+    with pytest.raises(ValueError, match="gave no example"):
+        G.Word2Vec(train, epochs=2, callbacks=[G.Validation([["qqq", "zzz"]])], **SMALL)
+
+
+def test_validation_every_k_with_early_stopping_and_best(lee, tmp_path):
+    train, held = lee
+    stop = G.EarlyStopping("val_total", patience=1)
+    model = G.Word2Vec(train, epochs=5, callbacks=[G.Validation(held, every=2), stop,
+                                                   G.Checkpoint(tmp_path, best="val_total")], **SMALL)
+    assert ["val_total" in r for r in model.loss_history] == [False, True, False, True, True]
+    assert stop.best_epoch in (1, 3, 4) and (tmp_path / "best").exists()
+
+
+def test_a_new_int_tag_in_a_model_with_string_tags_is_refused(lee):
+    train, _ = lee
+    docs = [TaggedDocument(train[0], [0]), TaggedDocument(train[1], [1]), TaggedDocument(train[2], ["a"]),
+            TaggedDocument(train[3], ["b"])]
+    model = G.Doc2Vec(docs, epochs=1, **dict(SMALL, min_count=1))
+    vectors = model.dv.vectors.copy()
+    with pytest.raises(ValueError, match="document tag 2: an int tag is its own row"):
+        model.build_vocab([TaggedDocument(train[4], [2])], update=True)
+    assert np.array_equal(model.dv.vectors, vectors) and model.dv.index_to_key == [0, 1, "a", "b"]
+    model.build_vocab([TaggedDocument(train[4], [1, "c"])], update=True)  # a known int tag and a new string
+    assert model.dv.index_to_key == [0, 1, "a", "b", "c"] and np.array_equal(model.dv.vectors[:4], vectors)
+
+
+def test_new_document_vectors_start_as_gensims(lee):
+    train, _ = lee
+    model = G.Doc2Vec(_documents(train[:20]), epochs=1, **SMALL)
+    model.build_vocab([TaggedDocument(train[30], ["new"])], update=True)
+    fresh = G.Doc2Vec(vector_size=SMALL["vector_size"], seed=SMALL["seed"], min_count=2)
+    fresh.build_vocab(_documents(train[:20]) + [TaggedDocument(train[30], ["new"])])
+    np.testing.assert_array_equal(model.dv.vectors[20], fresh.dv.vectors[20])  # gensim's dv stream
+
+
+def test_the_rate_reached_after_an_early_stop_with_a_corpus_file(lee, tmp_path):
+    train, _ = lee
+    path = tmp_path / "c.txt"
+    path.write_text("\n".join(" ".join(s) for s in train) + "\n")
+    curve = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+    validation = G.Validation(evaluators=[lambda m: {"score": curve.pop(0)}])
+    stop = G.EarlyStopping("score", patience=1)
+    model = G.Word2Vec(corpus_file=str(path), epochs=6, callbacks=[stop, validation], **SMALL)
+    assert len(model.loss_history) == 2
+    # two of six epochs: the rate got about a third of the way down
+    assert model.alpha * 0.6 < model.min_alpha_yet_reached < model.alpha * 0.7
+
+
+def test_resume_reads_the_corpus_as_the_run_did(lee, tmp_path):
+    train, _ = lee
+    path = tmp_path / "c.txt"
+    path.write_text("\n".join(" ".join(s) for s in train) + "\n")
+    with pytest.raises(KeyboardInterrupt):
+        G.Word2Vec(corpus_file=str(path), epochs=3, callbacks=[G.Checkpoint(tmp_path / "ck"), Crash(1)], **SMALL)
+    with pytest.raises(TypeError, match="given a corpus_iterable, but the run trained on a corpus_file"):
+        G.resume(tmp_path / "ck", corpus_iterable=train)

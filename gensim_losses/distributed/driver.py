@@ -29,7 +29,7 @@ from gensim.models.word2vec import MAX_WORDS_IN_BATCH
 
 from gensim_losses.distributed import shards, sync
 from gensim_losses.distributed.replica import arrays_of
-from gensim_losses.engine import DivergenceError
+from gensim_losses.engine import DivergenceError, EpochCallbacks, StopTraining
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +58,7 @@ class Stats:
         self.round_seconds = 0.0  # the driver's wall time per round: training, transfer and merge
         self.merge_seconds = 0.0  # of which the merge and its application on the driver
         self.train_seconds = 0.0  # the slowest replica's work (reading its words, train()), summed over rounds
+        self.replica_sync_seconds = 0.0  # the slowest replica's merge application and delta, summed over rounds
         self.bytes_up = 0  # replicas to driver, all replicas
         self.bytes_down = 0  # driver to replicas, all replicas
         self.replaced = 0
@@ -213,11 +214,12 @@ def _train(model, engine, parts, part_words, options, callbacks):
 
     merged = None  # the last round's merge, which the replicas apply at the start of the next
     fresh = set()  # replicas made from the synchronised state: nothing to apply
-    for cb in callbacks:
-        cb.on_train_begin(model)
+    # as in train(): Validation before the callbacks that read the record, EarlyStopping's stop honoured
+    callbacks = EpochCallbacks(model, callbacks)
+    model._stop_requested = None
+    callbacks.on_train_begin(model)
     for epoch in range(epochs):
-        for cb in callbacks:
-            cb.on_epoch_begin(model)
+        callbacks.on_epoch_begin(model)
         positions = [shards.START] * replicas
         for i, result in enumerate(engine.call("start_epoch", [() for _ in range(replicas)])):
             if isinstance(result, ReplicaLost):  # lost between epochs: a new one starts the part afresh
@@ -245,12 +247,13 @@ def _train(model, engine, parts, part_words, options, callbacks):
                 raise DivergenceError(f"{exc} On replicas: each trains at the learning rate times step={step:g} "
                                       f"(the rate named above is that product): lower the model's alpha or "
                                       f"step=.") from None
-            deltas, slowest = [], 0.0
+            deltas, slowest, slowest_sync = [], 0.0, 0.0
             for i, result in enumerate(results):
                 if isinstance(result, ReplicaLost):
                     continue
-                delta, record, raw, position, done, seconds = result
+                delta, record, raw, position, done, (seconds, syncing) = result
                 slowest = max(slowest, seconds)
+                slowest_sync = max(slowest_sync, syncing)
                 deltas.append(delta)
                 stats.bytes_up += sync.nbytes(delta)
                 if record is not None:
@@ -261,6 +264,7 @@ def _train(model, engine, parts, part_words, options, callbacks):
                 positions[i] = position
                 finished[i] = finished[i] or done
             stats.train_seconds += slowest
+            stats.replica_sync_seconds += slowest_sync
             merge_start = time.perf_counter()
             merged = sync.merge(deltas, shapes, options.rule, step) if deltas else None
             if merged is not None:
@@ -280,10 +284,13 @@ def _train(model, engine, parts, part_words, options, callbacks):
         model.loss_history.append(record)
         logger.info("EPOCH %i of %i replicas: %i examples, loss %s", epoch, replicas, record["examples"],
                     record["total"])
-        for cb in callbacks:
-            cb.on_epoch_end(model)
-    for cb in callbacks:
-        cb.on_train_end(model)
+        try:
+            callbacks.on_epoch_end(model)
+        except StopTraining as stop:
+            logger.info("training stopped after epoch %i of %i: %s", epoch, epochs - 1, stop)
+            break
+    callbacks.on_train_end(model)
+    model._stop_requested = None
     model.train_count += 1
     model.add_lifecycle_event("train", msg=f"trained on {replicas} replicas, {stats.rounds} rounds of "
                                            f"{options.sync_words} words, rule {options.rule}, step x{step:g}")

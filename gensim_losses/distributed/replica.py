@@ -98,8 +98,9 @@ class Replica:
         ``hot`` rows (None: of every row; see :mod:`.sync`).
 
         Returns ``(delta, record, raw words read, position, done, seconds)``: ``record`` is the
-        round's ``loss_history`` entry (None when the part had no words left), ``seconds`` the
-        time reading the words and ``train()`` took (the round's work, without the sync).
+        round's ``loss_history`` entry (None when the part had no words left), ``seconds`` a pair:
+        the time reading the words and ``train()`` took (the round's work), and the time applying
+        the merge and taking the delta (the replica's part of the sync).
         """
         begin = time.perf_counter()
         if merged is not None:
@@ -117,8 +118,7 @@ class Replica:
             model.lifecycle_events = model.lifecycle_events[-4:] if model.lifecycle_events else []
         seconds = time.perf_counter() - start
         change = sync.delta(self.arrays, self.base, hot)
-        self.sync_seconds = time.perf_counter() - begin - seconds
-        return change, record, raw, self.position, raw < words, seconds
+        return change, record, raw, self.position, raw < words, (seconds, time.perf_counter() - begin - seconds)
 
     def pid(self):
         """The process the replica runs in (to tell the engine's processes apart, or to end one)."""
