@@ -18,6 +18,10 @@ only; Ray inside a network namespace with only ``lo``, which needs root and ``un
 
     python benchmarks/distributed.py overhead --engines ray dask --tokens 4000000
 
+What Dask's calls and transfer cost alone (two actors, payloads of a hot and a full round)::
+
+    python benchmarks/distributed.py comm
+
 Spark MLlib's Word2Vec (``pip install pyspark``; Java 17), skip-gram HS as it only offers, against
 ours on Ray with 2 replicas and the same settings::
 
@@ -325,6 +329,55 @@ def mean_se(rows, metric):
     return f"{statistics.mean(values):.3f} ± {statistics.stdev(values) / len(values) ** 0.5:.3f}"
 
 
+COMM_CHILD = """
+import json, statistics, sys, time
+import numpy as np
+from distributed import Client, LocalCluster
+
+class Echo:  # a replica's round with no training: take a merge, send a delta of the same size back
+    def step(self, payload):
+        return None if payload is None else {k: (rows, values + 0) for k, (rows, values) in payload.items()}
+
+if __name__ == "__main__":
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                           dashboard_address=None)
+    client = Client(cluster)
+    actors = [client.submit(Echo, workers=[a], actor=True).result()
+              for a in sorted(client.scheduler_info()["workers"])]
+    out = {}
+    for mb in json.loads(sys.argv[1]):
+        n = int(mb * 1e6 / 2 / 400)  # two arrays of dim-100 float32 rows
+        payload = {name: (np.arange(n, dtype=np.int32), np.ones((n, 100), np.float32))
+                   for name in ("wv.vectors", "syn1neg")} if n else None
+        times = []
+        for _ in range(int(sys.argv[2])):
+            start = time.perf_counter()
+            [f.result() for f in [a.step(payload) for a in actors]]
+            times.append(time.perf_counter() - start)
+        out[mb] = statistics.median(times)
+    client.close()
+    cluster.close()
+    print(json.dumps(out))
+"""
+
+
+def comm(args):
+    """What a round's calls and transfer cost on Dask, without training: 2 actors, a payload each way."""
+    proc = subprocess.run([sys.executable, "-c", COMM_CHILD, json.dumps(args.mb), str(args.reps)],
+                          capture_output=True, text=True, cwd=WORKDIR)
+    if proc.returncode:
+        sys.stderr.write(proc.stderr[-3000:])
+        raise SystemExit("comm probe failed")
+    times = json.loads(proc.stdout.strip().splitlines()[-1])
+    print(f"Dask LocalCluster on loopback, 2 worker processes, 2 actors called at once; medians of {args.reps} "
+          f"round trips")
+    print("| MB each way per actor | round trip ms | MB/s moved (both actors, both ways) |")
+    print("|---|---|---|")
+    for mb, seconds in times.items():
+        rate = 4 * float(mb) / seconds if float(mb) else 0
+        print(f"| {mb} | {1e3 * seconds:.1f} | {rate:.0f} |")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -360,6 +413,9 @@ def main(argv=None):
     c.add_argument("--merge", type=float, default=0.004, help="driver seconds per replica per round")
     c.add_argument("--threads", type=int, nargs="+", default=[1, 8])
     c.add_argument("--replicas", type=int, nargs="+", default=[1, 2, 4, 8, 16, 32, 64])
+    m = sub.add_parser("comm")
+    m.add_argument("--mb", type=float, nargs="+", default=[0, 1.6, 8, 35])
+    m.add_argument("--reps", type=int, default=20)
     o = sub.add_parser("one")
     o.add_argument("config")
     args = parser.parse_args(argv)
@@ -377,6 +433,8 @@ def main(argv=None):
         spark(args)
     elif args.command == "scaling":
         scaling(args)
+    elif args.command == "comm":
+        comm(args)
 
 
 if __name__ == "__main__":

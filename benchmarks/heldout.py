@@ -4,7 +4,9 @@ A model is trained on the first ``--tokens`` tokens of the shared 20M-token
 corpus; then, interleaved over ``--reps`` repetitions, the same corpus is
 (a) trained for one more epoch (on a copy, so every repetition starts from
 the same weights) and (b) evaluated with ``evaluate_loss``, every weight
-frozen; the table gives the medians and the ratio of each repetition::
+frozen (Word2Vec's negatives drawn once per window, the default, and per
+example, ``share=False``); the table gives the medians, the ratio of each
+repetition, and the held-out loss per example both ways::
 
     python benchmarks/heldout.py --tokens 2000000 --reps 5
 
@@ -25,6 +27,7 @@ from peers import head_lines  # noqa: E402
 
 import gensim_losses as G  # noqa: E402
 from gensim_losses import _kernels  # noqa: E402
+from gensim_losses.heldout import evaluate_loss  # noqa: E402
 
 WORKDIR = Path("/tmp/gensim_losses_peers")
 
@@ -53,24 +56,30 @@ def main(argv=None):
     path = sample(args.tokens)
     print(f"{cpu_model()}, kernels {_kernels.ISA}, {args.workers} threads; {args.tokens / 1e6:g}M tokens of the "
           f"shared corpus, corpus_file; {args.reps} interleaved repetitions (medians)")
-    print("| mode | train 1 epoch s | evaluate_loss s | evaluate / train (per repetition) |")
-    print("|---|---|---|---|")
+    print("| mode | train 1 epoch s | evaluate_loss s | evaluate / train (per repetition) | per-example draws s "
+          "| / train | loss/example: window draws, per-example draws |")
+    print("|---|---|---|---|---|---|---|")
     for sg in (1, 0):
         model = G.Word2Vec(corpus_file=path, vector_size=100, window=5, negative=5, min_count=5, epochs=1,
                            workers=args.workers, seed=1, sg=sg)
-        trains, evals = [], []
+        trains, evals, alone = [], [], []
         for _ in range(args.reps):
             twin = copy.deepcopy(model)
             start = time.perf_counter()
             twin.train(corpus_file=path, total_words=model.corpus_total_words, epochs=1)
             trains.append(time.perf_counter() - start)
             start = time.perf_counter()
-            model.evaluate_loss(corpus_file=path)
+            shared = model.evaluate_loss(corpus_file=path)
             evals.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            single = evaluate_loss(model, corpus_file=path, share=False)
+            alone.append(time.perf_counter() - start)
         ratios = [e / t for e, t in zip(evals, trains)]
-        print(f"| {'skip-gram' if sg else 'CBOW'} NS | {statistics.median(trains):.2f} | "
-              f"{statistics.median(evals):.2f} | **{statistics.median(ratios):.2f}** "
-              f"({', '.join(f'{r:.2f}' for r in ratios)}) |", flush=True)
+        med = statistics.median
+        print(f"| {'skip-gram' if sg else 'CBOW'} NS | {med(trains):.2f} | {med(evals):.2f} "
+              f"| **{med(ratios):.2f}** ({', '.join(f'{r:.2f}' for r in ratios)}) | {med(alone):.2f} | "
+              f"{med(a / t for a, t in zip(alone, trains)):.2f} | {shared['total'] / shared['examples']:.5f}, "
+              f"{single['total'] / single['examples']:.5f} |", flush=True)
 
 
 if __name__ == "__main__":

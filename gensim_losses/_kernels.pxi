@@ -223,6 +223,8 @@ cdef struct Config:
     int layer1_size
     # whether the output layers learn (infer_vector holds them; it holds the words by a zero lockf)
     int learn_hidden
+    # nothing learns (evaluate_loss): the objectives count each example's loss and take no step
+    int frozen
     Collect *col        # not NULL: record the examples instead of training them
     int64_t centre      # the position whose examples are being trained, in its sentence
     int64_t sentence_start  # the sentence's first position in its job
@@ -309,7 +311,7 @@ cdef inline void binary_term(Config *c, const float *h, float *row, float label,
     """One binary-logistic term of ``h`` against an output ``row``: add its loss,
     and (unless skipped, see GRAD_EPS) its step on h into c.work and on the row."""
     cdef float g = logistic_grad(c, gl_dot(c.size, h, row), label, loss)
-    if fabs(g) < GRAD_EPS:
+    if fabs(g) < GRAD_EPS or c.frozen:
         return
     g *= step
     gl_axpy(c.size, g, row, c.work)
@@ -380,6 +382,8 @@ cdef double softmax_term(Config *c, uint32_t target, const float *h, float scale
     if not (-DBL_MAX <= lse <= DBL_MAX):  # a NaN or infinite score: diverged, as in logistic_grad
         c.diverged = 1
         return 0.0
+    if c.frozen:
+        return (lse - c.scores[target]) * scale
     for v in range(c.vocab_size):
         g = <float>((1.0 if v == target else 0.0) - exp(c.scores[v] - lse)) * step
         row = c.syn1softmax + v * c.size
@@ -702,7 +706,7 @@ cdef void sg_window(Config *c, const uint32_t *idx, int64_t i, int64_t j, int64_
         for b in range(n_out):
             row = c.syn1neg + <int64_t>c.win_rows[b] * c.size
             g = logistic_grad(c, gl_dot(c.size, h, row), c.win_label[b], &ns_loss if b < n_ns else &group_loss)
-            if fabs(g) < GRAD_EPS:
+            if fabs(g) < GRAD_EPS or c.frozen:
                 continue
             g *= c.win_step[b]
             gl_axpy(c.size, g, row, din)
@@ -923,7 +927,7 @@ cdef class KernelModel:
 
     def __init__(self, model, bint compute_loss, dict weights, dict inputs, str kind="word2vec", anchor=None,
                  directions=None, groups=None, lexicon=None, bint shared=False, cbow_sharing=None,
-                 bint learn_hidden=True, doc_index=None):
+                 bint learn_hidden=True, doc_index=None, bint frozen=False):
         wv = model.wv
         cdef int size = wv.vector_size
         cdef int t
@@ -953,6 +957,9 @@ cdef class KernelModel:
             raise ValueError(f"kind must be one of {sorted(MODELS)}, got {kind!r}")
         c.model = MODELS[kind]
         c.learn_hidden = learn_hidden
+        if frozen and learn_hidden:
+            raise ValueError("frozen=True (evaluation) needs learn_hidden=False and input rows that do not learn")
+        c.frozen = frozen
         self.doc_index = doc_index
 
         vectors, lockf = inputs["words"]

@@ -101,15 +101,18 @@ class TrainingRun:
     """
 
     def __init__(self, model, compute_loss, inputs=None, doc_index=None, learn_hidden=True,
-                 reference=None):
+                 reference=None, frozen=False, shared=None):
         loss = getattr(model, "loss", None)
         self.reference = getattr(model, "backend", "auto") == "reference" if reference is None else reference
         self.plan = plan = plan_from_settings(model) if loss is None else make_plan(
             loss, model, strict=not self.reference)
-        shared = bool(getattr(model, "shared_negatives", False))
+        self.kind = model._kernel_kind
+        if shared is None:
+            shared = bool(getattr(model, "shared_negatives", False))
+        elif shared == "auto":  # where the kernels can: Word2Vec's negative sampling alone among the objectives
+            shared = self.kind == "word2vec" and shareable(plan.weights)
         if shared:
             check_shared(plan.weights)
-        self.kind = model._kernel_kind
         self.cbow_sharing = cbow_sharing(model.window) if shared and not model.sg else None
         # the rows h is formed from (the model's own, or Doc2Vec's inferred document's)
         self.inputs = model._kernel_inputs() if inputs is None else inputs
@@ -117,7 +120,7 @@ class TrainingRun:
             model, compute_loss, plan.weights, self.inputs, self.kind, shared=shared,
             cbow_sharing=self.cbow_sharing,
             doc_index=getattr(model, "_doc_rows", None) if doc_index is None else doc_index,
-            learn_hidden=learn_hidden, **_kernel_tables(plan.natives))
+            learn_hidden=learn_hidden, frozen=frozen, **_kernel_tables(plan.natives))
         self.compute_loss = bool(compute_loss)
         # the Python terms: compiled for the kernels, or called per example (hybrid.PythonTerms)
         self.python = hybrid.PythonTerms(model, self) if plan.python and not self.reference else None
@@ -223,6 +226,11 @@ def cbow_sharing(window):
     docs/benchmarks.md#cbow).
     """
     return CBOW_DRAW_USES, 2 * window + 1
+
+
+def shareable(terms):
+    """Whether ``shared_negatives`` can serve a loss of these kernel terms (:func:`check_shared` says why not)."""
+    return "ns" in terms and "hs" not in terms and "softmax" not in terms
 
 
 def check_shared(terms):

@@ -5,13 +5,24 @@ model's loss and settings (subsampling, window draws, negative samples, every
 term, ``Sentence`` weights and context), except that nothing learns: every
 input row's update factor is 0 and the output layers are read only, so the
 kernels count each example's loss and write no weight (the same mechanism
-that holds the words fixed in ``infer_vector``).
+that holds the words fixed in ``infer_vector``); and the objectives compute
+no step at all (``frozen``), which is what makes it cheaper than training.
 
 Deterministic: the random draws come from a stream seeded by ``seed`` alone
 (not the model's own, which is left as it was), one seed per job in corpus
 order, and the jobs' losses are added in that order, whatever the number of
 threads. Hierarchical and full softmax are exact; negative sampling's figure
 is an estimate from those fixed draws.
+
+Why it is cheaper than training: a frozen example costs its dot products
+only, but those are what training spends its time on (each reads output rows
+that are rarely in cache; the updates then hit rows already loaded). So for
+Word2Vec's negative sampling it draws the negatives once per window
+(skip-gram) or per few CBOW positions, as ``shared_negatives=True`` trains:
+the rows are read once for the window. Each example's negatives are still
+draws from the noise distribution, so the expected loss is the one training
+counts; docs/steering.md gives the measured difference and cost. FastText,
+Doc2Vec and losses with other objectives draw per example.
 """
 
 import functools
@@ -40,8 +51,9 @@ def _job_seeds(seed):
         yield int(rng.integers(0, 2 ** 48))
 
 
-def evaluate_loss(model, corpus_iterable=None, corpus_file=None, seed=None, workers=None):
-    """See :meth:`gensim_losses.model.LossModel.evaluate_loss`."""
+def evaluate_loss(model, corpus_iterable=None, corpus_file=None, seed=None, workers=None, share=True):
+    """See :meth:`gensim_losses.model.LossModel.evaluate_loss`; ``share=False`` draws every example's
+    negatives on its own (the estimate ``share=True`` is measured against)."""
     if (corpus_iterable is None) == (corpus_file is None):
         raise TypeError("evaluate_loss takes one corpus: corpus_iterable or corpus_file")
     if not len(model.wv.index_to_key):
@@ -54,7 +66,8 @@ def evaluate_loss(model, corpus_iterable=None, corpus_file=None, seed=None, work
     seed = model.seed if seed is None else seed
     workers = max(1, int(model.workers if workers is None else workers))
     model._follow_loss()
-    run = TrainingRun(model, True, inputs=frozen_inputs(model), learn_hidden=False, reference=False)
+    run = TrainingRun(model, True, inputs=frozen_inputs(model), learn_hidden=False, reference=False, frozen=True,
+                      shared="auto" if share else False)
     run.start_epoch(None)
     alpha = float(model.alpha)  # scales the steps the kernels compute and nothing applies
     seeds = _job_seeds(seed)

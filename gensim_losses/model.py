@@ -99,7 +99,10 @@ class LossModel:
             \mathcal{L}_{\text{held-out}} = \sum_{e \in E} w_e \sum_t \lambda_t\, \ell_t(h_e, y_e)
 
         (``w_e`` the sentence weight, ``λ_t`` each term's weight), the sum
-        ``loss_history`` reports for training, at fixed weights.
+        ``loss_history`` reports for training, at fixed weights. Word2Vec's
+        negative sampling draws the negatives once per window, as
+        ``shared_negatives=True`` does (the same expected loss, at a third of
+        the cost: see "Steering training" in the docs).
 
         Parameters
         ----------

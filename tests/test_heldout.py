@@ -144,3 +144,20 @@ def test_bad_input(lee, tmp_path):
     model.wv.vectors[3, 0] = np.nan
     with pytest.raises(ValueError, match="NaN or infinite"):
         model.evaluate_loss(held)
+
+
+@pytest.mark.parametrize("sg", [1, 0])
+def test_window_shared_negatives_estimate_the_same_loss(lee, sg):
+    """Word2Vec's held-out NS draws negatives once per window: the same expected loss as drawing them per
+    example (the mean over seeds of both agree far within their spread)."""
+    from gensim_losses.heldout import evaluate_loss
+
+    train, held = lee
+    model = G.Word2Vec(train, vector_size=16, min_count=2, epochs=2, workers=1, seed=1, sg=sg, sample=0)
+    shared = [evaluate_loss(model, held, seed=s) for s in range(8)]
+    alone = [evaluate_loss(model, held, seed=s, share=False) for s in range(8)]
+    assert {r["examples"] for r in shared} == {r["examples"] for r in alone}
+    per = [np.mean([r["total"] / r["examples"] for r in rs]) for rs in (shared, alone)]
+    spread = np.std([r["total"] / r["examples"] for r in alone])
+    assert abs(per[0] - per[1]) < max(3 * spread, 0.01 * per[1])
+    assert shared[0] != alone[0]  # they do draw differently
