@@ -161,3 +161,19 @@ def test_window_shared_negatives_estimate_the_same_loss(lee, sg):
     spread = np.std([r["total"] / r["examples"] for r in alone])
     assert abs(per[0] - per[1]) < max(3 * spread, 0.01 * per[1])
     assert shared[0] != alone[0]  # they do draw differently
+
+
+def test_sentence_context_is_honoured(lee):
+    """GlobalContextLoss reads each Sentence's context words: the held-out record has its term, and it
+    grows with the context given."""
+    train, held = lee
+    items = [G.Sentence(s, context=s[:2]) for s in train]
+    model = G.Word2Vec(items, vector_size=16, min_count=2, epochs=1, seed=1, sg=1,
+                       loss=L.NEGSamplingLoss() + L.GlobalContextLoss())
+    none = model.evaluate_loss([G.Sentence(s) for s in held])
+    some = model.evaluate_loss([G.Sentence(s, context=s[:2]) for s in held])
+    more = model.evaluate_loss([G.Sentence(s, context=s[:4]) for s in held])
+    assert none["global_context"] == 0 and 0 < some["global_context"] < more["global_context"]
+    assert none["examples"] == some["examples"] == more["examples"]  # the context adds a term, not examples
+    with pytest.raises(ValueError, match="corpus_file"):
+        model.evaluate_loss(corpus_file=datapath("lee_background.cor"))
