@@ -16,7 +16,21 @@ from pathlib import Path
 from sphinx.util import logging as sphinx_logging
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # a source checkout builds without installing
+
+
+def _kernels_built(package):
+    """Whether a source tree's package holds its compiled kernels (``pip install -e`` or
+    ``setup.py build_ext --inplace`` put them there; ``pip install .`` builds them elsewhere)."""
+    return any(package.glob("_kernels_baseline*.so")) or any(package.glob("_kernels_baseline*.pyd"))
+
+
+# The docs describe the package that imports: this checkout when its kernels are built here, else the
+# installed one (``pip install ".[docs]"``), which the checkout's sources would otherwise shadow: ``python
+# -m sphinx`` run from the checkout puts it first on sys.path, and its kernels are not compiled there.
+if _kernels_built(ROOT / "gensim_losses"):
+    sys.path.insert(0, str(ROOT))
+else:
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT]
 
 import gensim_losses  # noqa: E402
 

@@ -626,6 +626,17 @@ def bench(args):
 
 
 # ---------------------------------------------------------------------- parser
+def _cores():
+    """The cores this process may run on (its affinity, as a container or taskset limits it)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+CORES = _cores()
+
+
 def build_parser():
     parser = _Parser(prog=PROG, description=__doc__.split("\n\n")[0],
                      epilog=f"'{PROG} COMMAND --help' describes each command.")
@@ -664,11 +675,15 @@ def build_parser():
                    help=f"add a penalty: {', '.join(PENALTIES)} (repeatable), e.g. norm=0.01")
     p.add_argument("--vector-size", type=_int_option(1, None), default=100,
                    help="dimensions (default 100); refused before training if the weights cannot fit in memory")
-    p.add_argument("--window", type=_positive_int, default=5)
-    p.add_argument("--min-count", type=_positive_int, default=5)
-    p.add_argument("--epochs", type=_positive_int, default=5)
-    p.add_argument("--workers", type=_positive_int, default=3)
-    p.add_argument("--seed", type=_int_option(0, 2**32 - 1), default=1)
+    p.add_argument("--window", type=_positive_int, default=5,
+                   help="the largest distance from a word to its context words (default 5)")
+    p.add_argument("--min-count", type=_positive_int, default=5,
+                   help="words seen fewer times are dropped (default 5)")
+    p.add_argument("--epochs", type=_positive_int, default=5, help="passes over the corpus (default 5)")
+    p.add_argument("--workers", type=_positive_int, default=CORES,
+                   help=f"training threads (default: this machine's cores, {CORES})")
+    p.add_argument("--seed", type=_int_option(0, 2**32 - 1), default=1,
+                   help="seeds the initial vectors and the random draws (default 1)")
     p.add_argument("--alpha", type=_learning_rate, default=0.025,
                    help="initial learning rate, a finite number > 0 (default 0.025)")
     p.add_argument("--out", metavar="PATH",

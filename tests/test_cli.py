@@ -294,3 +294,15 @@ def test_resume_of_a_doc2vec_run_reads_documents(corpus_path, tmp_path, capsys):
                        *common)
     assert_usage_error(code, err)
     assert "PV-DBOW" in err
+
+
+def test_train_help_says_every_default(capsys):
+    code, out, _ = run(capsys, "train", "--help")
+    assert code == 0
+    text = " ".join(out.split())
+    defaults = (("--vector-size", "default 100"), ("--window", "default 5"), ("--min-count", "default 5"),
+                ("--epochs", "default 5"), ("--seed", "default 1"), ("--alpha", "default 0.025"),
+                ("--workers", f"this machine's cores, {len(os.sched_getaffinity(0))}"))
+    for option, default in defaults:
+        assert option in text and default in text, option
+    assert cli.build_parser().parse_args(["train", "x"]).workers == len(os.sched_getaffinity(0))

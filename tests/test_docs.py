@@ -7,6 +7,7 @@ by an HTML comment ``<!-- no-test: reason -->`` is left out.
 """
 
 import importlib.util
+import os
 import re
 import subprocess
 import sys
@@ -95,3 +96,28 @@ def test_an_undocumented_public_name_is_a_gap():
     assert "gensim_losses.Word2Vec.to_gensim is public but not in the API reference (docs/api.rst)" in gaps
     assert not any(g.startswith("gensim_losses.Word2Vec ") for g in gaps)
     assert "gensim_losses.LossTracker is public but not in the API reference (docs/api.rst)" in conf.gaps(set())
+
+
+def readme_command(marker):
+    """The README's shell command that contains ``marker``, as written there."""
+    text = (ROOT / "README.md").read_text()
+    lines = [line for block in re.findall(r"```bash\n(.*?)```", text, re.S) for line in block.splitlines()]
+    return next(line for line in lines if marker in line)
+
+
+def test_the_readmes_docs_command_works_on_a_fresh_clone(tmp_path):
+    """The README's docs command exactly, on a clean clone of the last commit, in a new virtual environment:
+    ``pip install ".[docs]"`` (not editable: the kernels compile into the environment, not the clone), then
+    Sphinx from the clone, whose own uncompiled sources come first on sys.path."""
+    command = readme_command("sphinx")
+    assert command.startswith('pip install ".[docs]" && python -m sphinx')
+    clone, venv = tmp_path / "clone", tmp_path / "venv"
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True, timeout=120)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    env = dict(os.environ, PATH=f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}", VIRTUAL_ENV=str(venv))
+    env.pop("PYTHONPATH", None)
+    result = subprocess.run(["bash", "-c", command.replace("pip install", "pip install --quiet", 1)], cwd=clone,
+                            env=env, capture_output=True, text=True, timeout=1500)
+    assert result.returncode == 0, (result.stdout[-3000:], result.stderr[-5000:])
+    assert (clone / "docs" / "_build" / "html" / "index.html").is_file()
+    assert not list((clone / "gensim_losses").glob("_kernels_*.so"))  # it built the installed package's
