@@ -34,6 +34,7 @@ from gensim_losses.losses import (
     SumLoss,
     gradcheck,
 )
+from gensim_losses.parquet import ParquetCorpus
 from gensim_losses.word2vec import Word2Vec
 
 __version__ = "0.1.0"
@@ -42,7 +43,8 @@ __all__ = [
     "EarlyStopping", "ExampleBatch",
     "FastText",
     "GlobalContextLoss", "GroupNegativeLoss", "HierarchicalSoftmaxLoss", "L2Penalty", "LexiconPenalty",
-    "LossArray", "LossError", "LossTracker", "NEGSamplingLoss", "NormPenalty", "Objective", "Penalty",
+    "LossArray", "LossError", "LossTracker", "NEGSamplingLoss", "NormPenalty", "Objective", "ParquetCorpus",
+    "Penalty",
     "ProgressBar", "ScaledLoss", "Sentence", "SoftmaxLoss", "SumLoss", "Validation", "Word2Vec", "gradcheck",
     "resume", "__version__",
 ]

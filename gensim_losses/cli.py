@@ -400,6 +400,7 @@ def train(args):
     if args.resume is not None and not os.path.isdir(args.resume):
         raise CLIError(f"--resume {args.resume}: no such directory (give the --checkpoint-dir of the run)")
     args.corpus = shards[0]
+    parquet = _parquet_source(args)
     if args.corpus_file and args.corpus.endswith((".gz", ".bz2", ".xz", ".zst")):
         raise CLIError(f"corpus {args.corpus}: --corpus-file reads plain text "
                        "(decompress it, or drop --corpus-file)")
@@ -433,7 +434,8 @@ def train(args):
         return _train_distributed(args, model, shards)
     if args.resume is not None:
         return _resume(args)
-    source = {"corpus_file": args.corpus} if args.corpus_file else {"corpus_iterable": reader(args.corpus)}
+    corpus = parquet or reader(args.corpus)
+    source = {"corpus_file": args.corpus} if args.corpus_file else {"corpus_iterable": corpus}
     try:
         model.build_vocab(**source)
     except UnicodeDecodeError:
@@ -465,6 +467,28 @@ def train(args):
                                                  epochs=args.epochs, callbacks=callbacks))
     _report_and_save(args, model, time.perf_counter() - start)
     return 0
+
+
+def _parquet_source(args):
+    """A Parquet CORPUS as a :class:`~gensim_losses.parquet.ParquetCorpus`, or None for a text file."""
+    columns = [opt for opt, value in (("--column", args.column), ("--weight-column", args.weight_column),
+                                      ("--context-column", args.context_column)) if value is not None]
+    if not args.corpus.endswith((".parquet", ".pq")):
+        if columns:
+            raise CLIError(f"{', '.join(columns)}: for a Parquet CORPUS (a .parquet file), not {args.corpus}")
+        return None
+    if args.column is None:
+        raise CLIError(f"corpus {args.corpus}: a Parquet file; name its column of token lists with --column")
+    if args.corpus_file or args.engine is not None or args.model == "doc2vec":
+        raise CLIError("a Parquet CORPUS streams token lists: not with --corpus-file, --engine or --model doc2vec")
+    from gensim_losses.parquet import ParquetCorpus
+
+    try:
+        return ParquetCorpus(args.corpus, args.column, weight=args.weight_column, context=args.context_column)
+    except ImportError as exc:
+        raise CLIError(str(exc)) from None
+    except (ValueError, OSError) as exc:
+        raise CLIError(f"corpus {exc}") from None
 
 
 class HeldOutDocuments:
@@ -653,6 +677,12 @@ def build_parser():
     p.add_argument("--replicas", type=_positive_int, default=2, help="replicas with --engine (default 2)")
     p.add_argument("--sync-words", type=_positive_int, default=50_000,
                    help="raw words each replica trains between synchronisations (default 50000)")
+    p.add_argument("--column", metavar="NAME", default=None,
+                   help="a Parquet CORPUS's column of token lists (strings or integer ids): one sentence a row")
+    p.add_argument("--weight-column", metavar="NAME", default=None,
+                   help="a Parquet CORPUS's column of sentence weights (Sentence.weight)")
+    p.add_argument("--context-column", metavar="NAME", default=None,
+                   help="a Parquet CORPUS's column of context tokens (Sentence.context, for GlobalContextLoss)")
     p.add_argument("--corpus-file", action="store_true",
                    help="train through corpus_file= (reads the file in parallel per worker) instead of "
                         "streaming it as LineSentence")

@@ -27,15 +27,15 @@ class Sentence(NamedTuple):
 
     Parameters
     ----------
-    words : sequence of str
-        The tokens, as a plain corpus item holds them.
+    words : sequence of str or int
+        The tokens, as a plain corpus item holds them (strings, or integer ids).
     weight : float, optional
         Finite and >= 0, at most float32's largest value (3.4e38). Scales
         every term of every example from this sentence, loss and gradient
         alike; 0 trains nothing from it. Keep weights near 1: each step is the
         learning rate times the weight, so a weight of 1e6 is a learning rate
         a million times larger (training diverges, and the error says so).
-    context : sequence of str, optional
+    context : sequence of str or int, optional
         Tokens every centre word of this sentence also predicts (with
         ``GlobalContextLoss`` in the loss), e.g. the listing booked at the
         end of a search session. ``build_vocab`` counts them, since they
@@ -63,8 +63,8 @@ def parts(item, index=None):
     ValueError
         A weight that is not a finite number >= 0 within float32's range.
     TypeError
-        A ``context`` that is not a sequence of strings, or ``words`` that
-        is a single string.
+        A ``context`` that is not a sequence of tokens (strings or integer
+        ids), or ``words`` that is a single string.
     """
     if type(item) is not Sentence:
         return item, 1.0, ()
@@ -79,12 +79,12 @@ def parts(item, index=None):
         raise ValueError(f"{_where(index)}: Sentence.weight must be finite and >= 0, got {weight!r}; and at most "
                          f"{FLOAT32_MAX:.7g}, float32's largest (the kernels compute in float32)")
     if isinstance(context, str) or not isinstance(context, Sequence):
-        raise TypeError(f"{_where(index)}: Sentence.context must be a sequence of strings (e.g. a list or "
+        raise TypeError(f"{_where(index)}: Sentence.context must be a sequence of tokens (e.g. a list or "
                         f"tuple), got {type(context).__name__} {context!r:.60}")
-    for token in context:
-        if not isinstance(token, str):
-            raise TypeError(f"{_where(index)}: Sentence.context must hold strings, got {type(token).__name__} "
-                            f"{token!r:.60}")
+    for token in context:  # tokens as the words are: strings, or integer ids (as plain lists of ints train)
+        if not isinstance(token, (str, numbers.Integral)) or isinstance(token, bool):
+            raise TypeError(f"{_where(index)}: Sentence.context must hold tokens (strings or integer ids), got "
+                            f"{type(token).__name__} {token!r:.60}")
     return words, weight, context
 
 

@@ -1091,6 +1091,8 @@ class GroupNegativeLoss(Objective):
             if i is not None:
                 words.append(i)
                 group.append(labels.setdefault(label, len(labels)))
+        if self.groups and not words:
+            _refuse_other_key_types(self.groups, index)
         words, group = np.asarray(words, dtype=np.int64), np.asarray(group, dtype=np.int64)
         order = np.lexsort((words, group))
         words, group = words[order], group[order]
@@ -1146,6 +1148,22 @@ class GroupNegativeLoss(Objective):
     def __repr__(self):
         return (f"GroupNegativeLoss(groups=<{len(self.groups)} words>, negative={self.negative}, "
                 f"ns_exponent={self.ns_exponent!r})")
+
+
+def _refuse_other_key_types(groups, index):
+    """No group word is in the vocabulary: a clear error when that is because their type is not the tokens'
+    (ints against strings), which would otherwise train the term at 0."""
+    def kind(key):
+        return "int" if isinstance(key, (int, np.integer)) else type(key).__name__
+
+    theirs = {kind(k) for k in groups}
+    ours = {kind(k) for k in list(index)[:1000]}
+    if ours and not theirs & ours:
+        example = next(iter(groups))
+        raise LossError(f"GroupNegativeLoss: none of its {len(groups)} words is in the vocabulary: its keys are "
+                        f"{'/'.join(sorted(theirs))} (such as {example!r}) and the vocabulary's tokens "
+                        f"{'/'.join(sorted(ours))} (such as {next(iter(index))!r}); give the groups' keys as the "
+                        f"corpus's tokens")
 
 
 def _check_pairs(pairs, what):

@@ -1,0 +1,135 @@
+"""Token lists streamed from Parquet tables: :class:`ParquetCorpus` (the ``[parquet]`` extra: pyarrow).
+
+Recommendation and session data live in columnar tables: one row a session,
+a column holding its items as a list. A :class:`ParquetCorpus` reads such a
+column batch by batch (the table is never in memory whole) and yields what a
+corpus iterable yields: token lists, or :class:`~gensim_losses.Sentence`
+items when a weight or a context column is named. Items may be strings or
+integer ids; they stay what they are (``build_vocab`` keys the vocabulary by
+them, as it does plain lists of ints).
+"""
+
+import glob
+import os
+
+from gensim_losses.corpus import Sentence
+
+BATCH_ROWS = 8192  # rows converted to Python at a time: memory stays flat whatever the file's size
+
+
+def _pyarrow():
+    try:
+        import pyarrow
+        import pyarrow.parquet
+    except ImportError as exc:
+        raise ImportError("ParquetCorpus reads Parquet with pyarrow, which is not installed: "
+                          "pip install 'gensim-losses[parquet]'") from exc
+    return pyarrow
+
+
+def _paths(path):
+    if isinstance(path, (str, os.PathLike)):
+        path = os.fspath(path)
+        found = sorted(glob.glob(path)) if glob.has_magic(path) else [path]
+        if not found:
+            raise FileNotFoundError(f"no Parquet file matches {path!r}")
+        return found
+    return [os.fspath(p) for p in path]
+
+
+class ParquetCorpus:
+    """Sentences from a column of lists in one or more Parquet files, read ``batch_rows`` rows at a time.
+
+    Parameters
+    ----------
+    path : str, path, glob, or sequence of paths
+    column : str
+        A column of lists of strings or of integers: one sentence (session) a row. A null row is an
+        empty sentence.
+    weight : str, optional
+        A numeric column: each row's ``Sentence.weight`` (null: 1.0).
+    context : str, optional
+        A column of lists (or of single values) of the same kind as ``column``: each row's
+        ``Sentence.context`` (for :class:`~gensim_losses.GlobalContextLoss`).
+    batch_rows : int
+
+    Restartable (every iteration reads the files again), with ``len()`` from the files' metadata, so it
+    serves as ``corpus_iterable`` in ``build_vocab``, ``train`` and ``evaluate_loss``.
+    """
+
+    def __init__(self, path, column, weight=None, context=None, batch_rows=BATCH_ROWS):
+        pa = _pyarrow()
+        self.paths = _paths(path)
+        self.column, self.weight, self.context = column, weight, context
+        if int(batch_rows) < 1:
+            raise ValueError(f"batch_rows={batch_rows!r}: expected an integer >= 1")
+        self.batch_rows = int(batch_rows)
+        self.rows = 0
+        for p in self.paths:
+            if not os.path.isfile(p):
+                raise FileNotFoundError(f"Parquet file {p!r}: no such file")
+            try:
+                meta = pa.parquet.ParquetFile(p)
+            except pa.ArrowInvalid as exc:
+                raise ValueError(f"{p!r} is not a Parquet file ({exc})") from None
+            schema = meta.schema_arrow
+            self._check(p, schema, column, "column", lists=True)
+            if weight is not None:
+                self._check(p, schema, weight, "weight", lists=False)
+            if context is not None:
+                self._check(p, schema, context, "context", lists=None)
+            self.rows += meta.metadata.num_rows
+
+    @staticmethod
+    def _check(path, schema, name, role, lists):
+        pa = _pyarrow()
+        if name not in schema.names:
+            raise ValueError(f"{path!r} has no column {name!r} (the {role}); its columns: "
+                             f"{', '.join(schema.names)}")
+        kind = schema.field(name).type
+        is_list = pa.types.is_list(kind) or pa.types.is_large_list(kind)
+        inner = kind.value_type if is_list else kind
+        tokens = pa.types.is_string(inner) or pa.types.is_large_string(inner) or pa.types.is_integer(inner)
+        if lists is True and not (is_list and tokens):
+            raise ValueError(f"{path!r}: the column {name!r} is {kind}; a corpus column must be a list of strings "
+                             f"or of integers (one sentence a row)")
+        if lists is False and not (pa.types.is_floating(kind) or pa.types.is_integer(kind)):
+            raise ValueError(f"{path!r}: the weight column {name!r} is {kind}; expected numbers")
+        if lists is None and not tokens:
+            raise ValueError(f"{path!r}: the context column {name!r} is {kind}; expected strings or integers, or "
+                             f"lists of them")
+
+    def __len__(self):
+        return self.rows
+
+    def __iter__(self):
+        pa = _pyarrow()
+        columns = [c for c in (self.column, self.weight, self.context) if c is not None]
+        plain = self.weight is None and self.context is None
+        for batch in self._batches(pa, columns):
+            words = batch.column(self.column).to_pylist()
+            if plain:
+                for row in words:
+                    yield row or []
+                continue
+            weights = batch.column(self.weight).to_pylist() if self.weight else [None] * len(words)
+            contexts = batch.column(self.context).to_pylist() if self.context else [None] * len(words)
+            for row, w, c in zip(words, weights, contexts):
+                if c is None:
+                    c = ()
+                elif not isinstance(c, list):
+                    c = [c]
+                yield Sentence(row or [], 1.0 if w is None else w, c)
+
+    def _batches(self, pa, columns):
+        """Record batches of at most ``batch_rows`` rows, one row group in memory at a time (pyarrow's own
+        batch iterator reads ahead: its memory grew with the file in benchmarks/parquet_memory.py)."""
+        for path in self.paths:
+            reader = pa.parquet.ParquetFile(path)
+            for group in range(reader.num_row_groups):
+                table = reader.read_row_group(group, columns=columns, use_threads=False)
+                yield from table.to_batches(max_chunksize=self.batch_rows)
+                del table
+
+    def __repr__(self):
+        return f"ParquetCorpus({len(self.paths)} file(s), column={self.column!r}, {self.rows} rows)"
