@@ -178,8 +178,11 @@ def summarise(values):
 
 
 def mean_se_cell(values, fmt=".3f"):
-    """``"mean ± standard error"`` of per-seed values (SE 0 for a single value), each formatted by ``fmt``."""
+    """``"mean ± standard error"`` of per-seed values, each formatted by ``fmt``; one value alone, without an
+    SE (one seed says nothing of the noise)."""
     mean, sd = summarise(values)
+    if len(values) < 2:
+        return f"{mean:{fmt}} (1 seed)"
     return f"{mean:{fmt}} ± {sd / np.sqrt(len(values)):{fmt}}"
 
 

@@ -14,6 +14,7 @@ failed run leaves no partial file.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import logging
 import math
@@ -121,8 +122,9 @@ def _analogy_questions(path):
         return sum(1 for line in fh if line.strip() and not line.startswith(":"))
 
 
-def evaluate_vectors(wv):
-    """Scores of word vectors on gensim's shipped test sets.
+def evaluate_vectors(wv, log=None):
+    """Scores of word vectors on gensim's shipped test sets (``log(text)``, if given, hears each set's
+    score and time as it is done: the analogies take a minute on a large vocabulary).
 
     Returns
     -------
@@ -136,17 +138,23 @@ def evaluate_vectors(wv):
     from gensim.test.utils import datapath
 
     scores = {}
+    log = log or (lambda text: None)
     with warnings.catch_warnings():
         # a small vocabulary leaves few pairs: scipy warns about constant input, gensim logs the rest
         warnings.simplefilter("ignore")
         for name, fname in (("wordsim353", "wordsim353.tsv"), ("simlex999", "simlex999.txt")):
+            start = time.perf_counter()
             try:
                 _, spearman, oov = wv.evaluate_word_pairs(datapath(fname))
                 scores[name], scores[f"{name}_oov"] = float(spearman[0]), float(oov)
             except (ValueError, ZeroDivisionError):  # no pair in the vocabulary
                 scores[name], scores[f"{name}_oov"] = float("nan"), 100.0
+            log(f"{name}: {_num(scores[name], '.3f')} ({time.perf_counter() - start:.1f}s)")
         path = datapath("questions-words.txt")
         scores["analogies_total"] = _analogy_questions(path)
+        log(f"analogies: {scores['analogies_total']} questions over the {min(len(wv), 300000)} most frequent "
+            f"words...")
+        start = time.perf_counter()
         try:
             accuracy, sections = wv.evaluate_word_analogies(path)
             overall = sections[-1]  # gensim's "Total accuracy" section
@@ -155,6 +163,7 @@ def evaluate_vectors(wv):
             accuracy, answered = float("nan"), 0
         scores["analogies"] = float(accuracy) if answered else float("nan")
         scores["analogies_answered"] = answered
+        log(f"analogies: {_num(scores['analogies'], '.3f')} ({time.perf_counter() - start:.1f}s)")
     return scores
 
 
@@ -204,10 +213,16 @@ def load_vectors(path):
 
 
 def evaluate(args):
-    """Score a saved model or word2vec-format vectors on wordsim353, simlex999 and questions-words."""
-    wv = load_vectors(args.model)
-    print(f"{args.model}: {len(wv)} words, {wv.vector_size} dimensions")
-    print(evaluation_table([(Path(args.model).name, evaluate_vectors(wv))]))
+    """Score saved models or word2vec-format vectors on wordsim353, simlex999 and questions-words, side by
+    side (one row each)."""
+    for path in args.model:  # every file is checked before the first is scored
+        check_readable_file(path)
+    rows = []
+    for path in args.model:
+        wv = load_vectors(path)
+        print(f"{path}: {len(wv)} words, {wv.vector_size} dimensions", flush=True)
+        rows.append((Path(path).name, evaluate_vectors(wv, log=lambda text: print(f"  {text}", flush=True))))
+    print(evaluation_table(rows))
     return 0
 
 
@@ -404,11 +419,13 @@ def train(args):
     if args.corpus_file and args.corpus.endswith((".gz", ".bz2", ".xz", ".zst")):
         raise CLIError(f"corpus {args.corpus}: --corpus-file reads plain text "
                        "(decompress it, or drop --corpus-file)")
-    outputs = [(p, opt) for p, opt in ((args.out, "--out"), (args.vectors, "--vectors")) if p]
+    outputs = [(p, opt) for p, opt in ((args.out, "--out"), (args.vectors, "--vectors"),
+                                        (args.gensim_model, "--gensim-model")) if p]
     for path, option in outputs:
         check_writable(path, option)
-    if args.out and args.vectors and os.path.abspath(args.out) == os.path.abspath(args.vectors):
-        raise CLIError("--out and --vectors name the same file")
+    for (a, first), (b, second) in itertools.combinations(outputs, 2):
+        if os.path.abspath(a) == os.path.abspath(b):
+            raise CLIError(f"{first} and {second} name the same file")
     if args.objective != "ns" and args.negative is not None:
         raise CLIError(f"--negative applies to --objective ns, not {args.objective}")
     loss = make_loss(args.objective, args.negative or 5, args.penalty)
@@ -610,6 +627,10 @@ def _report_and_save(args, model, elapsed):
         if args.vectors:
             atomic_write(args.vectors, lambda tmp: model.wv.save_word2vec_format(tmp, binary=args.binary))
             written.append(f"vectors ({'binary' if args.binary else 'text'} word2vec format) to {args.vectors}")
+        if getattr(args, "gensim_model", None):
+            stock = model.to_gensim()
+            atomic_write(args.gensim_model, lambda tmp: stock.save(tmp, sep_limit=sys.maxsize))
+            written.append(f"the model as stock gensim's {type(stock).__name__} to {args.gensim_model}")
     except OSError as exc:
         raise CLIError(f"cannot write {exc.filename or 'the output'}: {exc.strerror or exc}") from None
     print("wrote " + " and ".join(written) if written else "nothing saved (no --out, no --vectors)")
@@ -719,6 +740,8 @@ def build_parser():
     p.add_argument("--out", metavar="PATH",
                    help="save the model (gensim's save(): the model class's load reads it)")
     p.add_argument("--vectors", metavar="PATH", help="write the word vectors in word2vec format")
+    p.add_argument("--gensim-model", metavar="PATH",
+                   help="save the model as stock gensim's class (to_gensim()): loads without gensim_losses")
     p.add_argument("--binary", action="store_true", help="--vectors in binary word2vec format")
     p.add_argument("--validation", metavar="FILE", default=None,
                    help="a held-out corpus (one sentence a line): its loss, every weight frozen, after each epoch")
@@ -735,9 +758,9 @@ def build_parser():
     p.set_defaults(func=train)
 
     p = sub.add_parser("evaluate", help=evaluate.__doc__, description=evaluate.__doc__)
-    p.add_argument("model", metavar="MODEL",
-                   help="a model saved with save() (gensim_losses or stock), saved KeyedVectors, "
-                        "or word2vec-format vectors (text or binary)")
+    p.add_argument("model", metavar="MODEL", nargs="+",
+                   help="models saved with save() (gensim_losses or stock), saved KeyedVectors, "
+                        "or word2vec-format vectors (text or binary): one row each")
     p.set_defaults(func=evaluate)
 
     p = sub.add_parser("demo", help=demo.__doc__.split(":")[0], description=demo.__doc__)

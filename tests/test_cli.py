@@ -119,9 +119,21 @@ def test_evaluate_model_and_vectors(corpus_path, tmp_path, capsys):
     for path in (out, vec):
         code, stdout, err = run(capsys, "evaluate", path)
         assert code == 0, err
-        header, row = stdout.splitlines()[1:3]
-        assert "wordsim353" in header and "simlex999" in header and "analogies" in header
+        lines = stdout.splitlines()
+        header = next(i for i, line in enumerate(lines) if line.startswith("vectors"))
+        assert "wordsim353" in lines[header] and "simlex999" in lines[header] and "analogies" in lines[header]
+        row = lines[header + 1]
         assert row.split()[0] == path.name and row.split()[-1].endswith("/19544")
+        # it says what it is doing while it works: each set's score and time as it is done
+        assert any(line.strip().startswith("analogies: 19544 questions") for line in lines[:header])
+    code, stdout, err = run(capsys, "evaluate", out, vec)  # two side by side, one row each
+    assert code == 0, err
+    lines = stdout.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("vectors"))
+    assert [line.split()[0] for line in lines[header + 1:header + 3]] == [out.name, vec.name]
+    code, _, err = run(capsys, "evaluate", out, tmp_path / "missing.txt")
+    assert_usage_error(code, err)
+    assert "missing.txt: no such file" in err
 
 
 def test_evaluate_stock_model(tmp_path, capsys):
@@ -306,3 +318,23 @@ def test_train_help_says_every_default(capsys):
     for option, default in defaults:
         assert option in text and default in text, option
     assert cli.build_parser().parse_args(["train", "x"]).workers == len(os.sched_getaffinity(0))
+
+
+def test_export_a_model_stock_gensim_loads_without_this_package(corpus_path, tmp_path, capsys):
+    stock, vec = tmp_path / "m.gensim", tmp_path / "v.txt"
+    code, stdout, err = run(capsys, "train", corpus_path, "--gensim-model", stock, "--vectors", vec, *FAST)
+    assert code == 0, err
+    assert "stock gensim's Word2Vec" in stdout
+    check = ("import sys; sys.modules['gensim_losses'] = None\n"
+             "import gensim, numpy as np\n"
+             f"m = gensim.models.Word2Vec.load({str(stock)!r})\n"
+             f"kv = gensim.models.KeyedVectors.load_word2vec_format({str(vec)!r})\n"
+             "assert type(m) is gensim.models.Word2Vec\n"
+             "assert np.allclose(m.wv['w1'], kv['w1'], atol=1e-5)\n"
+             "m.train([['w1', 'w2']], total_examples=1, epochs=1)\n"
+             "print('ok', len(m.wv))")
+    out = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.startswith("ok"), out.stderr[-2000:]
+    code, _, err = run(capsys, "train", corpus_path, "--gensim-model", stock, "--out", stock, *FAST)
+    assert_usage_error(code, err)
+    assert "--out and --gensim-model name the same file" in err
