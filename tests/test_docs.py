@@ -87,6 +87,15 @@ def test_the_site_builds_with_warnings_as_errors(tmp_path):
         if not name.startswith("__"):
             assert f'id="gensim_losses.{name}"' in api, name
     assert (out / "index.html").is_file() and (out / "losses.html").is_file()
+    for model in ("Word2Vec", "FastText", "Doc2Vec"):  # what a user calls first is on the page
+        for method in ("train", "build_vocab", "evaluate_loss", "save", "to_gensim"):
+            assert f'id="gensim_losses.{model}.{method}"' in api, (model, method)
+    # as rendered: no power written 2**24 turned into bold text, and every link inside the site resolves
+    for page in out.rglob("*.html"):
+        html = page.read_text()
+        assert not re.search(r"\d<strong>\d", html), page.name
+        for target in re.findall(r'href="([^"#:]+\.html)(?:#[^"]*)?"', html):
+            assert (page.parent / target).resolve().is_file(), (page.name, target)
 
 
 def test_an_undocumented_public_name_is_a_gap():
