@@ -4,7 +4,7 @@ Build it (warnings are errors, as in CI)::
 
     python -m sphinx -W --keep-going -n -b html docs docs/_build/html
 
-Sphinx with autodoc and numpydoc, as gensim and scikit-learn use: the
+Sphinx with autodoc and numpydoc, as gensim and scikit-learn use, and the furo theme: the
 docstrings are numpy style already, the API pages of the libraries this one
 extends read the same way, and the prose pages stay Markdown (MyST).
 """
@@ -43,7 +43,7 @@ extensions = ["sphinx.ext.autodoc", "sphinx.ext.mathjax", "numpydoc", "myst_pars
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
 exclude_patterns = ["_build"]
-html_theme = "alabaster"
+html_theme = "furo"  # readable at any width, code blocks scroll instead of being cut (alabaster cut them)
 html_title = f"gensim-losses {release}"
 
 myst_heading_anchors = 3  # the prose pages link to each other's sections: losses.md#shared-negatives-...
