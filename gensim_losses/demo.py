@@ -134,6 +134,18 @@ def report(result, log=print):
     log("type_share@10: share of a listing's 10 nearest same-market listings that have its type.")
     log("booking_hit@10: share of held-out booked sessions whose booked listing is among the last click's "
         "10 nearest.")
+    log(summary(result))
+
+
+def summary(result):
+    """One sentence on what the figures show, from the figures themselves."""
+    by = {m["label"]: m["scores"] for m in result["models"]}
+    stock, ours, custom, chance = by["stock"], by["ours"], by["ours+custom"], result["chance"]
+    return (f"What it shows: our plain negative sampling scores as stock gensim does (type_share@10 "
+            f"{ours['type_share@10']:.3f} against {stock['type_share@10']:.3f}), and the two custom terms take "
+            f"type_share@10 to {custom['type_share@10']:.3f} and booking_hit@10 from "
+            f"{ours['booking_hit@10']:.3f} to {custom['booking_hit@10']:.3f} (chance "
+            f"{chance['type_share@10']:.3f} and {chance['booking_hit@10']:.4f}).")
 
 
 def plot(result, path):
@@ -143,19 +155,25 @@ def plot(result, path):
     """
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(15, 4.5), layout="constrained")
+    fig = Figure(figsize=(15, 5.5), layout="constrained")
     loss_ax, *metric_axes = fig.subplots(1, 3)
     result["tracker"].plot(ax=loss_ax, per_example=True)
-    loss_ax.set_title("training loss per example, per term")
+    loss_ax.set_title("loss per example, per term (solid: training, dashed: held out)")
+    # the legend below the panel, where it covers no curve
+    loss_ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, fontsize="small")
+    loss_ax.text(0.99, 0.98, "stock: gensim counts no examples,\nso it has no per-example curve",
+                 transform=loss_ax.transAxes, ha="right", va="top", fontsize="small", color="dimgrey")
+    # one colour per model in the metric panels, none of them the loss panel's first colours
+    colours = {"stock": "black", "ours": "tab:cyan", "ours+custom": "tab:olive"}
     for ax, key in zip(metric_axes, METRICS):
         for model in result["models"]:
             curve = [epoch[key] for epoch in model["curve"]]
-            ax.plot(range(len(curve)), curve, marker="o", label=model["label"])
+            ax.plot(range(len(curve)), curve, marker="o", label=model["label"], color=colours.get(model["label"]))
         ax.axhline(result["chance"][key], color="grey", linestyle="--", label="chance")
         ax.set_title(key)
         ax.set_xlabel("epoch")
         ax.xaxis.get_major_locator().set_params(integer=True)
         ax.grid(True, alpha=0.3)
-        ax.legend()
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=4, fontsize="small")
     fig.savefig(path)
     return path

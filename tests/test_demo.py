@@ -78,6 +78,13 @@ def test_the_held_out_loss_is_beside_the_training_loss(default_run):
     assert values[-1][1] < values[0][1]
 
 
+def test_it_ends_saying_what_the_figures_show(default_run):
+    stdout = default_run[1]
+    rows = results_table(stdout)
+    line = next(line for line in stdout.splitlines() if line.startswith("What it shows:"))
+    assert f"booking_hit@10 from {rows['ours'][1]:.3f} to {rows['ours+custom'][1]:.3f}" in line
+
+
 def test_the_last_line_names_the_png(default_run):
     pytest.importorskip("matplotlib")
     _, stdout, png = default_run
