@@ -71,7 +71,8 @@ def test_sentences_and_plain_lists_mix_and_context_words_are_counted():
     (Sentence(["a"], weight=-1.0), ValueError, r"corpus item 2: .*>= 0, got -1.0"),
     (Sentence(["a"], weight="1"), ValueError, r"corpus item 2: .*real number"),
     (Sentence(["a"], context="booked"), TypeError, r"corpus item 2: Sentence.context must be a sequence"),
-    (Sentence(["a"], context=[1, 2]), TypeError, r"corpus item 2: Sentence.context must hold strings, got int"),
+    (Sentence(["a"], context=[1.5, 2]), TypeError,
+     r"corpus item 2: Sentence.context must hold tokens \(strings or integer ids\), got float"),
     (Sentence("a b c"), TypeError, r"corpus item 2: Sentence.words is the string"),
 ])
 def test_bad_sentences_are_named_by_index(item, error, message):
