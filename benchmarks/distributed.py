@@ -148,7 +148,7 @@ def sample_corpus(tokens, shards=2):
     whole = WORKDIR / f"first_{tokens}.txt"
     parts = [WORKDIR / f"first_{tokens}.shard{i}.txt" for i in range(shards)]
     if not whole.exists():
-        lines = head_lines(tokens, WORKDIR)
+        lines = head_lines(tokens)
         whole.write_text("".join(lines), encoding="utf8")
         cut = [len(lines) * i // shards for i in range(shards + 1)]
         for i, path in enumerate(parts):

@@ -43,7 +43,7 @@ def cpu_model():
 def sample(tokens):
     path = WORKDIR / f"first_{tokens}.txt"  # the file benchmarks/distributed.py makes too
     if not path.exists():
-        path.write_text("".join(head_lines(tokens, WORKDIR)), encoding="utf8")
+        path.write_text("".join(head_lines(tokens)), encoding="utf8")
     return str(path)
 
 

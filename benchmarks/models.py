@@ -50,6 +50,7 @@ from gensim.models.word2vec import LineSentence
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import corpora  # noqa: E402
+from peers import head_lines  # noqa: E402
 from quality import mean_se_cell  # noqa: E402
 
 import gensim_losses  # noqa: E402
@@ -189,14 +190,7 @@ REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real_en_20M.tx
 
 def real_slice(path, n_tokens):
     """The first ``n_tokens`` tokens (whole lines) of the shared real corpus, as a plain text file."""
-    import gzip
-    count = 0
-    with gzip.open(REAL, "rt", encoding="utf-8") as src, open(path, "w", encoding="utf-8") as out:
-        for line in src:
-            out.write(line)
-            count += len(line.split())
-            if count >= n_tokens:
-                break
+    Path(path).write_text("".join(head_lines(n_tokens, REAL)), encoding="utf-8")
     return path
 
 

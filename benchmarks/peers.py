@@ -136,10 +136,12 @@ def plain_corpus(path, workdir):
     return plain
 
 
-def head_lines(tokens, workdir, corpus=None):
-    """The first whole lines of the shared corpus (or ``corpus``) that hold ``tokens`` tokens or just more."""
+def head_lines(tokens, corpus=None):
+    """The first whole lines of the shared corpus (or ``corpus``, plain or gzip) that hold ``tokens`` tokens or
+    just more, read from its start only."""
     lines, n = [], 0
-    with open(plain_corpus(corpus or DEFAULT_CORPUS, workdir), encoding="utf8") as fh:
+    path = Path(corpus or DEFAULT_CORPUS)
+    with (gzip.open(path, "rt", encoding="utf8") if path.suffix == ".gz" else open(path, encoding="utf8")) as fh:
         for line in fh:
             lines.append(line)
             n += len(line.split())

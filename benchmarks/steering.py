@@ -35,8 +35,8 @@ def split(tokens, held_out):
     """The first ``tokens`` tokens (whole lines) and the ``held_out`` tokens after them, as two files."""
     train, held = WORKDIR / f"steer_train_{tokens}.txt", WORKDIR / f"steer_held_{tokens}_{held_out}.txt"
     if not (train.exists() and held.exists()):
-        lines = head_lines(tokens + held_out, WORKDIR)
-        cut = len(head_lines(tokens, WORKDIR))
+        lines = head_lines(tokens + held_out)
+        cut = len(head_lines(tokens))
         train.write_text("".join(lines[:cut]), encoding="utf8")
         held.write_text("".join(lines[cut:]), encoding="utf8")
     return str(train), str(held)

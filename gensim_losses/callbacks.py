@@ -721,7 +721,7 @@ class EarlyStopping(CallbackAny2Vec):
     def _reset(self):
         self.best = self.best_epoch = self.stopped_epoch = None
         self.wait = 0
-        self._weights = None
+        self._weights = self._kept_epoch = None  # the best epoch's weights in memory, and which epoch they are
 
     def __getstate__(self):  # a checkpoint of the model need not carry a second copy of its weights
         state = dict(self.__dict__)
@@ -786,7 +786,7 @@ class EarlyStopping(CallbackAny2Vec):
                 return
             last = model.loss_history[-1]["epoch"]
             if self.restore_best and self.best_epoch != last:
-                if self._weights is None or getattr(self, "_kept_epoch", None) != self.best_epoch:
+                if self._weights is None or self._kept_epoch != self.best_epoch:
                     logger.warning("EarlyStopping: the best epoch, %i, came before this run was resumed: its "
                                    "weights are not in memory, the model keeps epoch %i's (Checkpoint(best=%r) "
                                    "keeps the best epoch's)", self.best_epoch, last, self.monitor)

@@ -199,9 +199,8 @@ class Checkpoint(CallbackAny2Vec):
         finally:
             model.epochs = epochs
             model.__dict__.pop("resume_state", None)
-        manifest = dict(cls=None, vector_size=int(model.vector_size), epochs_done=done, epochs=planned,
-                        record=record, value=value, run=self.run, finished=finished)
-        manifest["class"] = manifest.pop("cls") or _class_name(model)
+        manifest = {"class": _class_name(model), "vector_size": int(model.vector_size), "epochs_done": done,
+                    "epochs": planned, "record": record, "value": value, "run": self.run, "finished": finished}
         with open(tmp / MANIFEST, "w", encoding="utf8") as fh:
             json.dump(manifest, fh, indent=1, default=float)
             fh.flush()

@@ -68,8 +68,7 @@ class EpochCallbacks:
     the order of their ``epoch_order`` (:data:`CALLBACK_ORDER` for a callback that has none; the list's
     order among equals), and that ends the loop after an epoch at which one asked to stop."""
 
-    def __init__(self, model, callbacks):
-        self.model = model
+    def __init__(self, callbacks):
         self.callbacks = sorted(callbacks, key=lambda cb: getattr(cb, "epoch_order", CALLBACK_ORDER))
 
     def on_train_begin(self, model):
@@ -235,6 +234,8 @@ def shareable(terms):
 
 def check_shared(terms):
     """Refuse, clearly, what ``shared_negatives=True`` cannot serve; ``terms``: the kernel terms in use."""
+    if shareable(terms):
+        return
     if "ns" not in terms:
         raise ValueError("shared_negatives=True shares negative sampling's draws, and the loss has no "
                          "NEGSamplingLoss (negative=0)")
@@ -403,7 +404,7 @@ class KernelTraining:
         self._counts = [0, 0]  # trained and raw words of the epochs so far
         self._listeners = [cb for cb in callbacks if hasattr(cb, "on_progress")]
         self._follow_loss()
-        proxy = EpochCallbacks(self, callbacks)
+        proxy = EpochCallbacks(callbacks)
         try:
             return super().train(
                 corpus_iterable=corpus_iterable, corpus_file=corpus_file, total_examples=total_examples,

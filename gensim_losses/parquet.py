@@ -73,15 +73,14 @@ class ParquetCorpus:
             except pa.ArrowInvalid as exc:
                 raise ValueError(f"{p!r} is not a Parquet file ({exc})") from None
             schema = meta.schema_arrow
-            self._check(p, schema, column, "column", lists=True)
-            if weight is not None:
-                self._check(p, schema, weight, "weight", lists=False)
-            if context is not None:
-                self._check(p, schema, context, "context", lists=None)
+            for role, name in (("column", column), ("weight", weight), ("context", context)):
+                if name is not None:
+                    self._check(p, schema, name, role)
             self.rows += meta.metadata.num_rows
 
     @staticmethod
-    def _check(path, schema, name, role, lists):
+    def _check(path, schema, name, role):
+        """A corpus column holds lists of tokens, a weight column numbers, a context column tokens or lists."""
         pa = _pyarrow()
         if name not in schema.names:
             raise ValueError(f"{path!r} has no column {name!r} (the {role}); its columns: "
@@ -90,12 +89,12 @@ class ParquetCorpus:
         is_list = pa.types.is_list(kind) or pa.types.is_large_list(kind)
         inner = kind.value_type if is_list else kind
         tokens = pa.types.is_string(inner) or pa.types.is_large_string(inner) or pa.types.is_integer(inner)
-        if lists is True and not (is_list and tokens):
+        if role == "column" and not (is_list and tokens):
             raise ValueError(f"{path!r}: the column {name!r} is {kind}; a corpus column must be a list of strings "
                              f"or of integers (one sentence a row)")
-        if lists is False and not (pa.types.is_floating(kind) or pa.types.is_integer(kind)):
+        if role == "weight" and not (pa.types.is_floating(kind) or pa.types.is_integer(kind)):
             raise ValueError(f"{path!r}: the weight column {name!r} is {kind}; expected numbers")
-        if lists is None and not tokens:
+        if role == "context" and not tokens:
             raise ValueError(f"{path!r}: the context column {name!r} is {kind}; expected strings or integers, or "
                              f"lists of them")
 

@@ -215,7 +215,7 @@ def _train(model, engine, parts, part_words, options, callbacks):
     merged = None  # the last round's merge, which the replicas apply at the start of the next
     fresh = set()  # replicas made from the synchronised state: nothing to apply
     # as in train(): Validation before the callbacks that read the record, EarlyStopping's stop honoured
-    callbacks = EpochCallbacks(model, callbacks)
+    callbacks = EpochCallbacks(callbacks)
     model._stop_requested = None
     callbacks.on_train_begin(model)
     for epoch in range(epochs):
