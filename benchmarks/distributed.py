@@ -185,7 +185,8 @@ def engine_run(engine, whole, shards, seed, settings_, save=False):
     command = [sys.executable, "-c", ENGINE_CHILD, config]
     if engine == "ray":  # loopback only: a network namespace that has nothing but lo
         command = ["unshare", "-n", "sh", "-c", "ip link set lo up && exec \"$0\" \"$@\"", *command]
-    proc = subprocess.run(command, capture_output=True, text=True)
+    # not in the checkout: its uncompiled sources would shadow a package installed without -e
+    proc = subprocess.run(command, capture_output=True, text=True, cwd=WORKDIR)
     if proc.returncode:
         sys.stderr.write(proc.stderr[-3000:])
         raise SystemExit(f"{engine} run failed")

@@ -55,8 +55,9 @@ def make(rows, row_group):
 
 
 def measure(path, how):
+    # in WORKDIR, not the checkout: its uncompiled sources would shadow a package installed without -e
     proc = subprocess.run([sys.executable, "-c", CHILD, str(path), how], capture_output=True, text=True,
-                          check=True)
+                          check=True, cwd=WORKDIR)
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
