@@ -29,13 +29,14 @@ import numpy as np
 from gensim.test.utils import datapath
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from peers import DEFAULT_CORPUS  # noqa: E402
 from quality import summarise  # noqa: E402
 
 import gensim_losses as G  # noqa: E402
 from gensim_losses.cli import evaluate_vectors  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT.parent / "shared" / "data" / "real_en_20M.txt.gz"
+CORPUS = DEFAULT_CORPUS
 WORDNET = Path("/usr/share/wordnet")
 WORD = re.compile(r"^[a-z]+(?:['-][a-z]+)*$")
 

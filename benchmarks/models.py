@@ -50,7 +50,7 @@ from gensim.models.word2vec import LineSentence
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import corpora  # noqa: E402
-from peers import head_lines  # noqa: E402
+from peers import DEFAULT_CORPUS, head_lines  # noqa: E402
 from quality import mean_se_cell  # noqa: E402
 
 import gensim_losses  # noqa: E402
@@ -185,7 +185,7 @@ def quality(args, _path):
         print(f"{mode} {side}: trained {mean_se_cell(trained)}, inferred {mean_se_cell(inferred)}")
 
 
-REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real_en_20M.txt.gz"
+REAL = DEFAULT_CORPUS
 
 
 def real_slice(path, n_tokens):

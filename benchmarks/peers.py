@@ -22,6 +22,7 @@ training and saving.
 import argparse
 import gzip
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -34,8 +35,10 @@ from gensim.models import KeyedVectors
 from quality import mean_se_cell
 
 ROOT = Path(__file__).resolve().parent.parent
-PEERS = ROOT.parent / "shared" / "peers"
-DEFAULT_CORPUS = ROOT.parent / "shared" / "data" / "real_en_20M.txt.gz"
+# the shared data and peers: beside the checkout, or where GENSIM_LOSSES_SHARED says (a clone made elsewhere)
+SHARED = Path(os.environ.get("GENSIM_LOSSES_SHARED", ROOT.parent / "shared"))
+PEERS = SHARED / "peers"
+DEFAULT_CORPUS = SHARED / "data" / "real_en_20M.txt.gz"
 THREADS = 2
 METRICS = ("wordsim353", "simlex999", "analogies")
 # the gensim side of every comparison with the peers (the C tools get the same as flags, below)
@@ -141,6 +144,9 @@ def head_lines(tokens, corpus=None):
     just more, read from its start only."""
     lines, n = [], 0
     path = Path(corpus or DEFAULT_CORPUS)
+    if not path.exists():
+        raise SystemExit(f"{path}: no such corpus (the shared data live beside the checkout; set "
+                         f"GENSIM_LOSSES_SHARED to their folder for a clone made elsewhere)")
     with (gzip.open(path, "rt", encoding="utf8") if path.suffix == ".gz" else open(path, encoding="utf8")) as fh:
         for line in fh:
             lines.append(line)
