@@ -9,7 +9,9 @@ docstrings are numpy style already, the API pages of the libraries this one
 extends read the same way, and the prose pages stay Markdown (MyST).
 """
 
+import importlib
 import inspect
+import re
 import sys
 from pathlib import Path
 
@@ -54,10 +56,75 @@ autodoc_inherit_docstrings = True
 numpydoc_show_class_members = False  # autodoc lists the members; numpydoc only formats the sections
 numpydoc_xref_param_type = False
 
-# Broken references to this package's own names are errors (-n with -W); names
-# of other libraries are not resolved here (no network for their inventories).
+# Broken references to this package's own names are errors (-n with -W). gensim's and numpy's names
+# link to their sites (``external_url``: intersphinx would need their inventories, and the build runs
+# offline); a name of theirs that does not import is an error too. Other libraries' names stay text.
 nitpicky = True
-nitpick_ignore_regex = [(r"py:.*", r"(?!gensim_losses\b).*")]
+nitpick_ignore_regex = [(r"py:.*", r"(?!gensim_losses\b|gensim\b|numpy\b).*")]
+
+def _resolve(target):
+    """``(module, the names after it)`` of a dotted name that imports, else None."""
+    parts = target.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            obj = module = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        try:
+            for attr in parts[cut:]:
+                obj = getattr(obj, attr)
+        except AttributeError:
+            return None
+        return module, parts[cut:]
+    return None
+
+
+def external_url(target):
+    """The page documenting ``target`` (``gensim.models.Word2Vec``, ``numpy.random.Generator``) on its
+    project's site, or None if it is not gensim's or numpy's, or does not import.
+
+    gensim documents a name on the page of the module that defines it (``gensim.models.Word2Vec`` is
+    ``models/word2vec.html#gensim.models.word2vec.Word2Vec``); numpy's pages follow no one pattern, so
+    its names link to its site's search for them."""
+    package = target.partition(".")[0]
+    found = _resolve(target) if package in ("gensim", "numpy") else None
+    if found is None:
+        return None
+    if package == "numpy":
+        return f"https://numpy.org/doc/stable/search.html?q={target}"
+    module, rest = found
+    if rest:  # a re-exported class or function: where it is defined
+        module = importlib.import_module(getattr(getattr(module, rest[0]), "__module__", module.__name__))
+    name = module.__name__
+    page = name.partition(".")[2].replace(".", "/") or "apiref"
+    anchor = ".".join([name, *rest]) if rest else f"module-{name}"
+    return f"https://radimrehurek.com/gensim/{page}.html#{anchor}"
+
+
+def _link_external(app, env, node, contnode):
+    """A ``:class:``/``:meth:``/... reference to gensim or numpy becomes a link to its page."""
+    from docutils import nodes
+
+    if node.get("refdomain") != "py":
+        return None
+    url = external_url(node.get("reftarget", ""))
+    if url is None:
+        return None
+    link = nodes.reference("", "", internal=False, refuri=url, reftitle=node["reftarget"])
+    link += contnode
+    return link
+
+
+# A docstring's "docs/losses.md" (plain or as a literal) links to that page of the site.
+_DOC_PATH = re.compile(r"``docs/((?:examples/)?[a-z_]+)\.md``|docs/((?:examples/)?[a-z_]+)\.md")
+
+
+def _link_doc_pages(app, what, name, obj, options, lines):
+    def link(match):
+        page = match.group(1) or match.group(2)
+        return f":doc:`docs/{page}.md </{page}>`"
+
+    lines[:] = [_DOC_PATH.sub(link, line) for line in lines]
 
 _documented = set()
 
@@ -114,4 +181,6 @@ def _check_complete(app, env):
 
 def setup(app):
     app.connect("autodoc-process-docstring", _record)
+    app.connect("autodoc-process-docstring", _link_doc_pages)
+    app.connect("missing-reference", _link_external)
     app.connect("env-updated", _check_complete)

@@ -96,6 +96,11 @@ def test_the_site_builds_with_warnings_as_errors(tmp_path):
         assert not re.search(r"\d<strong>\d", html), page.name
         for target in re.findall(r'href="([^"#:]+\.html)(?:#[^"]*)?"', html):
             assert (page.parent / target).resolve().is_file(), (page.name, target)
+    # a docstring's "see docs/losses.md" is a link to that page, and gensim's and numpy's names link to their sites
+    assert '<a class="reference internal" href="losses.html"><span class="doc">docs/losses.md</span></a>' in api
+    assert "docs/losses.md" not in re.sub(r"<a [^>]*>.*?</a>", "", api)
+    assert 'href="https://radimrehurek.com/gensim/models/word2vec.html#gensim.models.word2vec.Word2Vec"' in api
+    assert 'href="https://numpy.org/doc/stable/search.html?q=numpy.random.Generator"' in api
 
 
 def test_an_undocumented_public_name_is_a_gap():
