@@ -235,8 +235,9 @@ def add_arguments(parser):
     parser.add_argument("--workers", type=_int_option(1), default=BASE["workers"],
                         help=f"training threads (default {BASE['workers']})")
     parser.add_argument("--clock", choices=["wall", "cpu"], default="wall",
-                        help="cpu: words per CPU-second of the whole process (steadier on a busy machine; "
-                             "use with --workers 1 to measure per-example cost)")
+                        help="wall: words per second of train() (default); cpu: words per CPU-second of the "
+                             "whole process (steadier on a busy machine; use with --workers 1 to measure "
+                             "per-example cost)")
     parser.add_argument("--workdir", default=None,
                         help="where corpora are cached, made if missing (default: a temp dir)")
     parser.add_argument("--out", help="also write the markdown table here")

@@ -765,9 +765,11 @@ def build_parser():
 
     p = sub.add_parser("demo", help=demo.__doc__.split(":")[0], description=demo.__doc__)
     p.add_argument("--sessions", type=_positive_int, default=60_000, help="training sessions (default 60000)")
-    p.add_argument("--epochs", type=_positive_int, default=5)
-    p.add_argument("--workers", type=_positive_int, default=2)
-    p.add_argument("--seed", type=_int_option(0, 2**32 - 1), default=1)
+    p.add_argument("--epochs", type=_positive_int, default=5, help="passes over the sessions (default 5)")
+    p.add_argument("--workers", type=_positive_int, default=2,
+                   help="worker threads (default 2, as the figures in the docs were made)")
+    p.add_argument("--seed", type=_int_option(0, 2**32 - 1), default=1,
+                   help="seed of the data and models (default 1)")
     p.add_argument("--png", default="gensim-losses-demo.png", metavar="PATH",
                    help="where the figure goes (default: gensim-losses-demo.png)")
     p.set_defaults(func=demo)

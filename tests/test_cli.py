@@ -320,6 +320,18 @@ def test_train_help_says_every_default(capsys):
     assert cli.build_parser().parse_args(["train", "x"]).workers == len(os.sched_getaffinity(0))
 
 
+def test_every_option_with_a_default_says_it_in_its_help():
+    """Every subcommand's options: one that has a default (not off, not unset) names it in --help."""
+    import argparse
+
+    (commands,) = [a for a in cli.build_parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    missing = [(name, action.option_strings) for name, parser in commands.choices.items()
+               for action in parser._actions
+               if action.default not in (None, False, [], argparse.SUPPRESS)
+               and not isinstance(action, argparse._HelpAction) and "default" not in (action.help or "")]
+    assert not missing, missing
+
+
 def test_export_a_model_stock_gensim_loads_without_this_package(corpus_path, tmp_path, capsys):
     stock, vec = tmp_path / "m.gensim", tmp_path / "v.txt"
     code, stdout, err = run(capsys, "train", corpus_path, "--gensim-model", stock, "--vectors", vec, *FAST)
