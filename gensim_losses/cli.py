@@ -414,7 +414,7 @@ def train(args):
         writable_directory(args.checkpoint_dir, "--checkpoint-dir")
     if args.resume is not None and not os.path.isdir(args.resume):
         raise CLIError(f"--resume {args.resume}: no such directory (give the --checkpoint-dir of the run)")
-    args.corpus = shards[0]
+    args.corpus, args.shards = shards[0], shards
     parquet = _parquet_source(args)
     if args.corpus_file and args.corpus.endswith((".gz", ".bz2", ".xz", ".zst")):
         raise CLIError(f"corpus {args.corpus}: --corpus-file reads plain text "
@@ -496,12 +496,12 @@ def _parquet_source(args):
         return None
     if args.column is None:
         raise CLIError(f"corpus {args.corpus}: a Parquet file; name its column of token lists with --column")
-    if args.corpus_file or args.engine is not None or args.model == "doc2vec":
-        raise CLIError("a Parquet CORPUS streams token lists: not with --corpus-file, --engine or --model doc2vec")
+    if args.corpus_file or args.model == "doc2vec":
+        raise CLIError("a Parquet CORPUS streams token lists: not with --corpus-file or --model doc2vec")
     from gensim_losses.parquet import ParquetCorpus
 
-    try:
-        return ParquetCorpus(args.corpus, args.column, weight=args.weight_column, context=args.context_column)
+    try:  # with --engine, every shard's columns are checked here, before a cluster starts
+        return ParquetCorpus(args.shards, args.column, weight=args.weight_column, context=args.context_column)
     except ImportError as exc:
         raise CLIError(str(exc)) from None
     except (ValueError, OSError) as exc:
@@ -601,7 +601,8 @@ def _train_distributed(args, model, shards):
     start = time.perf_counter()
     try:
         fit(model, shards, engine=args.engine, replicas=args.replicas, sync_words=args.sync_words,
-            workers=args.workers, callbacks=())
+            workers=args.workers, callbacks=(), column=args.column, weight_column=args.weight_column,
+            context_column=args.context_column)
     except ImportError as exc:
         raise CLIError(f"--engine {args.engine}: {exc.name or exc} is not installed "
                        f"(pip install 'gensim-losses[{args.engine}]')") from None

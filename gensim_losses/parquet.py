@@ -27,6 +27,10 @@ def _pyarrow():
     return pyarrow
 
 
+def _reader(path):
+    return _pyarrow().parquet.ParquetFile(path)
+
+
 def _paths(path):
     if isinstance(path, (str, os.PathLike)):
         path = os.fspath(path)
@@ -102,10 +106,20 @@ class ParquetCorpus:
         return self.rows
 
     def __iter__(self):
-        pa = _pyarrow()
+        for path in self.paths:
+            for group in range(_reader(path).num_row_groups):
+                yield from self.rows_of(path, group)
+
+    def rows_of(self, path, group, skip=0):
+        """The items of row group ``group`` of ``path``, from its row ``skip`` on: one row group in memory
+        at a time, converted ``batch_rows`` rows at a time (pyarrow's own batch iterator reads ahead:
+        its memory grew with the file in benchmarks/parquet_memory.py)."""
         columns = [c for c in (self.column, self.weight, self.context) if c is not None]
         plain = self.weight is None and self.context is None
-        for batch in self._batches(pa, columns):
+        table = _reader(path).read_row_group(group, columns=columns, use_threads=False)
+        if skip:
+            table = table.slice(skip)
+        for batch in table.to_batches(max_chunksize=self.batch_rows):
             words = batch.column(self.column).to_pylist()
             if plain:
                 for row in words:
@@ -120,15 +134,16 @@ class ParquetCorpus:
                     c = [c]
                 yield Sentence(row or [], 1.0 if w is None else w, c)
 
-    def _batches(self, pa, columns):
-        """Record batches of at most ``batch_rows`` rows, one row group in memory at a time (pyarrow's own
-        batch iterator reads ahead: its memory grew with the file in benchmarks/parquet_memory.py)."""
+    def row_groups(self):
+        """``(path, group, rows, bytes)`` of every row group, in file order: the pieces a distributed
+        run deals out to its replicas."""
+        out = []
         for path in self.paths:
-            reader = pa.parquet.ParquetFile(path)
-            for group in range(reader.num_row_groups):
-                table = reader.read_row_group(group, columns=columns, use_threads=False)
-                yield from table.to_batches(max_chunksize=self.batch_rows)
-                del table
+            meta = _reader(path).metadata
+            for group in range(meta.num_row_groups):
+                info = meta.row_group(group)
+                out.append((path, group, info.num_rows, info.total_byte_size))
+        return out
 
     def __repr__(self):
         return f"ParquetCorpus({len(self.paths)} file(s), column={self.column!r}, {self.rows} rows)"

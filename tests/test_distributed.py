@@ -411,3 +411,95 @@ def test_validation_and_early_stopping_on_replicas(shard_files):
     assert all(r["val_examples"] > 0 and np.isfinite(r["val_total"]) for r in model.loss_history)
     assert model.best_epoch == 1 and stop.stopped_epoch == 3
     assert np.array_equal(model.wv.vectors, snapshots[1])
+
+
+@pytest.fixture(scope="module")
+def parquet_shards(tmp_path_factory):
+    """lee_background.cor as two Parquet files of token lists (row groups of 40 rows), with a weight column
+    and a context column (each document's first word), and the same sentences as one ParquetCorpus."""
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    root = tmp_path_factory.mktemp("parquet")
+    rows = [line.split() for line in open(LEE, encoding="utf8")]
+    paths = []
+    for i, chunk in enumerate((rows[:130], rows[130:])):
+        table = pa.table({"words": chunk, "weight": [1.0 + (k % 3) for k in range(len(chunk))],
+                          "context": [r[:1] for r in chunk]})
+        path = root / f"part{i}.parquet"
+        pq.write_table(table, path, row_group_size=40)
+        paths.append(str(path))
+    return paths
+
+
+@pytest.mark.parametrize("replicas", [1, 2, 4])
+def test_parquet_shards_give_one_machines_vocabulary_and_examples(parquet_shards, replicas):
+    one = G.Word2Vec(**FIXED, epochs=2)
+    corpus = G.ParquetCorpus(parquet_shards, "words")
+    one.build_vocab(corpus)
+    one.train(corpus, total_examples=one.corpus_count, epochs=2)
+    engine = Recording()
+    model = G.Word2Vec(**FIXED, epochs=2)
+    fit(model, parquet_shards, engine=engine, replicas=replicas, column="words", sync_words=3000)
+    assert model.wv.index_to_key == one.wv.index_to_key
+    assert [model.wv.get_vecattr(w, "count") for w in model.wv.index_to_key] == \
+        [one.wv.get_vecattr(w, "count") for w in one.wv.index_to_key]
+    assert (model.corpus_total_words, model.corpus_count) == (one.corpus_total_words, one.corpus_count)
+    assert [r["examples"] for r in model.loss_history] == [r["examples"] for r in one.loss_history]
+    assert len(engine.records) >= 2 * replicas  # every replica trained rounds of its own row groups
+
+
+def test_parquet_shards_train_sentence_weights_and_context(parquet_shards):
+    """The weight and context columns reach the replicas' train() as Sentence items: the weighted loss
+    is the one machine's, and GlobalContextLoss trains on the context column."""
+    kw = dict(**FIXED, epochs=1, loss=G.NEGSamplingLoss() + G.GlobalContextLoss())
+    one = G.Word2Vec(**kw)
+    corpus = G.ParquetCorpus(parquet_shards, "words", weight="weight", context="context")
+    one.build_vocab(corpus)
+    one.train(corpus, total_examples=one.corpus_count, epochs=1)
+    model = G.Word2Vec(**kw)
+    fit(model, parquet_shards, engine="local", replicas=2, column="words", weight_column="weight",
+        context_column="context", sync_words=3000)
+    record, first = model.loss_history[0], one.loss_history[0]
+    assert record["examples"] == first["examples"] and record["global_context"] > 0
+    # per example, against one machine's; unweighted the same run's ns loss is about half as large
+    assert record["ns"] / record["examples"] == pytest.approx(first["ns"] / first["examples"], rel=0.1)
+    plain = G.Word2Vec(**kw)
+    fit(plain, parquet_shards, engine="local", replicas=2, column="words", context_column="context",
+        sync_words=3000)
+    assert record["ns"] > 1.5 * plain.loss_history[0]["ns"]
+
+
+def test_parquet_shards_reading_resumes_inside_a_row_group(parquet_shards):
+    part = shards.split(parquet_shards, 1, ("words", None, None))[0]
+    assert len(part) == 9 and all(isinstance(p, shards.ParquetPiece) for p in part)  # 130 + 170 rows by 40
+    items = list(shards.read(part))
+    assert [t for t, _ in items] == list(G.ParquetCorpus(parquet_shards, "words"))
+    for k in (15, 39, 40, 200):
+        assert [t for t, _ in shards.read(part, items[k][1])] == [t for t, _ in items[k + 1:]]
+
+
+def test_parquet_shards_bad_input_is_named(parquet_shards, shard_files):
+    with pytest.raises(ValueError, match="no column 'items'"):
+        fit(G.Word2Vec(**FIXED), parquet_shards, engine="local", replicas=2, column="items")
+    with pytest.raises(ValueError, match="row group"):
+        fit(G.Word2Vec(**FIXED), parquet_shards, engine="local", replicas=10, column="words")
+    with pytest.raises(ValueError, match="give column="):
+        fit(G.Word2Vec(**FIXED), parquet_shards, engine="local", replicas=2, weight_column="weight")
+    with pytest.raises(ValueError, match="not a Parquet file"):
+        fit(G.Word2Vec(**FIXED), shard_files[0][:1], engine="local", replicas=1, column="words")
+
+
+def test_cli_trains_parquet_shards_on_replicas(parquet_shards, tmp_path, capsys):
+    from gensim_losses.cli import main
+
+    out = tmp_path / "p.model"
+    assert main(["train", *parquet_shards, "--column", "words", "--weight-column", "weight", "--engine", "local",
+                 "--replicas", "2", "--min-count", "2", "--epochs", "1", "--workers", "1", "--vector-size", "16",
+                 "--out", str(out)]) == 0
+    assert "2 shard(s), 2 replicas on local" in capsys.readouterr().out
+    model = G.Word2Vec.load(str(out))
+    one = G.Word2Vec(min_count=2, vector_size=16, epochs=1)
+    one.build_vocab(G.ParquetCorpus(parquet_shards, "words"))
+    assert model.wv.index_to_key == one.wv.index_to_key
+    assert main(["train", *parquet_shards, "--column", "items", "--engine", "local"]) == 2
+    assert "no column 'items'" in capsys.readouterr().err

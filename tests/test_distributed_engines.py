@@ -125,6 +125,26 @@ def test_dask_trains_what_the_in_process_engine_trains(dask_client, shard_paths,
     assert len(dask_client.scheduler_info()["workers"]) == 2  # the caller's cluster is left as it was
 
 
+def test_dask_trains_parquet_shards_read_on_its_workers(dask_client, tmp_path):
+    """Parquet shards with a weight column: each actor reads its row groups (with pyarrow, in its own
+    process) and trains what the in-process engine trains."""
+    pa = pytest.importorskip("pyarrow", reason="the [parquet] extra is not installed")
+    import pyarrow.parquet as pq
+
+    rows = [line.split() for line in open(datapath("lee_background.cor"), encoding="utf8")]
+    paths = []
+    for i, chunk in enumerate((rows[:150], rows[150:])):
+        paths.append(str(tmp_path / f"s{i}.parquet"))
+        pq.write_table(pa.table({"words": chunk, "w": [1.0 + k % 2 for k in range(len(chunk))]}), paths[-1],
+                       row_group_size=50)
+    on_dask, local = G.Word2Vec(**FIXED, epochs=1), G.Word2Vec(**FIXED, epochs=1)
+    fit(on_dask, paths, engine=dask_client, replicas=2, sync_words=2000, workers=1, column="words",
+        weight_column="w")
+    fit(local, paths, engine="local", replicas=2, sync_words=2000, column="words", weight_column="w")
+    np.testing.assert_array_equal(on_dask.wv.vectors, local.wv.vectors)
+    assert on_dask.loss_history == local.loss_history and on_dask.loss_history[0]["examples"] > 0
+
+
 def test_dask_killed_worker_is_replaced_and_no_example_is_lost_or_doubled(dask_client, shard_paths, one_machine):
     from gensim_losses.distributed.on_dask import DaskEngine
 

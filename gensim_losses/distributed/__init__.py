@@ -67,7 +67,7 @@ def engine_for(engine, replicas, workers=None, **options):
 
 def fit(model, shards, engine="ray", replicas=2, sync_words=DEFAULT_SYNC_WORDS, hot_rows=DEFAULT_HOT_ROWS,
         full_sync_words=DEFAULT_FULL_SYNC_WORDS, rule="capped", step=None, epochs=None, callbacks=(), workers=None,
-        trim_rule=None, compute_loss=None, **engine_options):
+        trim_rule=None, compute_loss=None, column=None, weight_column=None, context_column=None, **engine_options):
     """Train ``model`` (a ``gensim_losses.Word2Vec``, built or not) on ``shards`` with ``replicas`` replicas.
 
     Parameters
@@ -77,8 +77,9 @@ def fit(model, shards, engine="ray", replicas=2, sync_words=DEFAULT_SYNC_WORDS, 
         trains with. Unbuilt: the vocabulary is counted on the replicas and built here, the same as
         ``build_vocab(corpus_file=...)`` on the concatenated shards.
     shards : str, path or list
-        Text files, one sentence per line (``.gz``/``.bz2`` too), or a glob. Each replica reads its
-        own part where it runs: the corpus never passes through this process.
+        Text files, one sentence per line (``.gz``/``.bz2`` too), or a glob. Or Parquet files with
+        ``column=`` (dealt out by row groups). Each replica reads its own part where it runs: the
+        corpus never passes through this process.
     engine : str, Client or adapter
         ``"ray"`` (a running cluster if ``ray.init`` finds one, else a local one), a Ray address,
         ``"dask"`` (a local cluster), a ``dask.distributed.Client``, or ``"local"`` (all replicas in
@@ -99,6 +100,10 @@ def fit(model, shards, engine="ray", replicas=2, sync_words=DEFAULT_SYNC_WORDS, 
         As in ``train()``/``build_vocab()``; callbacks run here, at epoch ends, on the synchronised model.
     workers : int, optional
         Threads per replica (default: the model's ``workers``).
+    column, weight_column, context_column : str, optional
+        Parquet shards: the column of token lists (strings or integer ids), and the optional weight and
+        context columns, as :class:`~gensim_losses.ParquetCorpus` reads them (the ``[parquet]`` extra).
+        The vocabulary is then the same as ``build_vocab(ParquetCorpus(shards, column))``'s.
 
     Returns
     -------
@@ -115,8 +120,13 @@ def fit(model, shards, engine="ray", replicas=2, sync_words=DEFAULT_SYNC_WORDS, 
     ImportError
         ``engine="ray"`` or ``"dask"`` without the extra installed.
     """
+    if column is None and (weight_column is not None or context_column is not None):
+        raise ValueError("weight_column= and context_column= name columns of Parquet shards: give column= "
+                         "(the token lists) too")
+    columns = None if column is None else (column, weight_column, context_column)
     options = driver.Options(sync_words=sync_words, rule=rule, step=step, hot_rows=hot_rows,
-                             full_sync_words=full_sync_words, epochs=epochs, compute_loss=compute_loss)
+                             full_sync_words=full_sync_words, epochs=epochs, compute_loss=compute_loss,
+                             columns=columns)
     # the engine starts once the model, the options and the shards are checked: a bad input leaves no cluster
     return driver.fit(model, shards, lambda: engine_for(engine, replicas, workers=workers, **engine_options),
                       replicas, options, callbacks=callbacks, trim_rule=trim_rule)

@@ -122,6 +122,7 @@ class Options:
     full_sync_words: int = DEFAULT_FULL_SYNC_WORDS
     epochs: int = None
     compute_loss: bool = None
+    columns: tuple = None  # (column, weight, context) of Parquet shards; None: text shards
 
     def check(self, model, replicas):
         self.epochs = model.epochs if self.epochs is None else self.epochs
@@ -150,7 +151,7 @@ def plan(model, shards_, replicas, options):
         raise ValueError(f"replicas={replicas!r}: expected an integer >= 1")
     options.check(model, int(replicas))
     paths = shards.expand(shards_)
-    return paths, shards.split(paths, int(replicas))
+    return paths, shards.split(paths, int(replicas), options.columns)
 
 
 def fit(model, shards_, engine, replicas, options=None, callbacks=(), trim_rule=None):

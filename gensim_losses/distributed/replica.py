@@ -84,9 +84,9 @@ class Replica:
             return batch, raw
         if self._reader is None:
             self._reader = shards.read(self.part, self.position)
-        for tokens, position in self._reader:
-            batch.append(tokens)
-            raw += len(tokens)
+        for item, position in self._reader:  # a token list, or a Sentence from a Parquet shard
+            batch.append(item)
+            raw += len(getattr(item, "words", item))
             self.position = position
             if raw >= words:
                 break

@@ -7,6 +7,12 @@ file may be cut at line starts, a compressed one goes whole to one part.
 A part is a list of ``(path, start, end)`` pieces; ``start``/``end`` are
 byte offsets of a plain file, or ``0, None`` for a whole compressed file.
 
+Parquet shards (a column of token lists, :class:`~gensim_losses.ParquetCorpus`)
+are dealt out by row groups: a piece is a :class:`ParquetPiece`, one row
+group of one file with the columns to read, and items are what a
+``ParquetCorpus`` yields (token lists, or ``Sentence`` with a weight or a
+context column).
+
 Because the parts keep the files' order, counting each part and adding the
 counts part by part gives the same vocabulary, in the same order of first
 occurrence, as one scan of the concatenated files (:func:`merge_counts`).
@@ -15,18 +21,19 @@ occurrence, as one scan of the concatenated files (:func:`merge_counts`).
 import glob
 import os
 from collections import defaultdict
+from typing import NamedTuple
 
 from gensim import utils
 from gensim.models.word2vec import MAX_WORDS_IN_BATCH
 from smart_open.compression import get_supported_extensions
 
-from gensim_losses import _kernels
+from gensim_losses import _kernels, corpus
 from gensim_losses.engine import line_ranges
 
 
 def expand(shards):
     """The shard paths: a path, a glob, or a list of paths and globs, in the order given
-    (a glob's matches sorted)."""
+    (a glob's matches sorted): text files, or Parquet files."""
     if isinstance(shards, (str, os.PathLike)):
         shards = [shards]
     if not isinstance(shards, (list, tuple)) or not all(isinstance(s, (str, os.PathLike)) for s in shards):
@@ -51,39 +58,77 @@ def expand(shards):
 COMPRESSED = tuple(get_supported_extensions())
 
 
+class ParquetPiece(NamedTuple):
+    """Row group ``group`` of the Parquet file ``path``; ``column``, ``weight``, ``context`` as in
+    :class:`~gensim_losses.ParquetCorpus`."""
+
+    path: str
+    group: int
+    column: str
+    weight: str = None
+    context: str = None
+
+    def corpus(self):
+        from gensim_losses.parquet import ParquetCorpus
+
+        return ParquetCorpus(self.path, self.column, weight=self.weight, context=self.context)
+
+
+def parquet_pieces(paths, column, weight=None, context=None):
+    """``(piece, bytes)`` of every row group of the Parquet files (the columns checked in each file)."""
+    from gensim_losses.parquet import ParquetCorpus
+
+    corpus = ParquetCorpus(paths, column, weight=weight, context=context)
+    return [(ParquetPiece(path, group, column, weight, context), size)
+            for path, group, rows, size in corpus.row_groups() if rows]
+
+
 def compressed(path):
     return path.lower().endswith(COMPRESSED)
 
 
-def split(paths, replicas):
-    """``replicas`` parts of about equal bytes, in file order (see the module docstring).
+def split(paths, replicas, columns=None):
+    """``replicas`` parts of about equal bytes, in file order (see the module docstring); ``columns``:
+    ``(column, weight, context)`` of Parquet shards, None for text.
 
-    Raises ValueError when there are fewer non-empty pieces of text than replicas.
+    Raises ValueError when there are fewer non-empty pieces (of text, or row groups) than replicas.
     """
-    pieces = []  # (path, start, end, bytes)
+    if columns is not None:
+        pieces = parquet_pieces(paths, *columns)
+        if len(pieces) < replicas:
+            raise ValueError(f"{len(paths)} Parquet shard(s) hold {len(pieces)} non-empty row group(s) for "
+                             f"{replicas} replicas: a replica reads whole row groups; give fewer replicas, or "
+                             f"write the tables with smaller row groups (pyarrow: row_group_size=)")
+        return _deal(pieces, replicas)
+    pieces = []  # ((path, start, end), bytes)
     for path in paths:
         size = os.path.getsize(path)
         if compressed(path):
             if size:
-                pieces.append((path, 0, None, size))
+                pieces.append(((path, 0, None), size))
         else:
             for start, end in line_ranges(path, max(1, replicas)):
                 if end > start:
-                    pieces.append((path, start, end, end - start))
+                    pieces.append(((path, start, end), end - start))
     if len(pieces) < replicas:
         raise ValueError(
             f"{len(paths)} shard file(s) hold {len(pieces)} non-empty piece(s) of text for {replicas} replicas: "
             f"a plain file is cut at line starts (into at most as many pieces as it has lines), a compressed "
             f"file is read whole; give fewer replicas, or more text (at least one compressed file per replica)")
-    total = max(sum(p[3] for p in pieces), 1)
+    return _deal(pieces, replicas)
+
+
+def _deal(pieces, replicas):
+    """``(piece, bytes)`` pairs into ``replicas`` contiguous parts of about equal bytes, none empty."""
+    total = max(sum(size for _, size in pieces), 1)
     parts, done, index = [[] for _ in range(replicas)], 0, -1
-    for i, piece in enumerate(pieces):
+    for i, (piece, size) in enumerate(pieces):
         # the part the piece's middle byte falls in, moving on one part at a time (file order, no part
         # left empty) and never so slowly that the pieces left could not fill the parts left
-        nominal = min(replicas - 1, (done + piece[3] // 2) * replicas // total)
+        nominal = min(replicas - 1, (done + size // 2) * replicas // total)
         index = min(index + 1, max(index, nominal, replicas - (len(pieces) - i)))
-        parts[index].append(piece[:3])
-        done += piece[3]
+        parts[index].append(piece)
+        done += size
     return parts
 
 
@@ -105,8 +150,15 @@ def read(part, position=START, max_words=MAX_WORDS_IN_BATCH):
     """
     first, offset, skip = position
     for index in range(first, len(part)):
-        path, start, end = part[index]
         here = index == first
+        if isinstance(part[index], ParquetPiece):  # position: (piece, rows of its group read, 0)
+            piece = part[index]
+            skip_rows = offset if here else 0
+            for row, item in enumerate(piece.corpus().rows_of(piece.path, piece.group, skip_rows), skip_rows + 1):
+                yield item, (index, row, 0)
+            offset = skip = 0
+            continue
+        path, start, end = part[index]
         try:
             if end is None:
                 with utils.open(path, "rb") as fh:
@@ -150,7 +202,18 @@ def count(part, max_words=MAX_WORDS_IN_BATCH):
     first occurrence. Plain pieces are counted by the C scanner, compressed ones in Python."""
     vocab = defaultdict(int)
     words = sentences = 0
-    for path, start, end in part:
+    for piece in part:
+        if isinstance(piece, ParquetPiece):  # whole rows, words and context, as build_vocab counts a ParquetCorpus
+            for item, _ in read([piece]):
+                tokens, _, context = corpus.parts(item, sentences)
+                for token in tokens:
+                    vocab[token] += 1
+                for token in context:
+                    vocab[token] += 1
+                words += len(tokens)
+                sentences += 1
+            continue
+        path, start, end = piece
         if end is None:
             for tokens, _ in read([(path, 0, None)], max_words=max_words):
                 for token in tokens:
