@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import gensim
 import numpy as np
@@ -24,6 +25,7 @@ from gensim.models.doc2vec import TaggedDocument
 from gensim.test.utils import datapath
 from tutorial_loss import TutorialLoss
 
+import gensim_losses as G
 from gensim_losses import Doc2Vec, FastText, HierarchicalSoftmaxLoss, NEGSamplingLoss, NormPenalty, Word2Vec
 
 LEE = datapath("lee_background.cor")
@@ -424,3 +426,31 @@ def test_a_stock_dm_concat_model_becomes_ours_and_trains(lee_docs):
     ours.train(lee_docs, total_examples=len(lee_docs), epochs=1)
     assert ours.loss_history[0]["ns"] > 0 and np.isfinite(ours.dv.vectors).all()
     assert ours.infer_vector(lee_docs[0].words).shape == (12,)
+
+
+RELEASE = Path(__file__).resolve().parent / "fixtures" / "release-0.1.0"
+
+
+@pytest.mark.parametrize("name", ["word2vec.model", "fasttext.model", "doc2vec.model"])
+def test_a_model_saved_by_release_0_1_0_loads_and_trains(name):
+    """Files written by the code before its modules moved into folders (tests/fixtures/make_release_models.py):
+    they load into today's classes with their loss, records and vectors, and train on."""
+    import hashlib
+    import json
+
+    from gensim.models.word2vec import LineSentence
+
+    expected = json.loads((RELEASE / "manifest.json").read_text())[name]
+    model = getattr(G, expected["class"]).load(str(RELEASE / name))
+    assert type(model) is getattr(G, expected["class"])
+    assert repr(model.loss) == expected["loss"] and len(model.wv) == expected["words"]
+    assert model.loss_history == expected["loss_history"]
+    assert hashlib.sha256(model.wv.vectors.tobytes()).hexdigest() == expected["vectors_sha256"]
+    corpus = list(LineSentence(datapath("lee_background.cor")))[:120]
+    if expected["class"] == "Doc2Vec":
+        corpus = [TaggedDocument(words, [i]) for i, words in enumerate(corpus)]
+    before = model.wv.vectors.copy()
+    model.train(corpus, total_examples=len(corpus), epochs=1)
+    (record,) = model.loss_history  # a train() call's own records
+    assert record["examples"] > 0 and set(record) == set(expected["loss_history"][-1])
+    assert np.isfinite(model.wv.vectors).all() and not np.array_equal(before, model.wv.vectors)
