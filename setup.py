@@ -1,10 +1,11 @@
 """Build the Cython training kernels (see pyproject.toml for the metadata).
 
-The kernels are built twice from one source (gensim_losses/_kernels.pxi):
+The kernels are built twice from one source (gensim_losses/kernels/*.pxi):
 for the baseline instruction set, and on x86-64 also for AVX2+FMA, which
 inlined and vectorised runs the dot products about 1.3x faster.
-gensim_losses/_kernels.py picks the best module the CPU can run.
+gensim_losses/kernels/__init__.py picks the best module the CPU can run.
 """
+import glob
 import os
 import platform
 
@@ -22,13 +23,12 @@ if platform.machine().lower() in ("x86_64", "amd64") and os.name != "nt":
 
 def kernel(variant, extra):
     return Extension(
-        f"gensim_losses._kernels_{variant}",
-        [f"gensim_losses/_kernels_{variant}.pyx"],
-        include_dirs=[numpy.get_include(), "gensim_losses"],
+        f"gensim_losses.kernels._{variant}",
+        [f"gensim_losses/kernels/_{variant}.pyx"],
+        include_dirs=[numpy.get_include(), "gensim_losses/kernels"],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         extra_compile_args=FLAGS + extra,
-        depends=["gensim_losses/_kernels.pxi", "gensim_losses/_program.pxi", "gensim_losses/_vecmath.h",
-                 "gensim_losses/_program.h"],
+        depends=sorted(glob.glob("gensim_losses/kernels/*.pxi") + glob.glob("gensim_losses/kernels/*.h")),
     )
 
 

@@ -14,12 +14,17 @@ Two measures:
   lee_background (one worker, 2 epochs; the vocabulary-only run of the same
   tree subtracted), which the load on the machine does not disturb.
 
+``--model fasttext`` or ``doc2vec`` measures that model (Doc2Vec: each line
+a document; its ``sg`` modes are PV-DBOW with word training, its CBOW modes
+PV-DM).
+
 Examples
 --------
 ::
 
     python benchmarks/ab.py --base HEAD~3 --reps 5
     python benchmarks/ab.py --base HEAD~3 --head HEAD --measure instructions
+    python benchmarks/ab.py --base HEAD~3 --model fasttext --modes SG-NS CBOW-NS
 """
 
 import argparse
@@ -46,17 +51,23 @@ MODES = {
 
 CHILD = """
 import json, sys, time
+from gensim.models.doc2vec import TaggedDocument
 from gensim.models.word2vec import LineSentence
 from gensim.test.utils import datapath
 import gensim_losses
-params, source, path, epochs, train = json.loads(sys.argv[1])
+params, source, path, epochs, train, kind = json.loads(sys.argv[1])
 path = path or datapath("lee_background.cor")
-model = gensim_losses.Word2Vec(**params)
+if kind == "doc2vec":
+    params = dict(params, dm=1 - params.pop("sg"), dbow_words=1)
+CLASSES = {"word2vec": "Word2Vec", "fasttext": "FastText", "doc2vec": "Doc2Vec"}
+model = getattr(gensim_losses, CLASSES[kind])(**params)
 if source == "corpus_file":
     model.build_vocab(corpus_file=path)
     run = lambda: model.train(corpus_file=path, total_words=model.corpus_total_words, epochs=epochs)
 else:
     corpus = list(LineSentence(path))
+    if kind == "doc2vec":
+        corpus = [TaggedDocument(words, [i]) for i, words in enumerate(corpus)]
     model.build_vocab(corpus)
     run = lambda: model.train(corpus, total_examples=model.corpus_count, epochs=epochs)
 if train:
@@ -64,6 +75,22 @@ if train:
     _, raw = run()
     print(json.dumps({"words_per_s": raw / (time.perf_counter() - start), "file": gensim_losses.__file__}))
 """
+
+
+def cpu_model():
+    for line in Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else ():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return "unknown"
+
+
+def isa(tree):
+    """The kernel variant the tree's package picks on this CPU."""
+    out = subprocess.run([sys.executable, "-c", "import gensim_losses, importlib, importlib.util; "
+                          "m = importlib.import_module('gensim_losses.kernels' if importlib.util.find_spec("
+                          "'gensim_losses.kernels') else 'gensim_losses._kernels'); print(m.ISA)"],
+                         env=dict(os.environ, PYTHONPATH=str(tree)), cwd=tree, capture_output=True, text=True)
+    return out.stdout.strip() or "unknown"
 
 
 def build_tree(rev, workdir, name):
@@ -105,6 +132,8 @@ def main(argv=None):
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--workdir", default=None, help="keeps the worktree and corpus between runs")
+    parser.add_argument("--model", choices=["word2vec", "fasttext", "doc2vec"], default="word2vec")
+    parser.add_argument("--bucket", type=int, default=2_000_000, help="FastText's n-gram buckets")
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -114,6 +143,7 @@ def main(argv=None):
                  "current": build_tree(args.head, workdir, "head") if args.head else ROOT}
         if args.measure == "time":
             path = str(corpora.zipf_corpus(workdir / "zipf.txt", n_tokens=args.tokens))
+            print(f"{args.model}, CPU {cpu_model()}, kernels {isa(trees['current'])}:", flush=True)
             print(f"| mode | input | {args.base} words/s | {args.head or 'current'} words/s | ratio (median) "
                   f"| ratios |\n|---|---|---|---|---|---|", flush=True)
         else:
@@ -123,12 +153,15 @@ def main(argv=None):
                   flush=True)
         for mode in args.modes:
             params = dict(vector_size=100, window=5, min_count=5, workers=args.workers, seed=1, **MODES[mode])
+            if args.model == "fasttext":
+                params["bucket"] = args.bucket
             if args.measure == "instructions":
                 params["workers"] = 1
                 counts = {}
                 for name, tree in trees.items():
-                    vocab_only = child(tree, [params, "iterable", None, 2, False], valgrind=True)
-                    counts[name] = child(tree, [params, "iterable", None, 2, True], valgrind=True) - vocab_only
+                    run = [params, "iterable", None, 2, True, args.model]
+                    vocab_only = child(tree, run[:4] + [False, args.model], valgrind=True)
+                    counts[name] = child(tree, run, valgrind=True) - vocab_only
                 print(f"| {mode} | {counts['base'] / 1e6:.0f}M | {counts['current'] / 1e6:.0f}M "
                       f"| {counts['current'] / counts['base']:.4f} |", flush=True)
                 continue
@@ -137,7 +170,7 @@ def main(argv=None):
                 for rep in range(args.reps):
                     order = ("base", "current") if rep % 2 == 0 else ("current", "base")
                     for name in order:
-                        rates[name].append(child(trees[name], [params, source, path, 1, True]))
+                        rates[name].append(child(trees[name], [params, source, path, 1, True, args.model]))
                 ratios = [c / b for b, c in zip(rates["base"], rates["current"])]
                 print(f"| {mode} | {source} | {statistics.median(rates['base']) / 1e6:.2f}M "
                       f"| {statistics.median(rates['current']) / 1e6:.2f}M | **{statistics.median(ratios):.3f}** "

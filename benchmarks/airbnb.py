@@ -6,10 +6,10 @@ listing of a booked session predicts, and extra negatives are drawn from the
 *same market*. This script plants the structure those changes are for and
 measures whether they recover it, against plain negative sampling.
 
-The world (:func:`gensim_losses.synthetic.make_world`): ``markets`` markets of ``listings`` listings,
+The world (:func:`gensim_losses.text.synthetic.make_world`): ``markets`` markets of ``listings`` listings,
 each listing of one of ``types`` types within its market, with a click
 popularity (Zipf within its market) and a booking appeal (log-normal,
-independent of popularity). A session (:func:`~gensim_losses.synthetic.make_sessions`) browses one
+independent of popularity). A session (:func:`~gensim_losses.text.synthetic.make_sessions`) browses one
 market with one preferred type: each click is a listing of that type with
 probability ``focus``, else any listing of the market, popularity-weighted.
 A share ``booking_rate`` of sessions ends in a booking: a listing of the
@@ -43,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from quality import mean_se_cell  # noqa: E402
 
 import gensim_losses as G  # noqa: E402
-from gensim_losses.synthetic import (  # noqa: E402
+from gensim_losses.text.synthetic import (  # noqa: E402
     booking_hits,
     chance,
     make_sessions,

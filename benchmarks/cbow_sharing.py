@@ -33,9 +33,9 @@ from quality import mean_se_cell
 
 CHILD = """
 import json, sys, time
-import gensim_losses.engine as engine
+import gensim_losses.training.engine as engine
 from gensim_losses import Word2Vec
-from gensim_losses.cli import evaluate_vectors
+from gensim_losses.tools.cli import evaluate_vectors
 design, path, seed, settings = sys.argv[1], sys.argv[2], int(sys.argv[3]), json.loads(sys.argv[4])
 if design == "consecutive":  # TrainingRun looks the rule up at each train(): this replaces it
     engine.cbow_sharing = lambda window: (engine.CBOW_DRAW_USES, 1)

@@ -2,7 +2,8 @@
 
 Three kinds of corpus live here:
 
-* :func:`zipf_corpus` (from :mod:`gensim_losses.synthetic`) writes a large, deterministic, Zipf-distributed corpus
+* :func:`zipf_corpus` (from :mod:`gensim_losses.text.synthetic`) writes a large, deterministic,
+  Zipf-distributed corpus
   of meaningless words (``w0``, ``w1``, ...) to a file. It has no structure to
   learn; it is for timing.
 * :func:`planted_corpus` builds a corpus with a *known* structure (word
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from gensim_losses.synthetic import (  # the Zipf generator lives in the package (gensim-losses bench)
+from gensim_losses.text.synthetic import (  # the Zipf generator lives in the package (gensim-losses bench)
     _cache_ok,
     _resolve,
     _sample,

@@ -51,8 +51,8 @@ def settings(epochs):
 def one_run(config):
     """Train one configuration (a dict) and return its scores: runs in a child process."""
     import gensim_losses as G
-    from gensim_losses.cli import evaluate_vectors
     from gensim_losses.distributed import fit
+    from gensim_losses.tools.cli import evaluate_vectors
 
     corpus = config["corpus"]
     start = time.perf_counter()
@@ -264,7 +264,7 @@ def spark(args):
     """Spark MLlib against ours on Ray, 2 replicas, skip-gram HS, no subsampling (Spark has none)."""
     from gensim.models import KeyedVectors
 
-    from gensim_losses.cli import evaluate_vectors
+    from gensim_losses.tools.cli import evaluate_vectors
 
     whole, shards = sample_corpus(args.tokens)
     rows = {"Spark MLlib Word2Vec (local[2], numPartitions=2)": [], "gensim_losses on Ray (2 replicas)": []}

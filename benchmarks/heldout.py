@@ -26,8 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from peers import head_lines  # noqa: E402
 
 import gensim_losses as G  # noqa: E402
-from gensim_losses import _kernels  # noqa: E402
-from gensim_losses.heldout import evaluate_loss  # noqa: E402
+from gensim_losses import kernels  # noqa: E402
+from gensim_losses.training.heldout import evaluate_loss  # noqa: E402
 
 WORKDIR = Path("/tmp/gensim_losses_peers")
 
@@ -54,7 +54,7 @@ def main(argv=None):
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args(argv)
     path = sample(args.tokens)
-    print(f"{cpu_model()}, kernels {_kernels.ISA}, {args.workers} threads; {args.tokens / 1e6:g}M tokens of the "
+    print(f"{cpu_model()}, kernels {kernels.ISA}, {args.workers} threads; {args.tokens / 1e6:g}M tokens of the "
           f"shared corpus, corpus_file; {args.reps} interleaved repetitions (medians)")
     print("| mode | train 1 epoch s | evaluate_loss s | evaluate / train (per repetition) | per-example draws s "
           "| / train | loss/example: window draws, per-example draws |")

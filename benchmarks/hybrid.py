@@ -39,8 +39,8 @@ import json, sys
 import numpy as np
 from gensim.models.word2vec import LineSentence
 import gensim_losses as G
-from gensim_losses.bench import TutorialLoss
-from gensim_losses.cli import evaluate_vectors
+from gensim_losses.tools.bench import TutorialLoss
+from gensim_losses.tools.cli import evaluate_vectors
 path, sg, path_kind, seed, full, settings = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), \\
     sys.argv[5] == "1", json.loads(sys.argv[6])
 loss = TutorialLoss(0.1) if path_kind == "hybrid" else G.NEGSamplingLoss() + G.NormPenalty(0.1)

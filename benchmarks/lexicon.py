@@ -33,7 +33,7 @@ from peers import DEFAULT_CORPUS  # noqa: E402
 from quality import summarise  # noqa: E402
 
 import gensim_losses as G  # noqa: E402
-from gensim_losses.cli import evaluate_vectors  # noqa: E402
+from gensim_losses.tools.cli import evaluate_vectors  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = DEFAULT_CORPUS

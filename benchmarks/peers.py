@@ -99,7 +99,7 @@ def vectors_file(out):
 
 
 def score(path):
-    from gensim_losses.cli import evaluate_vectors
+    from gensim_losses.tools.cli import evaluate_vectors
 
     binary = not path.endswith(".vec")
     return evaluate_vectors(KeyedVectors.load_word2vec_format(path, binary=binary, unicode_errors="ignore"))

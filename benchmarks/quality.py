@@ -242,8 +242,8 @@ def provenance():
 
     where = Path(gensim_losses.__file__).resolve().parent
     try:
-        from gensim_losses import _kernels
-        isa = getattr(_kernels, "ISA", "n/a")
+        from gensim_losses import kernels
+        isa = getattr(kernels, "ISA", "n/a")
     except ImportError:
         isa = "n/a"
     commit = "no git checkout"

@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from peers import DEFAULT_CORPUS, GENSIM_SETTINGS, plain_corpus  # noqa: E402
 
 import gensim_losses  # noqa: E402
-from gensim_losses.cli import evaluate_vectors  # noqa: E402
+from gensim_losses.tools.cli import evaluate_vectors  # noqa: E402
 
 
 def main(argv=None):

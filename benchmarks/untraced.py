@@ -16,7 +16,7 @@ from gensim.models.word2vec import LineSentence
 from gensim.test.utils import datapath
 
 import gensim_losses as G
-from gensim_losses.bench import TutorialLoss, UntracedTutorialLoss
+from gensim_losses.tools.bench import TutorialLoss, UntracedTutorialLoss
 
 SIDES = (("compiled", TutorialLoss), ("Python per example", UntracedTutorialLoss))
 

@@ -1,5 +1,5 @@
 import sys
 
-from gensim_losses.cli import main
+from gensim_losses.tools.cli import main
 
 sys.exit(main())

@@ -1,7 +1,7 @@
 """The kernels never read or write outside an array (issue 17, items 2 and 6.1).
 
 Each index a job can carry is checked against the arrays it touches
-(gensim_losses.bounds): the model's tables once per ``train()`` in
+(gensim_losses.kernels.bounds): the model's tables once per ``train()`` in
 ``KernelModel``, a job's own indices where they are made and once per job.
 Scripts that crashed the process (a segfault, "double free or corruption")
 before the fix run in a subprocess, so a regression fails the test instead
@@ -24,7 +24,7 @@ from gensim_losses import (
     LexiconPenalty,
     NEGSamplingLoss,
     Word2Vec,
-    _kernels,
+    kernels,
 )
 
 LEE = datapath("lee_background.cor")
@@ -32,7 +32,8 @@ PRELUDE = """
 import threading
 import numpy as np
 from gensim.models.doc2vec import TaggedDocument
-from gensim_losses import Doc2Vec, NEGSamplingLoss, engine
+from gensim_losses import Doc2Vec, NEGSamplingLoss
+from gensim_losses.training import engine
 
 docs = [TaggedDocument(f"w{i} w{i + 1} w{i + 2} a b c".split(), [i]) for i in range(9)]
 new = [TaggedDocument(f"w{i} a b c d".split(), [i]) for i in range(9, 15)]
@@ -177,7 +178,7 @@ def test_the_corpus_file_reader_refuses_a_line_past_the_document_vectors(lee_fil
 
 
 def test_line_counts_match_what_the_reader_reads(tmp_path):
-    from gensim_losses.engine import first_lines, line_ranges
+    from gensim_losses.text.files import first_lines, line_ranges
     for text, lines in [(b"", 0), (b"a\n", 1), (b"a\nb", 2), (b"a\n\nb\n", 3), (b"\n\n", 2)]:
         path = tmp_path / "f.txt"
         path.write_bytes(text)
@@ -201,7 +202,7 @@ def small_model(cls=Word2Vec, **kw):
 
 def kernel(model, weights=None, **kw):
     weights = weights or {"ns": 1.0}
-    return _kernels.KernelModel(model, True, weights, model._kernel_inputs(), model._kernel_kind, **kw)
+    return kernels.KernelModel(model, True, weights, model._kernel_inputs(), model._kernel_kind, **kw)
 
 
 def shrink(model, attr, rows):
@@ -259,7 +260,7 @@ def test_document_rows_fewer_than_the_tags_are_refused_naming_dv_vectors():
     assert km.doc_rows == 4 and km.doc_name == "dv.vectors"
     with pytest.raises(ValueError, match=r"document 4 has tags \[4\], one of them at row 4 of dv.vectors, which "
                                          r"has 4 rows \(shape \(4, 8\)\)"):
-        _kernels.prepare_batch(km, corpus, 1, 0)
+        kernels.prepare_batch(km, corpus, 1, 0)
     model.dv.vectors_lockf = np.ones(9, np.float32)
     with pytest.raises(ValueError, match=r"dv.vectors_lockf has shape \(9,\): expected 1 factor .* or 4"):
         kernel(model, doc_index=model._doc_rows)
@@ -273,7 +274,7 @@ def test_fasttext_bucket_tables_are_checked_against_the_ngram_vectors():
     def refused(starts, ids, message):
         inputs = {**model._kernel_inputs(), "ngrams": (vectors, lockf, starts, ids)}
         with pytest.raises(ValueError, match=message):
-            _kernels.KernelModel(model, True, {"ns": 1.0}, inputs, "fasttext")
+            kernels.KernelModel(model, True, {"ns": 1.0}, inputs, "fasttext")
 
     bad = ids.copy()
     bad[3] = 100
@@ -340,15 +341,15 @@ def test_a_token_index_past_the_word_vectors_is_refused_when_the_job_is_made():
     model.wv.key_to_index["b"] = 12  # what a stale index would hold
     with pytest.raises(ValueError, match=r"wv.key_to_index maps 'b' \(corpus item 0\) to 12, but wv.vectors "
                                          r"has 7 rows"):
-        _kernels.prepare_batch(km, corpus, 1, 0)
+        kernels.prepare_batch(km, corpus, 1, 0)
 
 
 def test_a_corpus_file_reader_of_a_larger_vocabulary_is_refused(tmp_path):
     model, corpus = small_model()
     path = tmp_path / "c.txt"
     path.write_text("a b c\n")
-    bigger = _kernels.TokenIndex(model.wv.index_to_key + ["x", "y"])
-    reader = _kernels.LineReader(str(path), 0, path.stat().st_size, bigger)
+    bigger = kernels.TokenIndex(model.wv.index_to_key + ["x", "y"])
+    reader = kernels.LineReader(str(path), 0, path.stat().st_size, bigger)
     with pytest.raises(ValueError, match=r"vocabulary of 9 words, but wv.vectors has 7 rows"):
         reader.fill(kernel(model), 1000, 1)
 
@@ -356,14 +357,15 @@ def test_a_corpus_file_reader_of_a_larger_vocabulary_is_refused(tmp_path):
 def test_a_job_filled_for_a_bigger_model_is_refused_by_train_job(tmp_path):
     # the O(1) per-job check: the job's largest word index against the model it is trained with
     run_script("""
-        from gensim_losses import Word2Vec, _kernels
+        from gensim_losses import Word2Vec
+        from gensim_losses import kernels
         big = Word2Vec([[f"w{i}" for i in range(400)]] * 3, vector_size=8, min_count=1, epochs=1, workers=1)
         small = Word2Vec([["w0", "w1", "w2"]] * 3, vector_size=8, min_count=1, epochs=1, workers=1)
-        km_big = _kernels.KernelModel(big, True, {"ns": 1.0}, big._kernel_inputs())
-        km_small = _kernels.KernelModel(small, True, {"ns": 1.0}, small._kernel_inputs())
-        job = _kernels.prepare_batch(km_big, [[f"w{i}" for i in range(400)]], 1)
+        km_big = kernels.KernelModel(big, True, {"ns": 1.0}, big._kernel_inputs())
+        km_small = kernels.KernelModel(small, True, {"ns": 1.0}, small._kernel_inputs())
+        job = kernels.prepare_batch(km_big, [[f"w{i}" for i in range(400)]], 1)
         mem = small._get_thread_working_mem()
-        refused(lambda: _kernels.train_job(km_small, job, 0.025, *mem), "the job holds word index 399",
+        refused(lambda: kernels.train_job(km_small, job, 0.025, *mem), "the job holds word index 399",
                 "wv.vectors has 3 rows (shape (3, 8))")
         refused(lambda: job.collect(km_small), "the job holds word index 399")
     """, tmp_path)

@@ -279,7 +279,7 @@ def test_progress_mid_epoch_report_in_gensims_style(corpus, caplog):
 
 def test_corpus_file_workers_report_every_job(corpus, tmp_path, monkeypatch):
     """gensim reports progress as reports arrive: corpus_file workers send one per job."""
-    from gensim_losses import engine
+    from gensim_losses.training import engine
 
     puts = []
 

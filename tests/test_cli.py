@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 from gensim.models import KeyedVectors
 
-from gensim_losses import Doc2Vec, FastText, Word2Vec, cli
-from gensim_losses.cli import main
+from gensim_losses import Doc2Vec, FastText, Word2Vec
+from gensim_losses.tools import cli
+from gensim_losses.tools.cli import main
 
 
 @pytest.fixture(scope="module")

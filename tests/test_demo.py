@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-from gensim_losses import demo
-from gensim_losses.cli import main
+from gensim_losses.tools import demo
+from gensim_losses.tools.cli import main
 
 
 def results_table(stdout):

@@ -11,6 +11,7 @@ from gensim.test.utils import datapath
 
 import gensim_losses as G
 from gensim_losses.distributed import InProcess, Options, ReplicaLost, fit, shards, sync
+from gensim_losses.training.engine import trained_arrays
 
 LEE = datapath("lee_background.cor")
 # settings under which a corpus's example count does not depend on random draws
@@ -133,7 +134,7 @@ def test_every_replica_ends_a_round_with_the_drivers_weights(shard_files, monkey
         for name in first.base:
             np.testing.assert_array_equal(other.base[name], first.base[name])
     sync.apply(first.arrays, first.base, merges[-1])
-    driver = dict(G.engine.trained_arrays(model))
+    driver = dict(trained_arrays(model))
     for name, array in first.arrays.items():
         np.testing.assert_array_equal(array, driver[name])
     assert any(np.any(values) for _, values in merges[0].values())
@@ -148,7 +149,7 @@ def test_one_replica_with_the_default_rule_is_plain_sgd(shard_files):
     fit(model, paths, engine=engine, replicas=1, sync_words=2000)
     replica = engine.kept[0]
     for name, array in replica.arrays.items():
-        np.testing.assert_allclose(array, dict(G.engine.trained_arrays(model))[name], rtol=0, atol=1e-6)
+        np.testing.assert_allclose(array, dict(trained_arrays(model))[name], rtol=0, atol=1e-6)
 
 
 def _rows(change):
@@ -230,7 +231,7 @@ def test_bad_input_is_named(shard_files, tmp_path):
 
 
 def test_cli_trains_shards_on_replicas(shard_files, tmp_path, capsys):
-    from gensim_losses.cli import main
+    from gensim_losses.tools.cli import main
 
     paths, whole = shard_files
     out = tmp_path / "d.model"
@@ -245,7 +246,7 @@ def test_cli_trains_shards_on_replicas(shard_files, tmp_path, capsys):
 
 
 def test_cli_says_what_is_wrong_with_shards(shard_files, capsys):
-    from gensim_losses.cli import main
+    from gensim_losses.tools.cli import main
 
     paths, _ = shard_files
     assert main(["train", *paths[:2]]) == 2
@@ -399,7 +400,9 @@ def test_validation_and_early_stopping_on_replicas(shard_files):
     curve = iter([3.0, 1.0, 2.0, 2.5, 0.5, 0.1])
     snapshots = []
 
-    class Snapshot(G.callbacks.CallbackAny2Vec):
+    from gensim.models.callbacks import CallbackAny2Vec
+
+    class Snapshot(CallbackAny2Vec):
         def on_epoch_end(self, model):
             snapshots.append(model.wv.vectors.copy())
 
@@ -490,7 +493,7 @@ def test_parquet_shards_bad_input_is_named(parquet_shards, shard_files):
 
 
 def test_cli_trains_parquet_shards_on_replicas(parquet_shards, tmp_path, capsys):
-    from gensim_losses.cli import main
+    from gensim_losses.tools.cli import main
 
     out = tmp_path / "p.model"
     assert main(["train", *parquet_shards, "--column", "words", "--weight-column", "weight", "--engine", "local",

@@ -27,10 +27,10 @@ from gensim_losses import (
     NEGSamplingLoss,
     NormPenalty,
     SoftmaxLoss,
-    _kernels,
+    kernels,
 )
-from gensim_losses import jobs as J
-from gensim_losses.engine import TrainingRun
+from gensim_losses.losses import jobs as J
+from gensim_losses.training.engine import TrainingRun
 
 CONCAT = dict(dm=1, dm_concat=1, vector_size=8, window=2, min_count=1, sample=0, workers=1, seed=2)
 
@@ -56,7 +56,7 @@ def test_collected_h_is_tags_then_window_padded_with_the_null_word():
     model = Doc2Vec(docs, dm_tag_count=2, hs=1, negative=0, epochs=1, **CONCAT)
     doc = TaggedDocument(["w1", "w2", "unknown", "w3"], [4, "g1"])  # the unknown word is dropped
     run = TrainingRun(model, True)
-    job = _kernels.prepare_batch(run.kernel, [doc], 7)
+    job = kernels.prepare_batch(run.kernel, [doc], 7)
     view = J.view(run, job)
     assert view.concat and run.kernel.layer1_size == model.layer1_size
     words = [model.wv.key_to_index[w] for w in ("w1", "w2", "w3")]
@@ -154,7 +154,7 @@ def test_penalties_act_on_the_wide_h_and_the_anchor_on_each_word_row():
         model.train(docs, total_examples=len(docs), epochs=1)
         totals[backend] = model.loss_history[0]
     run = TrainingRun(model, True)
-    view = J.view(run, _kernels.prepare_batch(run.kernel, docs, 1))
+    view = J.view(run, kernels.prepare_batch(run.kernel, docs, 1))
     arrays = (model.wv.vectors, None, model.dv.vectors)
     h = np.concatenate([view.hidden(e, arrays) for e in range(len(view.target))]).astype(np.float64)
     anchor = 0.0

@@ -23,7 +23,7 @@ from gensim_losses import (
     NEGSamplingLoss,
     Word2Vec,
 )
-from gensim_losses.persistence import _gensim_class
+from gensim_losses.models.persistence import _gensim_class
 
 WINDOW = 3
 FROZEN = dict(vector_size=8, window=WINDOW, min_count=1, sample=0, shrink_windows=False, alpha=0.0,
@@ -204,6 +204,39 @@ def test_reference_path_learns_like_the_kernels(mode):
                     backend=backend, hs=1, negative=0, sample=0, **params)
         first[backend] = [r["total"] for r in model.loss_history]
     np.testing.assert_allclose(first["reference"], first["auto"], rtol=1e-3)
+
+
+def test_fasttext_lexicon_term_reads_the_word_rows_on_both_paths():
+    """The kernels pull a FastText word's own row (``vectors_vocab``) towards its partners' own rows; the
+    reference path must read those rows too, not the vectors composed with n-grams."""
+    corpus = random_corpus(60, 10, 40, seed=11)
+    pairs = [("w1", "w2"), ("w3", "w4"), ("w5", "w6")]
+    loss = {}
+    for backend in ("auto", "reference"):
+        model = FastText(corpus, vector_size=8, min_count=1, bucket=500, workers=1, epochs=2, seed=2, hs=1,
+                         negative=0, sample=0, backend=backend,
+                         loss=HierarchicalSoftmaxLoss() + LexiconPenalty(pairs, weight=1.0, margin=(0.99, 0.0)))
+        loss[backend] = [r["lexicon"] for r in model.loss_history]
+    assert min(loss["auto"]) > 0
+    np.testing.assert_allclose(loss["reference"], loss["auto"], rtol=1e-4)
+
+
+def test_fasttext_bucket_table_is_built_once_per_vocabulary(monkeypatch):
+    from gensim_losses.models import fasttext
+
+    made = []
+    real = fasttext._csr
+    monkeypatch.setattr(fasttext, "_csr", lambda buckets: made.append(len(buckets)) or real(buckets))
+    corpus = random_corpus(60, 10, 40, seed=11)
+    model = FastText(vector_size=8, min_count=1, bucket=500, workers=1, epochs=3, seed=2)
+    model.build_vocab(corpus)
+    model.train(corpus, total_examples=len(corpus), epochs=3)
+    assert made == [len(model.wv)]  # the run's start, every epoch's check and the composition at its end
+    model.train(corpus, total_examples=len(corpus), epochs=1)
+    assert len(made) == 1
+    model.build_vocab([["a", "brand", "new", "word"]] * 2, update=True)  # a new vocabulary: a new table
+    model.train(corpus, total_examples=len(corpus), epochs=1)
+    assert made == [len(model.wv) - 4, len(model.wv)]
 
 
 def test_fasttext_composite_vectors_are_gensims():

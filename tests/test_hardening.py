@@ -25,8 +25,8 @@ from gensim.models.word2vec import LineSentence
 from gensim.test.utils import datapath
 
 import gensim_losses as G
-from gensim_losses import BaseLoss, DivergenceError, NEGSamplingLoss, Word2Vec, _kernels
-from gensim_losses.cli import main
+from gensim_losses import BaseLoss, DivergenceError, NEGSamplingLoss, Word2Vec, kernels
+from gensim_losses.tools.cli import main
 
 LEE = datapath("lee_background.cor")
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,7 +80,7 @@ def test_non_finite_weights_before_training_are_refused(lee):
 
 
 def test_logistic_table_handles_nan_inf_and_scores_just_below_its_end():
-    logistic = _kernels._module.logistic
+    logistic = kernels._module.logistic
     x = float(np.float32(16) - np.float32(2**-20))  # rounds the table position up to its very end
     g, loss, diverged = logistic(x, 1.0)
     assert not diverged
@@ -313,7 +313,7 @@ def test_cli_evaluate_shows_why_a_loss_class_cannot_be_loaded(lee, tmp_path, cap
 
 # ---------------------------------------------------------------- 7. the skip rule, documented
 def test_skip_rule_is_stated_where_users_read_it():
-    threshold = f"{_kernels._module.SKIP_BELOW:.7f}"
+    threshold = f"{kernels._module.SKIP_BELOW:.7f}"
     assert threshold == "0.0024726"
     for text in ((ROOT / "docs" / "losses.md").read_text(), Word2Vec.__doc__):
         assert threshold in text and "wrong side" in text

@@ -11,8 +11,8 @@ from gensim.models.word2vec import LineSentence
 from gensim.test.utils import datapath
 
 import gensim_losses as G
-from gensim_losses import losses as L
-from gensim_losses.engine import trained_arrays
+from gensim_losses.losses import loss as L
+from gensim_losses.training.engine import trained_arrays
 
 
 @pytest.fixture(scope="module")
@@ -150,7 +150,7 @@ def test_bad_input(lee, tmp_path):
 def test_window_shared_negatives_estimate_the_same_loss(lee, sg):
     """Word2Vec's held-out NS draws negatives once per window: the same expected loss as drawing them per
     example (the mean over seeds of both agree far within their spread)."""
-    from gensim_losses.heldout import evaluate_loss
+    from gensim_losses.training.heldout import evaluate_loss
 
     train, held = lee
     model = G.Word2Vec(train, vector_size=16, min_count=2, epochs=2, workers=1, seed=1, sg=sg, sample=0)

@@ -1,4 +1,4 @@
-"""Loss objects and their numpy reference math (gensim_losses.losses, gensim_losses.functional)."""
+"""Loss objects and their numpy reference math (gensim_losses.losses, gensim_losses.losses.functional)."""
 
 import copy
 import math
@@ -11,7 +11,6 @@ from scipy.special import expit, logsumexp
 from tutorial_loss import TutorialLoss
 
 from gensim_losses import Word2Vec
-from gensim_losses import functional as F
 from gensim_losses.losses import (
     AnchorPenalty,
     BaseLoss,
@@ -32,6 +31,7 @@ from gensim_losses.losses import (
     call_forward,
     gradcheck,
 )
+from gensim_losses.losses import functional as F
 
 DIM = 8
 VOCAB = 20

@@ -21,9 +21,10 @@ from gensim_losses import (
     NEGSamplingLoss,
     Sentence,
     Word2Vec,
-    _kernels,
+    kernels,
 )
 from gensim_losses.losses import LossError
+from gensim_losses.training.engine import TrainingRun
 
 
 @pytest.fixture(scope="module")
@@ -174,9 +175,9 @@ def test_group_negatives_follow_the_restricted_table(lee):
     groups[words[800]] = "alone"
     loss = NEGSamplingLoss() + GroupNegativeLoss(groups, negative=3, ns_exponent=0.75)
     model.loss = loss
-    run = G.engine.TrainingRun(model, True)  # binds the loss and builds the tables, as train() does
+    run = TrainingRun(model, True)  # binds the loss and builds the tables, as train() does
     target = model.wv.key_to_index[words[3]]
-    draws = _kernels.group_sample(run.kernel, target, 60_000, 12345)
+    draws = kernels.group_sample(run.kernel, target, 60_000, 12345)
     members = [model.wv.key_to_index[w] for w, g in groups.items() if g == groups[words[3]]]
     assert set(np.unique(draws)) <= set(members)
     counts = np.array([model.wv.get_vecattr(words[m], "count") for m in members], dtype=float) ** 0.75
@@ -184,8 +185,8 @@ def test_group_negatives_follow_the_restricted_table(lee):
     chi2, p = stats.chisquare(observed, counts / counts.sum() * len(draws))
     assert p > 0.001, (chi2, p)
     # a word alone in its group, and a word without one, draw nothing
-    assert len(_kernels.group_sample(run.kernel, model.wv.key_to_index[words[800]], 10, 1)) == 0
-    assert len(_kernels.group_sample(run.kernel, model.wv.key_to_index[words[900]], 10, 1)) == 0
+    assert len(kernels.group_sample(run.kernel, model.wv.key_to_index[words[800]], 10, 1)) == 0
+    assert len(kernels.group_sample(run.kernel, model.wv.key_to_index[words[900]], 10, 1)) == 0
     # the reference path's sampler draws from the same table (its draws equal to the target dropped)
     ref_rows, mask = loss.terms[1].draw_negatives(np.full(20_000, target))
     others = np.array([m != target for m in members])
@@ -209,12 +210,12 @@ def test_group_tables_with_a_large_exponent_are_valid():
     relative to its largest count, never from NaN (which crashed a draw with SIGFPE)."""
     model = Word2Vec([["a", "b", "c", "a", "d"]] * 50, min_count=1, vector_size=8, workers=1, epochs=1)
     model.loss = NEGSamplingLoss() + GroupNegativeLoss({w: 0 for w in "abcd"}, negative=5, ns_exponent=200)
-    run = G.engine.TrainingRun(model, True)  # binds the loss and builds the tables, as train() does
+    run = TrainingRun(model, True)  # binds the loss and builds the tables, as train() does
     tables = model.loss.terms[1].tables()
     assert tables.cum[-1] == 2**31 - 1 and (np.diff(tables.cum.astype(np.int64)) >= 0).all()
     a, b = model.wv.key_to_index["a"], model.wv.key_to_index["b"]
     # 'a' (100 occurrences) against the others (50): 2**200 to 1, so every draw is 'a'
-    assert set(_kernels.group_sample(run.kernel, b, 1000, 7)) == {a}
+    assert set(kernels.group_sample(run.kernel, b, 1000, 7)) == {a}
     model.train([["a", "b", "c", "a", "d"]] * 50, total_examples=50, epochs=1)
     assert model.loss_history[-1]["group_negative"] > 0 and np.isfinite(model.syn1neg).all()
     # a table that cannot be built is refused by name, with its group
@@ -240,6 +241,24 @@ def test_lexicon_native_matches_reference(lee, sg):
                              + LexiconPenalty(synonyms, antonyms, weight=0.5, margin=(0.9, -0.2)), sg)
     assert_paths_agree(native, reference, ("hs", "lexicon"))
     assert native.loss_history[0]["lexicon"] > 0
+
+
+def test_lexicon_over_many_jobs_reuses_one_map_per_thread(lee):
+    """The lexicon pass maps words to their steps in a vocabulary-sized array made once per thread and
+    reset by each job where it wrote: jobs after the first still match the reference path, and the
+    map is all -1 between jobs."""
+    synonyms = [("police", "officers"), ("government", "minister"), ("fire", "blaze"), ("said", "told")]
+    native, reference = pair(lee[:40], lambda: HierarchicalSoftmaxLoss() + LexiconPenalty(synonyms, weight=0.5,
+                                                                                          margin=(0.99, 0.0)),
+                             1, batch_words=300)
+    assert_paths_agree(native, reference, ("hs", "lexicon"))
+    run = TrainingRun(native, True)
+    job = kernels.prepare_batch(run.kernel, lee[:5], 7)
+    mem = native._get_thread_working_mem()
+    slots = run.kernel.lexicon_slots()
+    for _ in range(2):
+        kernels.train_job(run.kernel, job, 0.01, *mem)
+        assert run.kernel.lexicon_slots() is slots and (slots == -1).all()
 
 
 def test_lexicon_pulls_synonyms_and_pushes_antonyms(lee):

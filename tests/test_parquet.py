@@ -9,8 +9,8 @@ from gensim.models.word2vec import LineSentence
 from gensim.test.utils import datapath
 
 import gensim_losses as G
-from gensim_losses import losses as L
-from gensim_losses.cli import main
+from gensim_losses.losses import loss as L
+from gensim_losses.tools.cli import main
 
 pa = pytest.importorskip("pyarrow", reason="the [parquet] extra (pyarrow) is not installed")
 import pyarrow.parquet as pq  # noqa: E402

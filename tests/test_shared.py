@@ -17,10 +17,10 @@ from gensim_losses import (
     NEGSamplingLoss,
     Sentence,
     Word2Vec,
-    _kernels,
+    kernels,
 )
-from gensim_losses.engine import TrainingRun, cbow_sharing
-from gensim_losses.reference import KernelRandom
+from gensim_losses.training.engine import TrainingRun, cbow_sharing
+from gensim_losses.training.reference import KernelRandom
 
 LEE = datapath("lee_background.cor")
 
@@ -150,9 +150,9 @@ def test_fasttext_and_doc2vec_replay_a_negative_drawn_twice(model):
 def rng_steps(model, corpus):
     """How many random numbers one job of ``corpus`` takes in the kernels."""
     run = TrainingRun(model, True)
-    job = _kernels.prepare_batch(run.kernel, corpus, 12345)
+    job = kernels.prepare_batch(run.kernel, corpus, 12345)
     start = KernelRandom(job.rng_state)
-    examples, _, _, _ = _kernels.train_job(run.kernel, job, 0.01, *model._get_thread_working_mem())
+    examples, _, _, _ = kernels.train_job(run.kernel, job, 0.01, *model._get_thread_working_mem())
     steps = 0
     while start.state != job.rng_state:
         start.next()

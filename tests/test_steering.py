@@ -19,7 +19,7 @@ from gensim.test.utils import datapath
 
 import gensim_losses as G
 from gensim_losses.callbacks import LossTracker, analogies, hit_rate, word_pairs
-from gensim_losses.engine import trained_arrays
+from gensim_losses.training.engine import trained_arrays
 
 SMALL = dict(vector_size=12, min_count=2, workers=1, seed=7)
 

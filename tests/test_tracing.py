@@ -1,4 +1,4 @@
-"""Python loss terms traced into programs the kernels run per example (gensim_losses.tracing, hybrid).
+"""Python loss terms traced into programs the kernels run per example (gensim_losses.losses.tracing, hybrid).
 
 Each traced program is run by the kernels' own interpreter (``CompiledTerms.run``)
 and compared with the term's numpy, example by example; then whole trainings
@@ -16,9 +16,10 @@ from gensim.test.utils import datapath
 from tutorial_loss import TutorialLoss
 
 import gensim_losses as G
-from gensim_losses import _kernels, tracing
-from gensim_losses import losses as L
-from gensim_losses.plan import PythonTerm
+from gensim_losses import kernels
+from gensim_losses.losses import loss as L
+from gensim_losses.losses import tracing
+from gensim_losses.losses.plan import PythonTerm
 
 
 @pytest.fixture(scope="module")
@@ -174,7 +175,7 @@ def test_traced_program_matches_the_terms_numpy(cls):
     term = PythonTerm(cls.__name__, cls(), scale=0.7)
     target = np.arange(9) * 5
     program = tracing.trace([term], target, D)
-    compiled = _kernels.CompiledTerms(program)
+    compiled = kernels.CompiledTerms(program)
     h = RNG.normal(size=(len(target), D)).astype(np.float32) * RNG.uniform(0.05, 2.0, (len(target), 1)).astype(
         np.float32)
     losses, grads, status = compiled.run(h, np.arange(len(target)))
@@ -212,9 +213,9 @@ def test_watched_targets_tell_whether_a_term_reads_them():
 
 def test_a_per_example_program_refuses_rows_past_its_arrays():
     program = tracing.trace([PythonTerm("per_word", PerWord())], np.arange(4), D)
-    compiled = _kernels.CompiledTerms(program)
+    compiled = kernels.CompiledTerms(program)
     _, grads, status = compiled.run(np.ones((2, D), np.float32), [3, 4])
-    assert status[0] == 0 and status[1] == _kernels.PY_ROWS
+    assert status[0] == 0 and status[1] == kernels.PY_ROWS
     assert not grads[1].any()
 
 
@@ -295,14 +296,14 @@ def test_tutorial_loss_trains_the_model_its_math_defines(lee, sg):
 
 
 def test_untraceable_terms_are_logged_once(lee, caplog):
-    with caplog.at_level(logging.WARNING, logger="gensim_losses.hybrid"):
+    with caplog.at_level(logging.WARNING, logger="gensim_losses.training.hybrid"):
         G.Word2Vec(lee[:10], vector_size=8, min_count=1, epochs=2, workers=1, loss=G.NEGSamplingLoss() + Opaque())
     notes = [r.getMessage() for r in caplog.records if "does not compile" in r.getMessage()]
     assert len(notes) == 1 and "'opaque'" in notes[0] and "np.asarray" in notes[0]
 
 
 def test_a_program_that_differs_from_its_numpy_is_not_used(lee, caplog):
-    with caplog.at_level(logging.WARNING, logger="gensim_losses.hybrid"):
+    with caplog.at_level(logging.WARNING, logger="gensim_losses.training.hybrid"):
         hybrid, reference = hybrid_and_reference(lee[:25], BatchSize, 1)
     assert any("'batch_size'" in r.getMessage() and "differs from numpy" in r.getMessage()
                for r in caplog.records)

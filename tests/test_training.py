@@ -11,7 +11,9 @@ from gensim.models.word2vec import LineSentence
 from gensim.test.utils import datapath
 
 import gensim_losses
-from gensim_losses import _kernels, _kernels_baseline, engine
+from gensim_losses import kernels
+from gensim_losses.kernels import _baseline as baseline_kernels
+from gensim_losses.training import engine
 
 LEE = datapath("lee_background.cor")
 
@@ -43,14 +45,14 @@ def test_corpus_file_and_iterable_train_the_same_examples(lee, sg):
         assert rb["total"] == pytest.approx(ra["total"], rel=0.01)
 
 
-@pytest.mark.skipif(_kernels.ISA == "baseline", reason="no AVX2 build on this machine")
+@pytest.mark.skipif(kernels.ISA == "baseline", reason="no AVX2 build on this machine")
 def test_avx2_and_baseline_kernels_agree(lee, monkeypatch):
     a = deterministic(sg=1, negative=5, hs=1, sample=1e-3)
     a.build_vocab(lee)
     b = deterministic(sg=1, negative=5, hs=1, sample=1e-3)
     b.build_vocab(lee)
     a.train(lee, total_examples=a.corpus_count, epochs=1)
-    monkeypatch.setattr(engine, "_kernels", _kernels_baseline)
+    monkeypatch.setattr(engine, "kernels", baseline_kernels)
     b.train(lee, total_examples=b.corpus_count, epochs=1)
     # same random draws; only float rounding (FMA, summation order) differs
     assert a.loss_history[0]["examples"] == b.loss_history[0]["examples"]
@@ -152,14 +154,14 @@ def test_failing_corpus_iterator_reaches_the_caller(lee):
 def test_corpus_file_worker_failure_reaches_the_caller(lee, monkeypatch):
     model = gensim_losses.Word2Vec(vector_size=20, min_count=2, workers=2)
     model.build_vocab(corpus_file=LEE)
-    real = _kernels.LineReader
+    real = kernels.LineReader
 
     def flaky(path, start, end, *args):
         if start > 0:
             raise RuntimeError("worker 1 failed")
         return real(path, start, end, *args)
 
-    monkeypatch.setattr(engine._kernels, "LineReader", flaky)
+    monkeypatch.setattr(engine.kernels, "LineReader", flaky)
     with pytest.raises(RuntimeError, match="worker 1 failed"):
         model.train(corpus_file=LEE, total_words=model.corpus_total_words, epochs=2)
     assert_no_training_threads_left()

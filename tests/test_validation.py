@@ -15,8 +15,8 @@ from gensim.models.doc2vec import TaggedDocument
 from gensim.test.utils import common_texts, datapath
 
 import gensim_losses as G
-from gensim_losses import bench, cli
-from gensim_losses.cli import main
+from gensim_losses.tools import bench, options
+from gensim_losses.tools.cli import main
 
 LEE = datapath("lee_background.cor")
 FAST = ("--vector-size", 8, "--epochs", 1, "--workers", 1, "--min-count", 1, "--no-progress")
@@ -133,9 +133,9 @@ def unwritable_directory(tmp_path):
     locked = tmp_path / "locked"
     locked.mkdir()
     locked.chmod(0o500)
-    if not cli.cannot_create_in(locked):
+    if not options.cannot_create_in(locked):
         locked.chmod(0o700)
-        if os.path.isdir("/sys") and cli.cannot_create_in("/sys"):
+        if os.path.isdir("/sys") and options.cannot_create_in("/sys"):
             return Path("/sys")  # sysfs: no new files, not even for root
         pytest.skip("no directory here refuses new files to this user")
     return locked
@@ -175,7 +175,7 @@ def test_bench_refuses_a_bad_number_in_one_line(option, value, capsys, untimed):
 
 
 def test_bench_makes_a_missing_workdir_and_the_script_reports_in_one_line(tmp_path, capsys, untimed):
-    assert cli.writable_directory(tmp_path / "a" / "b", "--workdir") == tmp_path / "a" / "b"
+    assert options.writable_directory(tmp_path / "a" / "b", "--workdir") == tmp_path / "a" / "b"
     assert (tmp_path / "a" / "b").is_dir() and os.listdir(tmp_path / "a" / "b") == []
     with pytest.raises(SystemExit) as stop:
         bench.main([*map(str, QUICK[1:]), "--out", str(tmp_path / "missing" / "t.md")], prog="speed.py")
@@ -210,7 +210,7 @@ def test_a_sentence_weight_beyond_float32_is_refused_by_item(lee50):
 
 def assert_true_to_the_weights(model, message):
     """The message says what the weights hold: never "finite" when some are not."""
-    from gensim_losses.engine import nonfinite_rows
+    from gensim_losses.training.engine import nonfinite_rows
 
     bad = nonfinite_rows(model)
     if bad:

@@ -10,7 +10,8 @@ from gensim.models.word2vec import LineSentence, PathLineSentences
 from gensim.test.utils import datapath
 
 import gensim_losses
-from gensim_losses import vocab
+from gensim_losses.text.vocab import cum_table
+from gensim_losses.training import scan
 
 LEE = datapath("lee_background.cor")
 
@@ -58,7 +59,7 @@ def tricky(tmp_path):
 
 def test_same_vocabulary_as_gensim_on_lee():
     stock, ours = stock_and_ours(corpus_file=LEE)
-    assert vocab.text_files(corpus_file=LEE) is not None  # the C scan did it
+    assert scan.text_files(corpus_file=LEE) is not None  # the C scan did it
     assert_same_vocabulary(stock, ours)
 
 
@@ -75,7 +76,7 @@ def test_same_vocabulary_for_a_folder_of_files(tmp_path, tricky):
     shutil.copy(LEE, folder / "a.txt")
     shutil.copy(tricky, folder / "b.txt")
     (folder / "c.txt").write_text("tie3 extra words\n")
-    assert vocab.text_files(PathLineSentences(str(folder))) is not None
+    assert scan.text_files(PathLineSentences(str(folder))) is not None
     assert_same_vocabulary(*stock_and_ours(corpus_iterable=PathLineSentences(str(folder))))
 
 
@@ -83,7 +84,7 @@ def test_compressed_files_and_pruning_keep_gensims_scan(tmp_path):
     path = tmp_path / "lee.txt.gz"
     with open(LEE, "rb") as src, gzip.open(path, "wb") as dst:
         dst.write(src.read())
-    assert vocab.text_files(LineSentence(str(path))) is None
+    assert scan.text_files(LineSentence(str(path))) is None
     assert_same_vocabulary(*stock_and_ours(corpus_iterable=LineSentence(str(path))))
     stock = gensim.models.Word2Vec(min_count=1, max_vocab_size=500)
     stock.build_vocab(corpus_file=LEE)
@@ -123,7 +124,7 @@ def test_the_negative_sampling_table_is_gensims_to_the_bit(exponent):
     assert len(ours.cum_table) == len(stock.wv) > 10_000
     np.testing.assert_array_equal(ours.cum_table, stock.cum_table)
     assert ours.cum_table.dtype == np.uint32 and ours.cum_table[-1] == 2**31 - 1
-    assert len(vocab.cum_table([], exponent)) == 0
+    assert len(cum_table([], exponent)) == 0
 
 
 @pytest.mark.parametrize("exponent", [200.0, 1000.0, -300.0])
@@ -131,7 +132,7 @@ def test_a_large_exponent_gives_the_same_distribution_without_overflow(exponent)
     """count**200 overflows float64 from count 35 on: the table is built from the
     powers relative to the largest, which is the same distribution."""
     counts = np.array([100, 50, 3, 100, 1])
-    table = vocab.cum_table(counts, exponent)
+    table = cum_table(counts, exponent)
     assert table.dtype == np.uint32 and table[-1] == 2**31 - 1
     log_p = exponent * np.log(counts)
     p = np.exp(log_p - log_p.max())
@@ -143,7 +144,7 @@ def test_a_model_with_a_huge_exponent_builds_a_table_that_draws_its_most_frequen
                                    ns_exponent=1000)
     counts = model.wv.expandos["count"]
     top = np.flatnonzero(counts == counts.max())
-    np.testing.assert_array_equal(model.cum_table, vocab.cum_table(counts, 1000))
+    np.testing.assert_array_equal(model.cum_table, cum_table(counts, 1000))
     # all of the table on the most frequent words (count**1000 / (count - 1)**1000 > 1e4 here)
     widths = np.diff(model.cum_table.astype(np.int64), prepend=0)
     assert widths[top].sum() == 2**31 - 1
@@ -160,4 +161,4 @@ def test_a_model_with_a_huge_exponent_builds_a_table_that_draws_its_most_frequen
 ])
 def test_a_table_that_cannot_be_built_is_refused_by_name(counts, exponent, message):
     with pytest.raises(ValueError, match=message):
-        vocab.cum_table(counts, exponent)
+        cum_table(counts, exponent)

@@ -6,6 +6,6 @@ which child discovery must survive. It lives in a module (not a test
 function), so models saved with it load again.
 """
 
-from gensim_losses.bench import TutorialLoss
+from gensim_losses.tools.bench import TutorialLoss
 
 __all__ = ["TutorialLoss"]

@@ -29,7 +29,7 @@ from gensim.models.word2vec import MAX_WORDS_IN_BATCH
 
 from gensim_losses.distributed import shards, sync
 from gensim_losses.distributed.replica import arrays_of
-from gensim_losses.engine import DivergenceError, EpochCallbacks, StopTraining
+from gensim_losses.training.engine import DivergenceError, EpochCallbacks, StopTraining
 
 logger = logging.getLogger(__name__)
 
@@ -82,8 +82,8 @@ def _built(model):
 
 
 def _check_model(model):
-    from gensim_losses.doc2vec import Doc2Vec
-    from gensim_losses.fasttext import FastText
+    from gensim_losses.models.doc2vec import Doc2Vec
+    from gensim_losses.models.fasttext import FastText
 
     if isinstance(model, (FastText, Doc2Vec)):
         raise NotImplementedError(

@@ -18,9 +18,10 @@ import time
 import numpy as np
 
 from gensim_losses.distributed import shards, sync
-from gensim_losses.engine import trained_arrays
+from gensim_losses.training.engine import trained_arrays
 
-QUIET = ("gensim.models.word2vec", "gensim.utils", "gensim_losses.engine", "gensim_losses.hybrid")
+QUIET = ("gensim.models.word2vec", "gensim.utils", "gensim_losses.training.engine",
+         "gensim_losses.training.hybrid")
 
 
 @contextlib.contextmanager

@@ -27,8 +27,9 @@ from gensim import utils
 from gensim.models.word2vec import MAX_WORDS_IN_BATCH
 from smart_open.compression import get_supported_extensions
 
-from gensim_losses import _kernels, corpus
-from gensim_losses.engine import line_ranges
+from gensim_losses import kernels
+from gensim_losses.text import corpus
+from gensim_losses.text.files import line_ranges
 
 
 def expand(shards):
@@ -69,14 +70,14 @@ class ParquetPiece(NamedTuple):
     context: str = None
 
     def corpus(self):
-        from gensim_losses.parquet import ParquetCorpus
+        from gensim_losses.text.parquet import ParquetCorpus
 
         return ParquetCorpus(self.path, self.column, weight=self.weight, context=self.context)
 
 
 def parquet_pieces(paths, column, weight=None, context=None):
     """``(piece, bytes)`` of every row group of the Parquet files (the columns checked in each file)."""
-    from gensim_losses.parquet import ParquetCorpus
+    from gensim_losses.text.parquet import ParquetCorpus
 
     corpus = ParquetCorpus(paths, column, weight=weight, context=context)
     return [(ParquetPiece(path, group, column, weight, context), size)
@@ -221,7 +222,7 @@ def count(part, max_words=MAX_WORDS_IN_BATCH):
                 words += len(tokens)
                 sentences += 1
         else:
-            counter = _kernels.WordCounter()
+            counter = kernels.WordCounter()
             try:
                 counter.scan(os.fspath(path), start, end, max_words)
             except UnicodeDecodeError as exc:  # its text, not its args, would survive a trip to the driver

@@ -1,0 +1,101 @@
+# The objectives, one routine each: negative sampling, in-group negatives, hierarchical and
+# full softmax. Each trains its output rows for one example and adds ``-alpha * dLoss/dh`` into
+# ``c.work``.
+
+cdef inline void binary_term(Config *c, const float *h, float *row, float label, float step,
+                             double *loss) noexcept nogil:
+    """One binary-logistic term of ``h`` against an output ``row``: add its loss,
+    and (unless skipped, see GRAD_EPS) its step on h into c.work and on the row."""
+    cdef float g = logistic_grad(c, gl_dot(c.size, h, row), label, loss)
+    if fabs(g) < GRAD_EPS or c.frozen:
+        return
+    g *= step
+    gl_axpy(c.size, g, row, c.work)
+    if c.learn_hidden:
+        gl_axpy(c.size, g, h, row)
+
+
+cdef double ns_term(Config *c, uint32_t target, const float *h, float scale) noexcept nogil:
+    """Negative sampling for one example, times ``scale``:
+    ``-log s(u_t.h) - sum_k log s(-u_k.h)`` over ``negative`` draws."""
+    cdef double loss = 0.0
+    cdef float step = c.alpha * scale
+    cdef uint32_t w
+    cdef int d
+    binary_term(c, h, c.syn1neg + <int64_t>target * c.size, 1.0, step, &loss)
+    for d in range(c.negative):
+        w = c.ns_draws[d] if c.ns_draws != NULL else <uint32_t>draw_from(c, c.cum_table, c.cum_len)
+        if w != target:
+            binary_term(c, h, c.syn1neg + <int64_t>w * c.size, 0.0, step, &loss)
+    return loss * scale
+
+
+cdef double group_term(Config *c, uint32_t target, const float *h, float scale) noexcept nogil:
+    """GroupNegativeLoss for one example, times ``scale``: ``-sum_k log s(-u_k.h)``
+    over ``group_negative`` draws from the target's own group."""
+    cdef double loss = 0.0
+    cdef float step = c.alpha * scale
+    cdef int32_t g = c.word_group[target]
+    cdef int64_t first, n
+    cdef uint32_t w
+    cdef int d
+    if g < 0:
+        return 0.0
+    first = c.group_starts[g]
+    n = c.group_starts[g + 1] - first
+    for d in range(c.group_negative):
+        w = c.group_members[first + draw_from(c, c.group_cum + first, n)]
+        if w != target:
+            binary_term(c, h, c.syn1neg + <int64_t>w * c.size, 0.0, step, &loss)
+    return loss * scale
+
+
+cdef double hs_term(Config *c, uint32_t target, const float *h, float scale) noexcept nogil:
+    """Hierarchical softmax for one example, times ``scale``:
+    ``-sum_b log s((1 - 2 code_b) u_b.h)`` along the target's Huffman path."""
+    cdef double loss = 0.0
+    cdef float step = c.alpha * scale
+    cdef int64_t b
+    for b in range(c.code_offsets[target], c.code_offsets[target + 1]):
+        binary_term(c, h, c.syn1 + <int64_t>c.points[b] * c.size, 1.0 - c.codes[b], step, &loss)
+    return loss * scale
+
+
+cdef double softmax_term(Config *c, uint32_t target, const float *h, float scale) noexcept nogil:
+    """Full softmax for one example, times ``scale``: ``log sum_v exp(w_v.h) - w_t.h``.
+    Costs O(vocabulary * size): meant for small vocabularies (item2vec)."""
+    cdef int64_t v
+    cdef double top = -1e300, total = 0.0, lse
+    cdef float g, step = c.alpha * scale
+    cdef float *row
+    for v in range(c.vocab_size):
+        c.scores[v] = gl_dot(c.size, h, c.syn1softmax + v * c.size)
+        if c.scores[v] > top:
+            top = c.scores[v]
+    for v in range(c.vocab_size):
+        total += exp(c.scores[v] - top)
+    lse = top + log(total)
+    if not (-DBL_MAX <= lse <= DBL_MAX):  # a NaN or infinite score: diverged, as in logistic_grad
+        c.diverged = 1
+        return 0.0
+    if c.frozen:
+        return (lse - c.scores[target]) * scale
+    for v in range(c.vocab_size):
+        g = <float>((1.0 if v == target else 0.0) - exp(c.scores[v] - lse)) * step
+        row = c.syn1softmax + v * c.size
+        gl_axpy(c.size, g, row, c.work)
+        if c.learn_hidden:
+            gl_axpy(c.size, g, h, row)
+    return (lse - c.scores[target]) * scale
+
+
+cdef inline void predict(Config *c, uint32_t target, const float *h, float scale, double *into) noexcept nogil:
+    """The model's objectives for predicting ``target`` from ``h``, each with
+    its weight, times ``scale``; their losses are added to ``into[T_HS]``,
+    ``into[T_NS]``, ``into[T_SOFTMAX]``."""
+    if c.weight[T_HS] != 0:
+        into[T_HS] += hs_term(c, target, h, c.weight[T_HS] * scale)
+    if c.weight[T_NS] != 0:
+        into[T_NS] += ns_term(c, target, h, c.weight[T_NS] * scale)
+    if c.weight[T_SOFTMAX] != 0:
+        into[T_SOFTMAX] += softmax_term(c, target, h, c.weight[T_SOFTMAX] * scale)

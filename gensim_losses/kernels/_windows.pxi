@@ -1,0 +1,266 @@
+# The walks over a prepared sentence: skip-gram's pairs and shared windows, CBOW, PV-DM's
+# concatenation, the sentence-level terms (global context, the lexicon pass) and ``train_sentence``.
+
+cdef void concat_window(Config *c, const uint32_t *idx, int64_t i, int64_t n) noexcept nogil:
+    """PV-DM with concatenation at position ``i`` of a document of ``n`` positions:
+    its tags, then the full window (never shrunk) before and after ``i``, the
+    null word standing for positions off the document. A document that has not
+    exactly dm_tag_count tags trains nothing, as in gensim."""
+    cdef int64_t m, t
+    if c.n_tags != c.dm_tag_count:
+        return
+    c.n_in = 0
+    for t in range(c.n_tags):
+        add_doc(c, c.tags[t])
+    for m in range(i - c.window, i + c.window + 1):
+        if m != i:
+            add_word(c, idx[m] if 0 <= m < n else c.null_word)
+    concat_example(c, idx[i], i)
+
+
+cdef void skipgram_pairs(Config *c, const uint32_t *idx, int64_t i, int64_t j, int64_t k) noexcept nogil:
+    """The skip-gram examples of position ``i``, one per context word. Word2Vec
+    and Doc2Vec (gensim's convention): the context word's vector predicts the
+    centre word. FastText (gensim's too): the centre word's vector and n-grams,
+    summed and divided by the n-gram count, predict the context word."""
+    cdef int64_t m, n_grams
+    cdef float form
+    if c.model == M_FASTTEXT:  # the same rows predict every context word: listed once
+        c.n_in = 0
+        add_word(c, idx[i])
+        n_grams = c.n_in - 1
+        form = 1.0 / n_grams if n_grams else 1.0
+    for m in range(j, k):
+        if m == i:
+            continue
+        if c.model == M_FASTTEXT:
+            input_example(c, idx[m], form, 1.0, m)
+        else:
+            c.n_in = 0
+            add_word(c, idx[m])
+            input_example(c, idx[i], 1.0, 1.0, m)
+        if c.diverged:
+            return
+
+
+cdef void sg_window(Config *c, const uint32_t *idx, int64_t i, int64_t j, int64_t k) noexcept nogil:
+    """Skip-gram negative sampling for every context word of position ``i`` at
+    once, with one draw of negatives for the whole window (the estimator of
+    HogBatch, Ji et al. 2016). Scores and gradients read the rows as they are
+    at the window's start; the deltas collect in c.win_din/c.win_dout and are
+    added back at its end (Hogwild), so a window that diverges changes nothing.
+    Each (context, centre) pair is still one example with its own NS loss."""
+    cdef uint32_t target = idx[i], w
+    cdef int64_t m, a = 0, b, n_out = 1, first, size
+    cdef int d
+    cdef int32_t group
+    cdef float g
+    cdef double ns_loss = 0.0, group_loss = 0.0
+    cdef const float *h
+    cdef float *din
+    cdef float *row
+    cdef float *work = c.work
+    # the output rows: the target, the shared negatives, then the shared group negatives
+    c.win_rows[0] = target
+    c.win_label[0] = 1.0
+    c.win_step[0] = c.alpha * c.weight[T_NS] * c.sw
+    for d in range(c.negative):
+        w = <uint32_t>draw_from(c, c.cum_table, c.cum_len)
+        if w != target:
+            c.win_rows[n_out] = w
+            c.win_label[n_out] = 0.0
+            c.win_step[n_out] = c.win_step[0]
+            n_out += 1
+    cdef int64_t n_ns = n_out
+    if c.group_negative and c.word_group[target] >= 0:
+        group = c.word_group[target]
+        first = c.group_starts[group]
+        size = c.group_starts[group + 1] - first
+        for d in range(c.group_negative):
+            w = c.group_members[first + draw_from(c, c.group_cum + first, size)]
+            if w != target:
+                c.win_rows[n_out] = w
+                c.win_label[n_out] = 0.0
+                c.win_step[n_out] = c.alpha * c.weight[T_GROUP] * c.sw
+                n_out += 1
+    memset(c.win_dout, 0, n_out * c.size * sizeof(float))
+    for m in range(j, k):
+        if m == i:
+            continue
+        h = c.syn0 + <int64_t>idx[m] * c.size
+        din = c.win_din + a * c.size
+        memset(din, 0, c.size * sizeof(float))
+        for b in range(n_out):
+            row = c.syn1neg + <int64_t>c.win_rows[b] * c.size
+            g = logistic_grad(c, gl_dot(c.size, h, row), c.win_label[b], &ns_loss if b < n_ns else &group_loss)
+            if fabs(g) < GRAD_EPS or c.frozen:
+                continue
+            g *= c.win_step[b]
+            gl_axpy(c.size, g, row, din)
+            gl_axpy(c.size, g, h, c.win_dout + b * c.size)
+        c.work = din  # the penalties and Python terms of this example add to its own delta
+        if c.any_penalty:
+            penalty_terms(c, h, idx[m])
+        if c.prog != NULL or c.py_callback != NULL:
+            python_terms(c, target, h)
+        a += 1
+    c.work = work
+    if c.diverged:
+        return
+    c.loss[T_NS] += ns_loss * c.weight[T_NS] * c.sw
+    c.loss[T_GROUP] += group_loss * c.weight[T_GROUP] * c.sw
+    c.examples += a
+    if c.learn_hidden:
+        for b in range(n_out):
+            gl_axpy(c.size, 1.0, c.win_dout + b * c.size, c.syn1neg + <int64_t>c.win_rows[b] * c.size)
+    a = 0
+    for m in range(j, k):
+        if m != i:
+            if c.lockf[idx[m] % c.lockf_len] != 0:
+                gl_axpy(c.size, c.lockf[idx[m] % c.lockf_len], c.win_din + a * c.size,
+                        c.syn0 + <int64_t>idx[m] * c.size)
+            a += 1
+
+
+cdef void global_context(Config *c, uint32_t word) noexcept nogil:
+    """GlobalContextLoss at one centre position: the centre word's input vector
+    predicts every word of its sentence's context, through the model's objectives."""
+    cdef float *h = c.syn0 + <int64_t>word * c.size
+    cdef double part[N_TERMS]
+    cdef int64_t t
+    memset(part, 0, sizeof(part))
+    memset(c.work, 0, c.size * sizeof(float))
+    for t in range(c.n_ctx):
+        predict(c, c.ctx[t], h, c.weight[T_GLOBAL] * c.sw, part)
+    c.loss[T_GLOBAL] += part[T_HS] + part[T_NS] + part[T_SOFTMAX]
+    if not c.diverged and c.lockf[word % c.lockf_len] != 0:
+        gl_axpy(c.size, c.lockf[word % c.lockf_len], c.work, h)
+
+
+cdef void lexicon_term(Config *c, uint32_t word) noexcept nogil:
+    """LexiconPenalty for one word: its input vector takes one step on the
+    penalty of each of its pairs, all from the same vector, the partners held
+    fixed: a cosine hinge, synonyms ``l max(0, m_s - cos)``, antonyms
+    ``l max(0, cos - m_a)``."""
+    cdef float *v = c.syn0 + <int64_t>word * c.size
+    cdef const float *u
+    cdef float lam = c.weight[T_LEXICON] * c.sw, step = c.alpha * lam
+    cdef double vv, uu, cos, norms, sign, margin
+    cdef int64_t p
+    memset(c.work, 0, c.size * sizeof(float))
+    vv = gl_dot(c.size, v, v)
+    for p in range(c.lex_starts[word], c.lex_starts[word + 1]):
+        u = c.syn0 + <int64_t>c.lex_partners[p] * c.size
+        uu = gl_dot(c.size, u, u)
+        if vv <= 0 or uu <= 0:
+            continue
+        norms = sqrt(vv * uu)
+        cos = gl_dot(c.size, v, u) / norms
+        sign = 1.0 if c.lex_antonym[p] else -1.0  # antonyms lower their cosine, synonyms raise it
+        margin = c.lex_margin[c.lex_antonym[p]]
+        if sign * (cos - margin) > 0:
+            # d cos / dv = u / (|v||u|) - cos v / |v|^2
+            c.loss[T_LEXICON] += lam * sign * (cos - margin)
+            gl_axpy(c.size, <float>(-step * sign / norms), u, c.work)
+            gl_axpy(c.size, <float>(step * sign * cos / vv), v, c.work)
+    if c.lockf[word % c.lockf_len] != 0:
+        gl_axpy(c.size, c.lockf[word % c.lockf_len], c.work, v)
+
+
+cdef void lexicon_pass(Config *c, const uint32_t *idx, const int64_t *ends, const float *weights, int64_t n_sent,
+                       int32_t *slot, uint32_t *order, float *best) noexcept nogil:
+    """LexiconPenalty, once per job: every distinct word of the job that has
+    pairs takes one step on them (``lexicon_term``), in order of first
+    occurrence, scaled by the largest weight of the sentences it occurs in.
+    ``slot`` (vocabulary-sized, all -1: the thread's own, ``KernelModel.lexicon_slots``) maps a word
+    to its place in ``order``; the words the job touched are reset to -1 at the end."""
+    cdef int64_t s, q, start = 0, n = 0
+    cdef uint32_t w
+    for s in range(n_sent):
+        for q in range(start, ends[s]):
+            w = idx[q]
+            if c.lex_starts[w + 1] == c.lex_starts[w]:
+                continue
+            if slot[w] < 0:
+                slot[w] = <int32_t>n
+                order[n] = w
+                best[n] = weights[s]
+                n += 1
+            elif weights[s] > best[slot[w]]:
+                best[slot[w]] = weights[s]
+        start = ends[s]
+    for q in range(n):
+        c.sw = best[q]
+        lexicon_term(c, order[q])
+    for q in range(n):
+        slot[order[q]] = -1
+
+
+cdef inline void window_of(int64_t window, int64_t shrink, int64_t i, int64_t start, int64_t end,
+                           int64_t *j, int64_t *k) noexcept nogil:
+    """Window ``[j, k)`` of position ``i`` (its window shrunk by ``shrink``) in the sentence ``[start, end)``."""
+    j[0] = max(i - window + shrink, start)
+    k[0] = min(i + window + 1 - shrink, end)
+
+
+cdef void train_sentence(Config *c, const uint32_t *idx, const int32_t *shrink, int64_t n) noexcept nogil:
+    """Train one sentence (a document in Doc2Vec), position by position: the
+    position's examples, then its global context. Stop at the first divergence.
+
+    Skip-gram: one example per context word (``skipgram_pairs``, or a whole
+    window at once with shared negatives). CBOW and PV-DM: one example, the
+    window's words (and the document's tags) predicting the centre word
+    (with shared negatives, from its slot's draw: engine.cbow_sharing);
+    with dm_concat, their concatenation (``concat_window``). PV-DBOW:
+    each tag of the document predicts the word, after the word's
+    skip-gram pairs when ``dbow_words``."""
+    cdef int64_t i, j, k, m, t
+    cdef float n_rows
+    cdef uint32_t *slot
+    for i in range(n):
+        c.centre = i
+        window_of(c.window, shrink[i], i, 0, n, &j, &k)
+        if c.model == M_DOC2VEC and not c.dm:
+            if c.train_words:
+                skipgram_pairs(c, idx, i, j, k)
+            for t in range(c.n_tags):
+                c.n_in = 0
+                add_doc(c, c.tags[t])
+                input_example(c, idx[i], 1.0, 1.0, i)
+        elif c.concat:
+            concat_window(c, idx, i, n)
+        elif c.sg:
+            if c.shared and c.col == NULL:
+                sg_window(c, idx, i, j, k)
+            else:
+                skipgram_pairs(c, idx, i, j, k)
+        else:
+            c.n_in = 0
+            for m in range(j, k):
+                if m != i:
+                    add_word(c, idx[m])
+            if c.model == M_DOC2VEC:
+                for t in range(c.n_tags):
+                    add_doc(c, c.tags[t])
+            if c.shared and c.col == NULL:
+                # shared negatives: job position p takes slot p % stride, drawn afresh at its first
+                # use and after every cbow_uses uses, whether or not p trains (the reference replays this)
+                slot = c.cbow_slots + ((c.sentence_start + i) % c.cbow_stride) * c.negative
+                if ((c.sentence_start + i) // c.cbow_stride) % c.cbow_uses == 0:
+                    for t in range(c.negative):
+                        slot[t] = <uint32_t>draw_from(c, c.cum_table, c.cum_len)
+                c.ns_draws = slot
+            # CBOW needs a context (word2vec.c skips it too); PV-DM's tags are one
+            if c.n_in and (k - j > 1 or c.model == M_DOC2VEC):
+                n_rows = c.n_in
+                if c.cbow_mean:
+                    input_example(c, idx[i], 1.0 / n_rows, 1.0, i)
+                else:
+                    input_example(c, idx[i], 1.0, 1.0 / n_rows, i)
+            c.ns_draws = NULL  # the global context draws its own
+        if c.diverged:
+            return
+        if c.n_ctx and c.col == NULL:
+            global_context(c, idx[i])
+            if c.diverged:
+                return
