@@ -72,7 +72,8 @@ else:
     run = lambda: model.train(corpus, total_examples=model.corpus_count, epochs=epochs)
 if train:
     start = time.perf_counter()
-    _, raw = run()
+    trained = run()  # (effective, raw) words; Doc2Vec's train() returns None, like gensim's
+    raw = trained[1] if trained else model.corpus_total_words * epochs
     print(json.dumps({"words_per_s": raw / (time.perf_counter() - start), "file": gensim_losses.__file__}))
 """
 
