@@ -1,4 +1,4 @@
-/* The interpreter of compiled Python loss terms (gensim_losses/tracing.py).
+/* The interpreter of compiled Python loss terms (gensim_losses/losses/tracing.py).
  *
  * A Python term is traced once into a straight-line program of row-wise
  * operations on the hidden vector h of one example; the kernels run it for
