@@ -18,6 +18,7 @@ import time
 import numpy as np
 
 from gensim_losses.distributed import shards, sync
+from gensim_losses.text import corpus
 from gensim_losses.training.engine import trained_arrays
 
 QUIET = ("gensim.models.word2vec", "gensim.utils", "gensim_losses.training.engine",
@@ -87,7 +88,7 @@ class Replica:
             self._reader = shards.read(self.part, self.position)
         for item, position in self._reader:  # a token list, or a Sentence from a Parquet shard
             batch.append(item)
-            raw += len(getattr(item, "words", item))
+            raw += corpus.raw_word_count((item,))
             self.position = position
             if raw >= words:
                 break
