@@ -17,6 +17,7 @@ The overhead of the engines, 2 replicas on a local Ray cluster and a Dask LocalC
 only; Ray inside a network namespace with only ``lo``, which needs root and ``unshare``)::
 
     python benchmarks/distributed.py overhead --engines ray dask --tokens 4000000
+    python benchmarks/distributed.py overhead --engines ray dask ray:sync dask:sync "one machine"
 
 What Dask's calls and transfer cost alone (two actors, payloads of a hot and a full round)::
 
@@ -63,7 +64,7 @@ def one_run(config):
         model = G.Word2Vec(seed=config["seed"], **settings(config["epochs"]))
         fit(model, corpus, engine="local", replicas=config["replicas"], sync_words=config["sync_words"],
             rule=config["rule"], step=config["step"], hot_rows=config["hot_rows"],
-            full_sync_words=config["full_sync_words"])
+            full_sync_words=config["full_sync_words"], overlap=bool(config.get("overlap")))
         stats = model.distributed_stats.as_dict()
     seconds = time.perf_counter() - start
     scores = evaluate_vectors(model.wv)
@@ -72,11 +73,12 @@ def one_run(config):
                 **{m: scores[m] for m in METRICS})
 
 
-KEYS = ("replicas", "epochs", "seed", "sync_words", "rule", "step", "hot_rows", "full_sync_words")
+KEYS = ("replicas", "epochs", "seed", "sync_words", "rule", "step", "hot_rows", "full_sync_words", "overlap")
 
 
 def key(config):
-    return json.dumps({k: config.get(k) for k in KEYS}, sort_keys=True)
+    # rows from before the sync beside training existed have no "overlap": they were synchronous
+    return json.dumps({k: config.get(k, False if k == "overlap" else None) for k in KEYS}, sort_keys=True)
 
 
 def quality(args):
@@ -95,7 +97,7 @@ def quality(args):
             for n in args.replicas:
                 configs.append(dict(replicas=n, epochs=epochs, seed=seed, sync_words=args.sync_words,
                                     rule=args.rule, step=args.step, hot_rows=args.hot_rows,
-                                    full_sync_words=args.full_sync_words))
+                                    full_sync_words=args.full_sync_words, overlap=args.overlap))
     for config in configs:
         if key(config) in done:
             continue
@@ -110,7 +112,8 @@ def quality(args):
             fh.write(json.dumps(row) + "\n")
         done[key(row)] = row
         print(f"N={row['replicas']} epochs={row['epochs']} seed={row['seed']} K={row['sync_words']} "
-              f"rule={row['rule']} step={row['step']}: " + " ".join(f"{m} {row[m]:.3f}" for m in METRICS)
+              f"rule={row['rule']} step={row['step']} overlap={row.get('overlap', False)}: "
+              + " ".join(f"{m} {row[m]:.3f}" for m in METRICS)
               + f" loss {row['loss']:.4f} {row['seconds']:.0f} s", flush=True)
     table(args)
 
@@ -120,14 +123,15 @@ def table(args):
     groups = {}
     for row in rows:
         group = tuple(row.get(k) for k in ("epochs", "replicas", "sync_words", "rule", "step", "hot_rows",
-                                             "full_sync_words"))
+                                             "full_sync_words")) + (bool(row.get("overlap")),)
         groups.setdefault(group, []).append(row)
     base = {(e, s): r for (e, n, *_), rs in groups.items() if n == 0 for r in rs for s in [r["seed"]]}
-    print("| epochs | replicas | sync words | rows synced | rule | step | seeds | " + " | ".join(METRICS)
-          + " | Δ vs one machine (" + " / ".join(METRICS) + ") | loss | GB sent per replica |")
-    print("|---|---|---|---|---|---|---|" + "---|" * (len(METRICS) + 3))
+    print("| epochs | replicas | sync words | rows synced | rule | step | sync beside training | seeds | "
+          + " | ".join(METRICS) + " | Δ vs one machine (" + " / ".join(METRICS) + ") | loss "
+          "| GB sent per replica |")
+    print("|---|---|---|---|---|---|---|---|" + "---|" * (len(METRICS) + 3))
     order = sorted(groups.items(), key=lambda g: (g[0][0], g[0][1], str(g[0][2:])))
-    for (epochs, n, k, rule, step, hot, full), rs in order:
+    for (epochs, n, k, rule, step, hot, full, overlap), rs in order:
         cells = [mean_se(rs, m) for m in METRICS]
         deltas = []
         for m in METRICS:
@@ -138,7 +142,8 @@ def table(args):
         label = "1 (one machine, train())" if n == 0 else str(n)
         shown = "" if n == 0 else (step or "default")
         rows = "" if n == 0 else ("all" if hot is None else f"top {hot}; all every {full / 1e6:g}M")
-        print(f"| {epochs} | {label} | {k or ''} | {rows} | {rule} | {shown} "
+        beside = "" if n == 0 else ("yes" if overlap else "no")
+        print(f"| {epochs} | {label} | {k or ''} | {rows} | {rule} | {shown} | {beside} "
               f"| {len(rs)} | " + " | ".join(cells) + f" | {' / '.join(deltas)} | "
               f"{statistics.mean(r['loss'] for r in rs):.4f} | {sent:.2f} |")
 
@@ -168,7 +173,8 @@ if config["engine"] == "one machine":
     stats = {}
 else:
     model = G.Word2Vec(seed=config["seed"], **dict(config["settings"], workers=1))
-    fit(model, config["shards"], engine=config["engine"], replicas=len(config["shards"]), workers=1)
+    fit(model, config["shards"], engine=config["engine"], replicas=len(config["shards"]), workers=1,
+        overlap=config["overlap"])
     stats = model.distributed_stats.as_dict()
 if config["vectors"]:
     model.wv.save_word2vec_format(config["vectors"])
@@ -178,10 +184,10 @@ print(json.dumps(dict(wall=wall, stats=stats, words=model.corpus_total_words * m
 """
 
 
-def engine_run(engine, whole, shards, seed, settings_, save=False):
+def engine_run(engine, whole, shards, seed, settings_, save=False, overlap=True):
     vectors = str(WORKDIR / f"{engine}_{seed}.vectors.txt") if save else None
     config = json.dumps(dict(engine=engine, whole=whole, shards=shards, seed=seed, settings=settings_,
-                             vectors=vectors))
+                             vectors=vectors, overlap=overlap))
     command = [sys.executable, "-c", ENGINE_CHILD, config]
     if engine == "ray":  # loopback only: a network namespace that has nothing but lo
         command = ["unshare", "-n", "sh", "-c", "ip link set lo up && exec \"$0\" \"$@\"", *command]
@@ -199,7 +205,8 @@ def overhead(args):
     for rep in range(args.reps):
         order = args.engines[rep % len(args.engines):] + args.engines[:rep % len(args.engines)]
         for engine in order:
-            run = engine_run(engine, whole, shards, rep + 1, settings(1))
+            name, _, mode = engine.partition(":")  # "dask:sync": synchronous rounds (overlap=False)
+            run = engine_run(name, whole, shards, rep + 1, settings(1), overlap=mode != "sync")
             runs[engine].append(run)
             st = run["stats"]
             extra = (f" rounds {st['rounds']} sync {st['round_seconds'] - st['train_seconds']:.2f} s of "
@@ -392,11 +399,14 @@ def main(argv=None):
     q.add_argument("--hot-rows", type=int, default=2000, help="0: every row every round")
     q.add_argument("--full-sync-words", type=int, default=1_000_000)
     q.add_argument("--no-baseline", dest="baseline", action="store_false")
+    q.add_argument("--overlap", action=argparse.BooleanOptionalAction, default=True,
+                   help="the sync beside training (fit's default; --no-overlap: synchronous rounds)")
     q.add_argument("--corpus", default=str(DEFAULT_CORPUS))
     for p in (q, sub.add_parser("table")):
         p.add_argument("--results", type=Path, default=RESULTS)
     h = sub.add_parser("overhead")
-    h.add_argument("--engines", nargs="+", default=["ray", "dask", "one machine"])
+    h.add_argument("--engines", nargs="+", default=["ray", "dask", "one machine"],
+                   help="ray, dask, 'one machine'; ray:sync, dask:sync for synchronous rounds (overlap=False)")
     h.add_argument("--tokens", type=int, default=4_000_000)
     h.add_argument("--reps", type=int, default=3)
     k = sub.add_parser("spark")

@@ -97,12 +97,12 @@ def test_reading_resumes_at_a_position(shard_files):
     assert [t for t, _ in shards.read(part, middle)] == [t for t, _ in lines[151:]]
 
 
-@pytest.mark.parametrize("replicas", [1, 2, 3])
-def test_loss_records_sum_the_rounds_exactly(shard_files, replicas):
+@pytest.mark.parametrize("replicas, overlap", [(1, True), (2, True), (3, True), (2, False)])
+def test_loss_records_sum_the_rounds_exactly(shard_files, replicas, overlap):
     paths, whole = shard_files
     engine = Recording()
     model = G.Word2Vec(**FIXED, epochs=2)
-    fit(model, paths, engine=engine, replicas=replicas, sync_words=3000)
+    fit(model, paths, engine=engine, replicas=replicas, sync_words=3000, overlap=overlap)
     one = G.Word2Vec(corpus_file=whole, **FIXED, epochs=2)
     assert [r["examples"] for r in model.loss_history] == [r["examples"] for r in one.loss_history]
     per_epoch = {}
@@ -118,16 +118,18 @@ def test_loss_records_sum_the_rounds_exactly(shard_files, replicas):
         one.loss_history[-1]["total"] / one.loss_history[-1]["examples"], rel=0.05)
 
 
-def test_every_replica_ends_a_round_with_the_drivers_weights(shard_files, monkeypatch):
+@pytest.mark.parametrize("overlap", [True, False])
+def test_every_replica_ends_a_round_with_the_drivers_weights(shard_files, monkeypatch, overlap):
     """After each sync all replicas and the driver hold the same weights to the bit: the replicas' bases
-    are equal, and a base plus the last merge (which the next round would apply) is the driver's model."""
+    are equal, and a base plus the last merge (which the next round would apply) is the driver's model.
+    With overlap too: the epoch's last round trains nothing, so no replica holds anything unsent."""
     paths, _ = shard_files
     merges = []
     merge = sync.merge
     monkeypatch.setattr(sync, "merge", lambda *a: merges.append(merge(*a)) or merges[-1])
     engine = Recording()
     model = G.Word2Vec(**FIXED, epochs=1)
-    fit(model, paths, engine=engine, replicas=3, sync_words=4000)
+    fit(model, paths, engine=engine, replicas=3, sync_words=4000, overlap=overlap)
     assert model.distributed_stats.rounds >= 3 and len(merges) == model.distributed_stats.rounds
     first = engine.kept[0]
     for other in engine.kept[1:]:
@@ -137,7 +139,10 @@ def test_every_replica_ends_a_round_with_the_drivers_weights(shard_files, monkey
     driver = dict(trained_arrays(model))
     for name, array in first.arrays.items():
         np.testing.assert_array_equal(array, driver[name])
-    assert any(np.any(values) for _, values in merges[0].values())
+    trained = [any(np.any(values) for _, values in m.values()) for m in merges]
+    # with overlap the first call of an epoch returns no round (the first trains after it), the last
+    # returns the round that read nothing
+    assert trained[0] is not overlap and all(trained[1:-1])
 
 
 def test_one_replica_with_the_default_rule_is_plain_sgd(shard_files):
@@ -185,12 +190,41 @@ def test_merge_rules(monkeypatch, dense):
     assert sync.default_step(1) == 1 and sync.default_step(8) == 8
 
 
-def test_a_lost_replica_is_replaced_and_nothing_is_counted_twice(shard_files):
+@pytest.mark.parametrize("dense", [0.0, 1.0])
+def test_a_replica_that_trained_on_keeps_what_it_trained_since_its_delta(monkeypatch, dense):
+    """The sync beside training: the merge of a delta arrives after the replica trained on; it gets the
+    merge on top of the synchronised weights and keeps, on top of that, what it trained since."""
+    monkeypatch.setattr(sync, "DENSE", dense)
+    rng = np.random.default_rng(0)
+    synced = rng.normal(size=(6, 3)).astype(np.float32)
+    arrays, base = {"syn1neg": synced.copy()}, {"syn1neg": synced.copy()}
+    arrays["syn1neg"][[0, 1, 4]] += rng.normal(size=(3, 3)).astype(np.float32)  # the round whose delta goes
+    # rows 0 and 1 go (syn1neg's rows follow the vocabulary); row 4 waits for a full sync
+    sent = sync.delta(arrays, base, hot=3)
+    other = {"syn1neg": sync._pack(np.array([0, 1, 1]) > 0, np.full((3, 3), 0.5, np.float32))}
+    since = rng.normal(size=3).astype(np.float32)
+    arrays["syn1neg"][1] += since  # trained after the delta left
+    arrays["syn1neg"][5] += since  # a cold row first trained after it
+    cold = arrays["syn1neg"][[4, 5]].copy()
+    merged = sync.merge([sent, other], {"syn1neg": (6, 3)}, "capped", 2)
+    new = synced.copy()
+    rows, values = _rows(merged["syn1neg"])
+    new[rows] += values
+    sync.apply(arrays, base, merged, sent)
+    np.testing.assert_array_equal(base["syn1neg"], new)  # the synchronised weights, as the driver computes them
+    np.testing.assert_array_equal(arrays["syn1neg"][[0, 2, 3]], new[[0, 2, 3]])  # not trained since: to the bit
+    np.testing.assert_allclose(arrays["syn1neg"][1], new[1] + since, rtol=1e-6, atol=1e-6)
+    np.testing.assert_array_equal(arrays["syn1neg"][[4, 5]], cold)  # rows the merge does not name stay as trained
+    assert rows.tolist() == [0, 1, 2]
+
+
+@pytest.mark.parametrize("overlap", [True, False])
+def test_a_lost_replica_is_replaced_and_nothing_is_counted_twice(shard_files, overlap):
     paths, whole = shard_files
     one = G.Word2Vec(corpus_file=whole, **FIXED, epochs=2)
     engine = Recording(lose={3: 1, 9: 0})  # replica 1 dies in round 3, replica 0 in round 9
     model = G.Word2Vec(**FIXED, epochs=2)
-    fit(model, paths, engine=engine, replicas=2, sync_words=2000)
+    fit(model, paths, engine=engine, replicas=2, sync_words=2000, overlap=overlap)
     assert model.distributed_stats.replaced == 2
     assert [r["examples"] for r in model.loss_history] == [r["examples"] for r in one.loss_history]
     assert np.isfinite(model.wv.vectors).all() and np.isfinite(model.syn1neg).all()
@@ -243,6 +277,12 @@ def test_cli_trains_shards_on_replicas(shard_files, tmp_path, capsys):
     one = G.Word2Vec(min_count=2, vector_size=16, epochs=1)
     one.build_vocab(corpus_file=whole)
     assert model.wv.index_to_key == one.wv.index_to_key and len(model.loss_history) == 2
+    trained = [e["msg"] for e in model.lifecycle_events if e.get("event") == "train"]
+    assert "the sync beside training" in trained[-1]
+    assert main(["train", *paths, "--engine", "local", "--no-overlap", "--sg", "--min-count", "2", "--epochs", "1",
+                 "--workers", "1", "--vector-size", "16", "--out", str(out)]) == 0
+    trained = [e["msg"] for e in G.Word2Vec.load(str(out)).lifecycle_events if e.get("event") == "train"]
+    assert "synchronous rounds" in trained[-1]
 
 
 def test_cli_says_what_is_wrong_with_shards(shard_files, capsys):

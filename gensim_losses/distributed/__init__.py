@@ -67,7 +67,8 @@ def engine_for(engine, replicas, workers=None, **options):
 
 def fit(model, shards, engine="ray", replicas=2, sync_words=DEFAULT_SYNC_WORDS, hot_rows=DEFAULT_HOT_ROWS,
         full_sync_words=DEFAULT_FULL_SYNC_WORDS, rule="capped", step=None, epochs=None, callbacks=(), workers=None,
-        trim_rule=None, compute_loss=None, column=None, weight_column=None, context_column=None, **engine_options):
+        trim_rule=None, compute_loss=None, overlap=True, column=None, weight_column=None, context_column=None,
+        **engine_options):
     """Train ``model`` (a ``gensim_losses.Word2Vec``, built or not) on ``shards`` with ``replicas`` replicas.
 
     Parameters
@@ -96,6 +97,12 @@ def fit(model, shards, engine="ray", replicas=2, sync_words=DEFAULT_SYNC_WORDS, 
         The synchronisation rule (``"capped"``, the default, or ``"mean"``, ``"sum"``,
         ``"global-mean"``; see ``gensim_losses.distributed.sync`` and docs/distributed.md) and the
         replicas' learning-rate scale (default: ``replicas``).
+    overlap : bool
+        The sync beside training (default): a replica starts its next round as soon as it has sent its
+        delta, from its own weights, and gets the merge of that delta at the end of the round, so
+        transfer and merge hide behind training and each round trains one round stale (without the
+        other replicas' changes of the round before). ``False``: every round starts from the merge of
+        the one before (docs/distributed.md measures both).
     epochs, callbacks, trim_rule, compute_loss
         As in ``train()``/``build_vocab()``; callbacks run here, at epoch ends, on the synchronised model.
     workers : int, optional
@@ -126,7 +133,7 @@ def fit(model, shards, engine="ray", replicas=2, sync_words=DEFAULT_SYNC_WORDS, 
     columns = None if column is None else (column, weight_column, context_column)
     options = driver.Options(sync_words=sync_words, rule=rule, step=step, hot_rows=hot_rows,
                              full_sync_words=full_sync_words, epochs=epochs, compute_loss=compute_loss,
-                             columns=columns)
+                             overlap=overlap, columns=columns)
     # the engine starts once the model, the options and the shards are checked: a bad input leaves no cluster
     return driver.fit(model, shards, lambda: engine_for(engine, replicas, workers=workers, **engine_options),
                       replicas, options, callbacks=callbacks, trim_rule=trim_rule)

@@ -122,6 +122,7 @@ class Options:
     full_sync_words: int = DEFAULT_FULL_SYNC_WORDS
     epochs: int = None
     compute_loss: bool = None
+    overlap: bool = True  # the sync beside training: a replica trains its next round while its delta travels
     columns: tuple = None  # (column, weight, context) of Parquet shards; None: text shards
 
     def check(self, model, replicas):
@@ -228,19 +229,26 @@ def _train(model, engine, parts, part_words, options, callbacks):
                 stats.replaced += 1
                 fresh.add(i)
         done_words, records, finished, read = 0, [], [False] * replicas, [0] * replicas
-        rounds, full = 0, False
-        while not (all(finished) and full):
+        rounds, full, flush, ahead = 0, False, False, 0
+        overlap = options.overlap
+        # the epoch ends on a round that sends every row; with overlap, on one that trains nothing too,
+        # so that no replica trains on into the next epoch
+        while not (all(finished) and full and (flush or not overlap)):
             start = time.perf_counter()
             flush = all(finished)  # the part is read everywhere: one more round, training nothing, sends every row
             # the epoch's last round (every part ends in it) sends every row: the epoch ends synchronised
-            last = all(f or part_words[i] - read[i] < options.sync_words for i, f in enumerate(finished))
+            last = not overlap and all(f or part_words[i] - read[i] < options.sync_words
+                                       for i, f in enumerate(finished))
             full = flush or last or (rounds + 1) % options.full_every == 0
             words = 0 if flush else options.sync_words
-            a0 = alpha_at(epoch, done_words / total_words) * step
-            a1 = alpha_at(epoch, (done_words + words * finished.count(False)) / total_words) * step
+            # with overlap the round starting now follows the one in flight (the words started last call)
+            begun = done_words + ahead
+            a0 = alpha_at(epoch, begun / total_words) * step
+            a1 = alpha_at(epoch, (begun + words * finished.count(False)) / total_words) * step
+            ahead = words * finished.count(False) if overlap else 0
             shared = None if merged is None else engine.shared(merged)
             args = [(None if i in fresh else shared, words, a0, a1, options.compute_loss,
-                     None if full else options.hot_rows) for i in range(replicas)]
+                     None if full else options.hot_rows, overlap) for i in range(replicas)]
             fresh = set()
             try:
                 results = engine.call("step", args)
@@ -293,8 +301,10 @@ def _train(model, engine, parts, part_words, options, callbacks):
     callbacks.on_train_end(model)
     model._stop_requested = None
     model.train_count += 1
+    beside = "the sync beside training" if options.overlap else "synchronous rounds"
     model.add_lifecycle_event("train", msg=f"trained on {replicas} replicas, {stats.rounds} rounds of "
-                                           f"{options.sync_words} words, rule {options.rule}, step x{step:g}")
+                                           f"{options.sync_words} words, rule {options.rule}, step x{step:g}, "
+                                           f"{beside}")
     if model.loss_history and model.loss_history[-1]["total"] is not None:
         model.running_training_loss = sum(r["total"] for r in model.loss_history)
     return model

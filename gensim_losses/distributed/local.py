@@ -33,4 +33,9 @@ class InProcess:
         self.replicas[index] = Replica(*spec, threads=self.workers)
 
     def close(self):
+        for replica in self.replicas:  # a round training ahead ends before its replica goes
+            try:
+                replica.finish()
+            except BaseException:  # its error was raised already, or the run is ending on another one
+                pass
         self.replicas = []

@@ -13,6 +13,7 @@ import contextlib
 import logging
 import os
 import pickle
+import threading
 import time
 
 import numpy as np
@@ -58,6 +59,7 @@ class Replica:
         self.index = index
         self.threads = threads
         self.model = None
+        self._pending = None
 
     def count(self, max_words):
         """The vocabulary scan of this replica's part, where it is read (:func:`shards.count`)."""
@@ -73,9 +75,14 @@ class Replica:
         self.arrays = arrays_of(self.model)
         self.base = {name: array.copy() for name, array in self.arrays.items()}
         self._reader = None
+        self._pending = None  # a round training ahead: (thread, its result)
+        self._sent = None  # the last delta sent, until its merge comes back
 
     def start_epoch(self):
         """Read the part from its start again."""
+        if self._pending is not None:
+            raise RuntimeError("start_epoch() while a round trains ahead: the driver ends an epoch with a "
+                               "round that trains nothing")
         self.position = shards.START
         self._reader = None
 
@@ -94,19 +101,8 @@ class Replica:
                 break
         return batch, raw
 
-    def step(self, merged, words, start_alpha, end_alpha, compute_loss=True, hot=None):
-        """Apply ``merged`` (None in the first round), then train the next ``words`` raw words with the
-        learning rate going from ``start_alpha`` to ``end_alpha``, and return the change of the first
-        ``hot`` rows (None: of every row; see :mod:`.sync`).
-
-        Returns ``(delta, record, raw words read, position, done, seconds)``: ``record`` is the
-        round's ``loss_history`` entry (None when the part had no words left), ``seconds`` a pair:
-        the time reading the words and ``train()`` took (the round's work), and the time applying
-        the merge and taking the delta (the replica's part of the sync).
-        """
-        begin = time.perf_counter()
-        if merged is not None:
-            sync.apply(self.arrays, self.base, merged)
+    def _round(self, words, start_alpha, end_alpha, compute_loss):
+        """Read the next ``words`` raw words and train them; ``(record, raw, position, done, seconds)``."""
         start = time.perf_counter()
         batch, raw = self._sentences(words)
         model = self.model
@@ -118,9 +114,64 @@ class Replica:
                             start_alpha=start_alpha, end_alpha=end_alpha, compute_loss=compute_loss)
             record = model.loss_history[-1]
             model.lifecycle_events = model.lifecycle_events[-4:] if model.lifecycle_events else []
-        seconds = time.perf_counter() - start
-        change = sync.delta(self.arrays, self.base, hot)
-        return change, record, raw, self.position, raw < words, (seconds, time.perf_counter() - begin - seconds)
+        return record, raw, self.position, raw < words, time.perf_counter() - start
+
+    def _ahead(self, *round_args):
+        """Train a round in a thread of its own: the call returns, and the round trains while its delta
+        travels and the driver merges."""
+        out = {}
+
+        def run():
+            try:
+                out["round"] = self._round(*round_args)
+            except BaseException as exc:  # raised again by the call that collects the round
+                out["error"] = exc
+
+        thread = threading.Thread(target=run, name=f"replica-{self.index}-round", daemon=True)
+        thread.start()
+        self._pending = (thread, out)
+
+    def finish(self):
+        """Wait for the round training ahead (if any); ``(record, raw, position, done, seconds)``, or None."""
+        if self._pending is None:
+            return None
+        thread, out = self._pending
+        thread.join()
+        self._pending = None
+        if "error" in out:
+            raise out["error"]
+        return out["round"]
+
+    def step(self, merged, words, start_alpha, end_alpha, compute_loss=True, hot=None, overlap=False):
+        """One round: apply ``merged`` (None in the first round), train the next ``words`` raw words
+        with the learning rate going from ``start_alpha`` to ``end_alpha``, and return the change of
+        the first ``hot`` rows (None: of every row; see :mod:`.sync`).
+
+        ``overlap=True`` (the sync beside training, one round stale): the round this call returns is
+        the one the previous call started, and the ``words`` of this call train in a thread after it
+        returns, from the weights as they are once ``merged`` is applied, without the other
+        replicas' changes of the round whose delta this call sends. ``merged`` is then the merge of
+        the delta the previous call sent, and the replica keeps what it trained since.
+
+        Returns ``(delta, record, raw words read, position, done, seconds)``: ``record`` is the
+        round's ``loss_history`` entry (None when the part had no words left), ``seconds`` a pair:
+        the time reading the words and ``train()`` took (the round's work), and the time applying
+        the merge and taking the delta (the replica's part of the sync).
+        """
+        if overlap:
+            trained = self.finish() or (None, 0, self.position, False, 0.0)
+        begin = time.perf_counter()
+        if merged is not None:
+            # a synchronous round changed nothing since its delta: subtracting it would give 0
+            sync.apply(self.arrays, self.base, merged, self._sent if overlap else None)
+        if not overlap:
+            trained = self._round(words, start_alpha, end_alpha, compute_loss)
+        record, raw, position, done, seconds = trained
+        change = self._sent = sync.delta(self.arrays, self.base, hot)
+        syncing = time.perf_counter() - begin - (0.0 if overlap else seconds)
+        if overlap and words > 0:
+            self._ahead(words, start_alpha, end_alpha, compute_loss)
+        return change, record, raw, position, done, (seconds, syncing)
 
     def pid(self):
         """The process the replica runs in (to tell the engine's processes apart, or to end one)."""

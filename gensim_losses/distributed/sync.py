@@ -119,21 +119,39 @@ def merge(deltas, shapes, rule, step):
     return merged
 
 
-def apply(arrays, base, merged):
+def _dense(change, end, width):
+    """A delta's rows as a block of the first ``end`` rows, zero where it names none."""
+    rows, values = change
+    out = np.zeros((end, width), dtype=np.float32)
+    if rows.dtype == bool:
+        out[:len(rows)] = values  # a replica's delta never reaches past the merge of its round
+    else:
+        out[rows] = values
+    return out
+
+
+def apply(arrays, base, merged, sent=None):
     """Set every array to ``base + merged`` (rows the merge does not name stay at ``base``, which no
     replica changed), and make that the new ``base``: the same arithmetic on every replica and on
-    the driver, so all hold the same weights to the bit after a sync."""
+    the driver, so all hold the same weights to the bit after a sync.
+
+    ``sent``: the delta this replica sent, when it has trained on since (the sync beside training,
+    ``overlap``); what it trained since, ``array - base - sent``, stays on top of the new ``base``.
+    """
     for name, array in arrays.items():
         rows, values = merged[name]
         old = base[name]
+        n = _extent(rows)
+        own = None if sent is None else _dense(sent[name], n, array.shape[1])
         if rows.dtype == bool:
-            n, where = len(rows), rows[:, None]  # a row the merge does not name keeps what it holds
+            where = rows[:, None]  # a row the merge does not name keeps what it holds
             new = old[:n] + values
-            np.copyto(array[:n], new, where=where)
+            kept = new if own is None else new + (array[:n] - old[:n] - own)
+            np.copyto(array[:n], kept, where=where)
             np.copyto(old[:n], new, where=where)
         else:
             new = old[rows] + values
-            array[rows] = new
+            array[rows] = new if own is None else new + (array[rows] - old[rows] - own[rows])
             old[rows] = new
 
 

@@ -419,7 +419,8 @@ def _train_distributed(args, model, shards):
     start = time.perf_counter()
     try:
         fit(model, shards, engine=args.engine, replicas=args.replicas, sync_words=args.sync_words,
-            workers=args.workers, callbacks=(), column=args.column, weight_column=args.weight_column,
+            overlap=args.overlap, workers=args.workers, callbacks=(), column=args.column,
+            weight_column=args.weight_column,
             context_column=args.context_column)
     except ImportError as exc:
         raise CLIError(f"--engine {args.engine}: {exc.name or exc} is not installed "
@@ -517,6 +518,9 @@ def build_parser():
     p.add_argument("--replicas", type=_positive_int, default=2, help="replicas with --engine (default 2)")
     p.add_argument("--sync-words", type=_positive_int, default=50_000,
                    help="raw words each replica trains between synchronisations (default 50000)")
+    p.add_argument("--overlap", action=argparse.BooleanOptionalAction, default=True,
+                   help="with --engine: the sync beside training, each replica training its next round while "
+                        "its delta travels (default); --no-overlap: every round waits for the last one's merge")
     p.add_argument("--column", metavar="NAME", default=None,
                    help="a Parquet CORPUS's column of token lists (strings or integer ids): one sentence a row")
     p.add_argument("--weight-column", metavar="NAME", default=None,
