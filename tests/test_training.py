@@ -1,5 +1,7 @@
 """Training paths, persistence and failures of gensim_losses.Word2Vec."""
 
+import importlib
+import os
 import threading
 import time
 
@@ -45,19 +47,42 @@ def test_corpus_file_and_iterable_train_the_same_examples(lee, sg):
         assert rb["total"] == pytest.approx(ra["total"], rel=0.01)
 
 
-@pytest.mark.skipif(kernels.ISA == "baseline", reason="no AVX2 build on this machine")
-def test_avx2_and_baseline_kernels_agree(lee, monkeypatch):
-    a = deterministic(sg=1, negative=5, hs=1, sample=1e-3)
-    a.build_vocab(lee)
-    b = deterministic(sg=1, negative=5, hs=1, sample=1e-3)
-    b.build_vocab(lee)
-    a.train(lee, total_examples=a.corpus_count, epochs=1)
-    monkeypatch.setattr(engine, "kernels", baseline_kernels)
-    b.train(lee, total_examples=b.corpus_count, epochs=1)
-    # same random draws; only float rounding (FMA, summation order) differs
+VECTOR_VARIANTS = [name for name in kernels.runnable() if name != "baseline"]
+
+
+@pytest.mark.skipif(not VECTOR_VARIANTS, reason="this CPU runs only the baseline build of the kernels")
+@pytest.mark.parametrize("variant", VECTOR_VARIANTS or ["none"])
+@pytest.mark.parametrize("settings", [dict(sg=1, negative=5, hs=1), dict(sg=0, negative=5, hs=0),
+                                      dict(sg=1, negative=5, hs=0, shared_negatives=True)],
+                         ids=["sg-ns-hs", "cbow-ns", "sg-shared"])
+def test_every_kernel_variant_agrees_with_the_baseline(lee, monkeypatch, variant, settings):
+    """Each vector build (AVX2+FMA, AVX-512) draws what the baseline draws; only float rounding (FMA,
+    summation order, vector width) differs."""
+    runs = []
+    for module in (importlib.import_module(f"gensim_losses.kernels._{variant}"), baseline_kernels):
+        monkeypatch.setattr(engine, "kernels", module)
+        model = deterministic(sample=1e-3, **settings)
+        model.build_vocab(lee)
+        model.train(lee, total_examples=model.corpus_count, epochs=1)
+        runs.append(model)
+    a, b = runs
     assert a.loss_history[0]["examples"] == b.loss_history[0]["examples"]
     assert b.loss_history[0]["total"] == pytest.approx(a.loss_history[0]["total"], rel=1e-3)
     assert np.corrcoef(a.wv.vectors.ravel(), b.wv.vectors.ravel())[0, 1] > 0.99
+
+
+def test_a_variant_is_forced_or_refused_by_name():
+    import subprocess
+    import sys
+
+    for name in kernels.runnable():
+        probe = subprocess.run([sys.executable, "-c", "from gensim_losses import kernels; print(kernels.ISA)"],
+                               capture_output=True, text=True, env={**os.environ, "GENSIM_LOSSES_KERNELS": name})
+        assert probe.stdout.strip() == name, probe.stderr
+    probe = subprocess.run([sys.executable, "-c", "import gensim_losses"], capture_output=True, text=True,
+                           env={**os.environ, "GENSIM_LOSSES_KERNELS": "sse9"})
+    assert probe.returncode != 0 and "expected auto, avx512, avx2, baseline" in probe.stderr
+    assert kernels.ISA == kernels.runnable()[0] or os.environ.get("GENSIM_LOSSES_KERNELS")
 
 
 def test_learns_lee_neighbours(lee):

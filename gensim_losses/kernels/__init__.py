@@ -1,7 +1,8 @@
 """The training kernels built for the best instruction set this CPU runs.
 
-``GENSIM_LOSSES_KERNELS=baseline`` forces the portable build (tests compare
-the two).
+``GENSIM_LOSSES_KERNELS`` forces a variant: ``baseline`` (the portable
+build), ``avx2`` (AVX2+FMA) or ``avx512`` (AVX-512 F/BW/DQ/VL); tests compare
+each with the baseline. ``ISA`` names the one loaded.
 """
 
 import os
@@ -15,19 +16,48 @@ def _cpu_has(*features):
     return all(__cpu_features__.get(f, False) for f in features)
 
 
+# the variants setup.py builds, best first, with the CPU features (numpy's names) each needs
+VARIANTS = (("avx512", ("AVX512F", "AVX512BW", "AVX512DQ", "AVX512VL", "AVX2", "FMA3")),
+            ("avx2", ("AVX2", "FMA3")),
+            ("baseline", ()))
+
+
+def runnable():
+    """The variants this CPU can run and this installation has, best first."""
+    import importlib
+
+    out = []
+    for name, features in VARIANTS:
+        if _cpu_has(*features):
+            try:
+                importlib.import_module(f"gensim_losses.kernels._{name}")
+            except ImportError:  # not built here (another architecture, or an old build)
+                continue
+            out.append(name)
+    return out
+
+
 def _load():
+    import importlib
+
+    names = [name for name, _ in VARIANTS]
     wanted = os.environ.get("GENSIM_LOSSES_KERNELS", "auto")
-    if wanted not in ("auto", "baseline", "avx2"):
-        raise ImportError(f"GENSIM_LOSSES_KERNELS={wanted!r}: expected auto, baseline or avx2")
-    if wanted in ("auto", "avx2") and _cpu_has("AVX2", "FMA3"):
+    if wanted not in ("auto",) + tuple(names):
+        raise ImportError(f"GENSIM_LOSSES_KERNELS={wanted!r}: expected auto, {', '.join(names)}")
+    for name, features in VARIANTS:
+        if wanted not in ("auto", name):
+            continue
+        if not _cpu_has(*features):
+            if wanted == name:
+                raise ImportError(f"GENSIM_LOSSES_KERNELS={name}: this CPU lacks "
+                                  f"{', '.join(f for f in features if not _cpu_has(f))}")
+            continue
         try:
-            from gensim_losses.kernels import _avx2 as module
-            return module, "avx2"
+            return importlib.import_module(f"gensim_losses.kernels._{name}"), name
         except ImportError:
-            if wanted == "avx2":
+            if wanted == name:
                 raise
-    from gensim_losses.kernels import _baseline as module
-    return module, "baseline"
+    raise ImportError("no build of the training kernels imports here: reinstall gensim-losses")
 
 
 _module, ISA = _load()
