@@ -42,6 +42,8 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 import corpora  # noqa: E402
 
+from gensim_losses.tools.bench import cpu_model  # noqa: E402
+
 MODES = {
     "SG-NS": dict(sg=1, hs=0, negative=5),
     "CBOW-NS": dict(sg=0, hs=0, negative=5),
@@ -76,13 +78,6 @@ if train:
     raw = trained[1] if trained else model.corpus_total_words * epochs
     print(json.dumps({"words_per_s": raw / (time.perf_counter() - start), "file": gensim_losses.__file__}))
 """
-
-
-def cpu_model():
-    for line in Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else ():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return "unknown"
 
 
 def isa(tree):

@@ -16,7 +16,6 @@ gensim's defaults otherwise), ``corpus_file`` input, ``--workers`` threads.
 
 import argparse
 import copy
-import platform
 import statistics
 import sys
 import time
@@ -27,17 +26,10 @@ from peers import head_lines  # noqa: E402
 
 import gensim_losses as G  # noqa: E402
 from gensim_losses import kernels  # noqa: E402
+from gensim_losses.tools.bench import cpu_model  # noqa: E402
 from gensim_losses.training.heldout import evaluate_loss  # noqa: E402
 
 WORKDIR = Path("/tmp/gensim_losses_peers")
-
-
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as fh:
-            return next(line.split(":", 1)[1].strip() for line in fh if line.startswith("model name"))
-    except (OSError, StopIteration):
-        return platform.processor() or "unknown CPU"
 
 
 def sample(tokens):

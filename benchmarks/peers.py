@@ -34,6 +34,8 @@ from pathlib import Path
 from gensim.models import KeyedVectors
 from quality import mean_se_cell
 
+from gensim_losses.tools.bench import machine
+
 ROOT = Path(__file__).resolve().parent.parent
 # the shared data and peers: beside the checkout, or where GENSIM_LOSSES_SHARED says (a clone made elsewhere)
 SHARED = Path(os.environ.get("GENSIM_LOSSES_SHARED", ROOT.parent / "shared"))
@@ -68,8 +70,9 @@ print(json.dumps({"start": imported - start, "vocab": scanned - imported, "train
 """
 
 
-def trainers(bin_dir, mode):
-    """``{name: function(corpus, out, seed) -> command}`` for ``mode`` ('sg' or 'cbow')."""
+def trainers(bin_dir, mode, variants=(None,)):
+    """``{name: function(corpus, out, seed) -> command}`` for ``mode`` ('sg' or 'cbow'); ``variants``: the
+    kernel builds gensim_losses runs (None: the one it picks), each its own rows."""
     sg = mode == "sg"
     common = ["-size", "100", "-window", "5", "-negative", "5", "-sample", "1e-3", "-threads", str(THREADS),
               "-iter", "1", "-min-count", "5", "-binary", "1"]
@@ -84,12 +87,16 @@ def trainers(bin_dir, mode):
     if sg:
         table["pWord2Vec (HogBatch)"] = lambda c, o, s: [str(bin_dir / "pWord2Vec"), "-train", c, "-output", o,
                                                          *common]
-    for label, module, shared in (("stock gensim (corpus_file)", "stock", "0"),
-                                  ("gensim_losses (corpus_file)", "ours", "0"),
-                                  ("gensim_losses, shared_negatives", "ours", "1")):
-        table[label] = (lambda m, sh: lambda c, o, s: [
+    sides = [("stock gensim (corpus_file)", "stock", "0", None)]
+    for variant in variants:
+        tag = f" [{variant}]" if variant else ""
+        sides += [(f"gensim_losses (corpus_file){tag}", "ours", "0", variant),
+                  (f"gensim_losses, shared_negatives{tag}", "ours", "1", variant)]
+    for label, module, shared, variant in sides:
+        table[label] = (lambda m, sh, v: lambda c, o, s: [
+            *(["env", f"GENSIM_LOSSES_KERNELS={v}"] if v else []),
             sys.executable, "-c", GENSIM_CHILD, m, "1" if sg else "0", sh, c, o, str(s),
-            json.dumps(GENSIM_SETTINGS)])(module, shared)
+            json.dumps(GENSIM_SETTINGS)])(module, shared, variant)
     return table
 
 
@@ -156,12 +163,12 @@ def head_lines(tokens, corpus=None):
     return lines
 
 
-def run(corpus, modes, reps, bin_dir, workdir, log=sys.stderr):
+def run(corpus, modes, reps, bin_dir, workdir, log=sys.stderr, only=None, variants=(None,)):
     tokens = sum(len(line.split()) for line in open(corpus, encoding="utf8", errors="replace"))
     results = {}
     for mode in modes:
-        table = trainers(bin_dir, mode)
-        names = list(table)
+        table = trainers(bin_dir, mode, variants)
+        names = [name for name in table if not only or name.startswith(tuple(only))]
         for rep in range(reps):
             order = names[rep % len(names):] + names[:rep % len(names)]
             for name in order:
@@ -187,14 +194,16 @@ def table(results, tokens, modes):
     lines = []
     for mode in modes:
         rows = {name: v for (m, name), v in results.items() if m == mode}
-        stock = statistics.median(rows["stock gensim (corpus_file)"]["wall"])
+        base = rows.get("stock gensim (corpus_file)")
+        stock = statistics.median(base["wall"]) if base else None
         lines += [f"\n**{'skip-gram' if mode == 'sg' else 'CBOW'} NS**, {tokens / 1e6:.1f}M tokens\n",
                   "| trainer | seconds (median) | speed vs stock gensim | words/s per thread | wordsim353 | "
                   "simlex999 | analogies |", "|---|---|---|---|---|---|---|"]
         for name, v in rows.items():
             wall = statistics.median(v["wall"])
             scores = [mean_se_cell([s[key] for s in v["scores"]]) for key in METRICS]
-            lines.append(f"| {name} | {wall:.1f} | {stock / wall:.2f}x | {tokens / wall / THREADS / 1e3:.0f}k "
+            speed = f"{stock / wall:.2f}x" if stock else "n/a"
+            lines.append(f"| {name} | {wall:.1f} | {speed} | {tokens / wall / THREADS / 1e3:.0f}k "
                          f"| {' | '.join(scores)} |")
         lines.append(f"\nQuality: mean ± standard error over the {len(rows[next(iter(rows))]['scores'])} "
                      "repetitions, each its own seed.\n")
@@ -205,12 +214,22 @@ def table(results, tokens, modes):
                          f"{parts['vocab']:.1f}s, training {parts['train']:.1f}s "
                          f"({tokens / parts['train'] / THREADS / 1e3:.0f}k words/s per thread), saving "
                          f"{parts['save']:.1f}s")
-        stock_vocab = splits["stock gensim (corpus_file)"]["vocab"]
+        stock_vocab = splits.get("stock gensim (corpus_file)", {}).get("vocab")
         for name, parts in splits.items():
-            if name.startswith("gensim_losses"):
+            if name.startswith("gensim_losses") and stock_vocab:
                 lines.append(f"- build_vocab(corpus_file=...), {name} against stock: "
                              f"{stock_vocab / parts['vocab']:.1f}x faster")
     return "\n".join(lines)
+
+
+def openblas_core(bin_dir):
+    """The kernels OpenBLAS picks on this CPU for pWord2Vec (its SGEMM is pWord2Vec's time)."""
+    probe = subprocess.run([str(bin_dir / "pWord2Vec")], capture_output=True, text=True,
+                           env=dict(os.environ, OPENBLAS_VERBOSE="2"))
+    for line in (probe.stdout + probe.stderr).splitlines():
+        if line.startswith("Core:"):
+            return line.split(":", 1)[1].strip()
+    return "unknown (OpenBLAS printed no core)"
 
 
 def main(argv=None):
@@ -220,13 +239,21 @@ def main(argv=None):
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--bin", default=None, help="where the peers are built (default: a cache in the workdir)")
     parser.add_argument("--workdir", default=str(Path(tempfile.gettempdir()) / "gensim_losses_peers"))
+    parser.add_argument("--trainers", nargs="+", default=None, metavar="NAME",
+                        help="only the trainers whose names start so (e.g. pWord2Vec 'stock gensim' "
+                             "'gensim_losses, shared'); default: all")
+    parser.add_argument("--variants", nargs="+", default=None, choices=["baseline", "avx2", "avx512"],
+                        help="gensim_losses's rows once per kernel build (GENSIM_LOSSES_KERNELS); default: the "
+                             "one it picks")
     args = parser.parse_args(argv)
     workdir = Path(args.workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     bin_dir = Path(args.bin) if args.bin else workdir / "bin"
     build(bin_dir)
     corpus = plain_corpus(args.corpus, workdir)
-    results, tokens = run(corpus, args.modes, args.reps, bin_dir, workdir)
+    print(f"{machine()}; pWord2Vec's OpenBLAS: {openblas_core(bin_dir)}", flush=True)
+    results, tokens = run(corpus, args.modes, args.reps, bin_dir, workdir, only=args.trainers,
+                          variants=args.variants or (None,))
     print(table(results, tokens, args.modes))
 
 

@@ -154,6 +154,10 @@ def test_bench_runs_from_the_package(capsys):
     code, stdout, err = run(capsys, "bench", "--corpus", "lee", "--modes", "SG-NS", "--inputs", "iterable",
                             "--reps", 1)
     assert code == 0, err
+    from gensim_losses import kernels
+
+    # a speed table names the machine and the kernel variant it ran
+    assert stdout.splitlines()[0].startswith("CPU ") and f"kernels {kernels.ISA}" in stdout.splitlines()[0]
     row = next(line for line in stdout.splitlines() if line.startswith("| lee_background x20 | SG-NS | iterable"))
     cells = [c.strip() for c in row.strip("|").split("|")]
     stock, ours, ratio = float(cells[3].rstrip("M")), float(cells[4].rstrip("M")), float(cells[5].strip("*"))

@@ -191,9 +191,11 @@ def test_merge_rules(monkeypatch, dense):
 
 
 @pytest.mark.parametrize("dense", [0.0, 1.0])
-def test_a_replica_that_trained_on_keeps_what_it_trained_since_its_delta(monkeypatch, dense):
-    """The sync beside training: the merge of a delta arrives after the replica trained on; it gets the
-    merge on top of the synchronised weights and keeps, on top of that, what it trained since."""
+@pytest.mark.parametrize("share", [1.0, 0.25])
+def test_a_replica_that_trained_on_keeps_what_it_trained_since_its_delta(monkeypatch, dense, share):
+    """The sync beside training: the replica holds ``share`` of the delta it sent, trains on, and when the
+    merge arrives gets it on top of the synchronised weights and keeps, on top of that, what it trained
+    since."""
     monkeypatch.setattr(sync, "DENSE", dense)
     rng = np.random.default_rng(0)
     synced = rng.normal(size=(6, 3)).astype(np.float32)
@@ -201,6 +203,9 @@ def test_a_replica_that_trained_on_keeps_what_it_trained_since_its_delta(monkeyp
     arrays["syn1neg"][[0, 1, 4]] += rng.normal(size=(3, 3)).astype(np.float32)  # the round whose delta goes
     # rows 0 and 1 go (syn1neg's rows follow the vocabulary); row 4 waits for a full sync
     sent = sync.delta(arrays, base, hot=3)
+    held = sync.hold(arrays, base, sent, share)
+    _, values = _rows(sent["syn1neg"])
+    np.testing.assert_allclose(arrays["syn1neg"][[0, 1]], synced[[0, 1]] + share * values, rtol=1e-6, atol=1e-6)
     other = {"syn1neg": sync._pack(np.array([0, 1, 1]) > 0, np.full((3, 3), 0.5, np.float32))}
     since = rng.normal(size=3).astype(np.float32)
     arrays["syn1neg"][1] += since  # trained after the delta left
@@ -210,7 +215,7 @@ def test_a_replica_that_trained_on_keeps_what_it_trained_since_its_delta(monkeyp
     new = synced.copy()
     rows, values = _rows(merged["syn1neg"])
     new[rows] += values
-    sync.apply(arrays, base, merged, sent)
+    sync.apply(arrays, base, merged, held)
     np.testing.assert_array_equal(base["syn1neg"], new)  # the synchronised weights, as the driver computes them
     np.testing.assert_array_equal(arrays["syn1neg"][[0, 2, 3]], new[[0, 2, 3]])  # not trained since: to the bit
     np.testing.assert_allclose(arrays["syn1neg"][1], new[1] + since, rtol=1e-6, atol=1e-6)

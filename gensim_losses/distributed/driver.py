@@ -231,6 +231,7 @@ def _train(model, engine, parts, part_words, options, callbacks):
         done_words, records, finished, read = 0, [], [False] * replicas, [0] * replicas
         rounds, full, flush, ahead = 0, False, False, 0
         overlap = options.overlap
+        share = sync.own_share(options.rule, step, replicas)
         # the epoch ends on a round that sends every row; with overlap, on one that trains nothing too,
         # so that no replica trains on into the next epoch
         while not (all(finished) and full and (flush or not overlap)):
@@ -248,7 +249,7 @@ def _train(model, engine, parts, part_words, options, callbacks):
             ahead = words * finished.count(False) if overlap else 0
             shared = None if merged is None else engine.shared(merged)
             args = [(None if i in fresh else shared, words, a0, a1, options.compute_loss,
-                     None if full else options.hot_rows, overlap) for i in range(replicas)]
+                     None if full else options.hot_rows, overlap, share) for i in range(replicas)]
             fresh = set()
             try:
                 results = engine.call("step", args)

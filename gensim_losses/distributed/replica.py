@@ -142,7 +142,7 @@ class Replica:
             raise out["error"]
         return out["round"]
 
-    def step(self, merged, words, start_alpha, end_alpha, compute_loss=True, hot=None, overlap=False):
+    def step(self, merged, words, start_alpha, end_alpha, compute_loss=True, hot=None, overlap=False, share=1.0):
         """One round: apply ``merged`` (None in the first round), train the next ``words`` raw words
         with the learning rate going from ``start_alpha`` to ``end_alpha``, and return the change of
         the first ``hot`` rows (None: of every row; see :mod:`.sync`).
@@ -150,8 +150,9 @@ class Replica:
         ``overlap=True`` (the sync beside training, one round stale): the round this call returns is
         the one the previous call started, and the ``words`` of this call train in a thread after it
         returns, from the weights as they are once ``merged`` is applied, without the other
-        replicas' changes of the round whose delta this call sends. ``merged`` is then the merge of
-        the delta the previous call sent, and the replica keeps what it trained since.
+        replicas' changes of the round whose delta this call sends, and with ``share`` of its own
+        (:func:`sync.hold`). ``merged`` is then the merge of the delta the previous call sent, and the
+        replica keeps what it trained since.
 
         Returns ``(delta, record, raw words read, position, done, seconds)``: ``record`` is the
         round's ``loss_history`` entry (None when the part had no words left), ``seconds`` a pair:
@@ -167,7 +168,8 @@ class Replica:
         if not overlap:
             trained = self._round(words, start_alpha, end_alpha, compute_loss)
         record, raw, position, done, seconds = trained
-        change = self._sent = sync.delta(self.arrays, self.base, hot)
+        change = sync.delta(self.arrays, self.base, hot)
+        self._sent = sync.hold(self.arrays, self.base, change, share) if overlap else change
         syncing = time.perf_counter() - begin - (0.0 if overlap else seconds)
         if overlap and words > 0:
             self._ahead(words, start_alpha, end_alpha, compute_loss)

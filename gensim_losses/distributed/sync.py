@@ -119,6 +119,34 @@ def merge(deltas, shapes, rule, step):
     return merged
 
 
+def own_share(rule, step, replicas):
+    """What the merge gives a row that only one replica touched, as a share of that replica's change."""
+    return {"capped": 1.0 / max(1.0, step), "global-mean": 1.0 / replicas}.get(rule, 1.0)
+
+
+def hold(arrays, base, change, share):
+    """Keep ``share`` of the ``change`` a replica just sent, until its merge comes (the sync beside
+    training): its rows become ``base + share x change``, what the merge would make of them if no other
+    replica had touched them (:func:`own_share`). The other replicas' part of the round then arrives one
+    round late, and no replica runs ahead on its whole own change (at ``N`` times the rate) for two
+    rounds. Returns what is held, for :func:`apply` to take out again."""
+    if share == 1.0:
+        return change
+    held, share = {}, np.float32(share)
+    for name, (rows, values) in change.items():
+        array, old = arrays[name], base[name]
+        if rows.dtype == bool:
+            n, where = len(rows), rows[:, None]
+            new = old[:n] + share * values
+            np.copyto(array[:n], new, where=where)
+            held[name] = (rows, np.where(where, new - old[:n], np.float32(0)))
+        else:
+            new = old[rows] + share * values
+            array[rows] = new
+            held[name] = (rows, new - old[rows])  # as stored: apply's subtraction gives 0 where nothing trained
+    return held
+
+
 def _dense(change, end, width):
     """A delta's rows as a block of the first ``end`` rows, zero where it names none."""
     rows, values = change
@@ -135,8 +163,9 @@ def apply(arrays, base, merged, sent=None):
     replica changed), and make that the new ``base``: the same arithmetic on every replica and on
     the driver, so all hold the same weights to the bit after a sync.
 
-    ``sent``: the delta this replica sent, when it has trained on since (the sync beside training,
-    ``overlap``); what it trained since, ``array - base - sent``, stays on top of the new ``base``.
+    ``sent``: what this replica holds of the delta it sent (:func:`hold`), when it has trained on
+    since (the sync beside training); what it trained since, ``array - base - sent``, stays on top of
+    the new ``base``.
     """
     for name, array in arrays.items():
         rows, values = merged[name]

@@ -35,6 +35,7 @@ many negatives in all::
 
 import argparse
 import logging
+import os
 import statistics
 import tempfile
 import time
@@ -262,6 +263,24 @@ def _temporary_directory():
                        f"({exc.strerror or exc}): give --workdir, or set TMPDIR") from None
 
 
+def cpu_model():
+    """The CPU's model name (Linux's /proc/cpuinfo, else what ``platform`` says)."""
+    import platform
+
+    try:
+        with open("/proc/cpuinfo") as fh:
+            return next(line.split(":", 1)[1].strip() for line in fh if line.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.processor() or "unknown CPU"
+
+
+def machine():
+    """What a speed table must name: the CPU, its cores, and the kernel variant this process runs."""
+    from gensim_losses import kernels
+
+    return f"CPU {cpu_model()} ({os.cpu_count()} cores), gensim_losses kernels {kernels.ISA}"
+
+
 def run(args):
     """Time every comparison, mode, input and corpus of ``args``; print the table as it grows.
 
@@ -270,7 +289,8 @@ def run(args):
     if args.out:
         check_writable(args.out, "--out")
     workdir = writable_directory(args.workdir, "--workdir") if args.workdir else None
-    lines = []
+    lines = [machine(), ""]
+    print(lines[0], flush=True)
     with _temporary_directory() as tmp:
         corpora = corpora_for(args, workdir or tmp)
         for comparison in args.compare:
@@ -278,8 +298,8 @@ def run(args):
             a, b = sides[0][0], sides[1][0]
             header = [f"| corpus | mode | input | {a} words/s | {b} words/s | ratio (median) | ratios |",
                       "|---|---|---|---|---|---|---|"]
-            lines += ([""] if lines else []) + header
-            print(("\n" if len(lines) > 2 else "") + "\n".join(header), flush=True)
+            lines += ([""] if len(lines) > 2 else []) + header
+            print("\n" + "\n".join(header), flush=True)
             for name, epochs, sentences, path in corpora:
                 for mode in args.modes:
                     for source in args.inputs:
