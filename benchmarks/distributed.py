@@ -311,23 +311,31 @@ def scaling(args):
     full = 2 * args.vocab * args.dim * 4
     per_round = ((full_every - 1) * hot + full) / full_every  # bytes per replica per direction, averaged
     link = args.gbits * 1e9 / 8
-    print(f"vocabulary {args.vocab}, dim {args.dim}, sync every {args.sync_words} words, top {args.hot_rows} "
-          f"rows; all rows every {full_every} rounds: {per_round / 1e6:.1f} MB per replica per direction per "
-          f"round (hot {hot / 1e6:.1f} MB, full {full / 1e6:.1f} MB); {args.gbits:g} Gb/s at the driver; "
-          f"{args.thread_rate / 1e3:.0f}k words/s per thread; {args.rpc * 1e3:.0f} ms fixed and "
-          f"{args.merge * 1e3:.1f} ms of merging per replica per round")
-    print("| threads per replica | N | training s per round | sync s per round | words/s | speed-up vs N=1 "
-          "| efficiency |")
+    mode = "the sync beside training" if args.overlap else "synchronous rounds"
+    print(f"{mode}; vocabulary {args.vocab}, dim {args.dim}, sync every {args.sync_words} words, top "
+          f"{args.hot_rows} rows; all rows every {full_every} rounds: {per_round / 1e6:.1f} MB per replica per "
+          f"direction per round on average (hot {hot / 1e6:.1f} MB, full {full / 1e6:.1f} MB); "
+          f"{args.gbits:g} Gb/s at the driver; {args.thread_rate / 1e3:.0f}k words/s per thread; "
+          f"{args.rpc * 1e3:.0f} ms fixed and "
+          f"{args.merge * 1e3:.1f} ms of merging per replica per round; {args.apply * 1e3:.0f} ms a round on each "
+          f"replica applying the merge and taking its delta")
+    print("| threads per replica | N | training s per round | sync s per round (hot / full) | words/s "
+          "| speed-up vs N=1 | efficiency |")
     print("|---|---|---|---|---|---|---|")
     for threads in args.threads:
         train = args.sync_words / (threads * args.thread_rate)
         base = None
         for n in args.replicas:
-            sync_s = args.rpc + n * (args.merge + 2 * per_round / link) if n > 1 else 0.0
-            rate = n * args.sync_words / (train + sync_s)
+            syncs = [args.rpc + n * (args.merge + 2 * size / link) if n > 1 else 0.0 for size in (hot, full)]
+            apply = args.apply if n > 1 else 0.0
+            # with overlap a round lasts as long as the longer of its training and the sync of the round
+            # before, plus the replica's apply and delta; synchronous, as long as both one after the other
+            period = [(max(train, sync_s) if args.overlap else train + sync_s) + apply for sync_s in syncs]
+            cycle = (full_every - 1) * period[0] + period[1]
+            rate = n * args.sync_words * full_every / cycle
             base = base or rate / n
-            print(f"| {threads} | {n} | {train:.3f} | {sync_s:.3f} | {rate / 1e6:.2f}M | {rate / base:.1f}x "
-                  f"| {rate / base / n:.0%} |")
+            print(f"| {threads} | {n} | {train:.3f} | {syncs[0]:.3f} / {syncs[1]:.3f} | {rate / 1e6:.2f}M "
+                  f"| {rate / base:.1f}x | {rate / base / n:.0%} |")
 
 
 def mean_se(rows, metric):
@@ -422,6 +430,10 @@ def main(argv=None):
     c.add_argument("--thread-rate", type=float, default=220e3, help="training words/s of one replica thread")
     c.add_argument("--rpc", type=float, default=0.007, help="fixed seconds per round (calls, latency)")
     c.add_argument("--merge", type=float, default=0.004, help="driver seconds per replica per round")
+    c.add_argument("--apply", type=float, default=0.004,
+                   help="replica seconds per round applying the merge and taking its delta")
+    c.add_argument("--overlap", action=argparse.BooleanOptionalAction, default=True,
+                   help="the sync beside training (fit's default)")
     c.add_argument("--threads", type=int, nargs="+", default=[1, 8])
     c.add_argument("--replicas", type=int, nargs="+", default=[1, 2, 4, 8, 16, 32, 64])
     m = sub.add_parser("comm")
