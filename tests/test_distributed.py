@@ -3,6 +3,7 @@ and Dask place): vocabulary identity, loss-record sums, the sync rule, a lost re
 The engines themselves: tests/test_distributed_engines.py."""
 
 import gzip
+import logging
 import shutil
 
 import numpy as np
@@ -124,12 +125,15 @@ def test_every_replica_ends_a_round_with_the_drivers_weights(shard_files, monkey
     are equal, and a base plus the last merge (which the next round would apply) is the driver's model.
     With overlap too: the epoch's last round trains nothing, so no replica holds anything unsent."""
     paths, _ = shard_files
-    merges = []
-    merge = sync.merge
+    merges, shares = [], []
+    merge, hold = sync.merge, sync.hold
     monkeypatch.setattr(sync, "merge", lambda *a: merges.append(merge(*a)) or merges[-1])
+    monkeypatch.setattr(sync, "hold", lambda *a: shares.append(a[-1]) or hold(*a))
     engine = Recording()
     model = G.Word2Vec(**FIXED, epochs=1)
     fit(model, paths, engine=engine, replicas=3, sync_words=4000, overlap=overlap)
+    # with overlap each replica holds a third of what it sent (the capped rule's share of a lone change)
+    assert shares == ([1 / 3] * len(shares) if overlap else []) and (shares or not overlap)
     assert model.distributed_stats.rounds >= 3 and len(merges) == model.distributed_stats.rounds
     first = engine.kept[0]
     for other in engine.kept[1:]:
@@ -155,6 +159,39 @@ def test_one_replica_with_the_default_rule_is_plain_sgd(shard_files):
     replica = engine.kept[0]
     for name, array in replica.arrays.items():
         np.testing.assert_allclose(array, dict(trained_arrays(model))[name], rtol=0, atol=1e-6)
+
+
+def test_one_replica_trains_the_same_beside_training_and_in_synchronous_rounds(shard_files, caplog):
+    """N=1 holds its whole delta (share 1), so a round trained beside the sync starts from the weights
+    the synchronous round starts from, up to float rounding: what a replica trains while its delta
+    travels is kept, not lost to the merge."""
+    paths, _ = shard_files
+    models = {}
+    for overlap in (True, False):
+        models[overlap] = G.Word2Vec(**FIXED, epochs=2)
+        fit(models[overlap], paths, engine="local", replicas=1, sync_words=2000, overlap=overlap)
+    a, b = models[True], models[False]
+    assert [r["examples"] for r in a.loss_history] == [r["examples"] for r in b.loss_history]
+    for ra, rb in zip(a.loss_history, b.loss_history):
+        assert ra["total"] == pytest.approx(rb["total"], rel=1e-3)  # the in-flight round counted as K words
+    np.testing.assert_allclose(a.wv.vectors, b.wv.vectors, rtol=0, atol=0.01)  # 0.0024 measured, |v| <= 1.6
+    # the replicas' rounds ran in threads: gensim's logging is as it was before the run
+    with caplog.at_level(logging.INFO, logger="gensim.models.word2vec"):
+        G.Word2Vec(**FIXED, epochs=1).build_vocab([["a", "b", "a", "b"]])
+    assert any(r.name == "gensim.models.word2vec" for r in caplog.records)
+
+
+def test_a_replica_that_diverges_in_a_round_beside_the_sync_stops_the_run(shard_files):
+    import threading
+
+    from gensim_losses import DivergenceError
+
+    paths, _ = shard_files
+    model = G.Word2Vec(**{**FIXED, "alpha": 1e6}, epochs=1)
+    with pytest.raises(DivergenceError, match="On replicas"):
+        fit(model, paths, engine="local", replicas=2, sync_words=2000)
+    assert not [t for t in threading.enumerate() if t.name.startswith("replica-")]
+    assert np.isfinite(model.wv.vectors).all()
 
 
 def _rows(change):

@@ -84,7 +84,7 @@ def fit(model, shards, engine="ray", replicas=2, sync_words=DEFAULT_SYNC_WORDS, 
     engine : str, Client or adapter
         ``"ray"`` (a running cluster if ``ray.init`` finds one, else a local one), a Ray address,
         ``"dask"`` (a local cluster), a ``dask.distributed.Client``, or ``"local"`` (all replicas in
-        this process: the same code, one replica after another).
+        this process: the same code, each replica called in turn).
     replicas : int
         How many replicas train at once.
     sync_words : int

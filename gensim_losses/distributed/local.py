@@ -1,4 +1,5 @@
-"""The in-process engine: every replica in this process, one after another.
+"""The in-process engine: every replica in this process, called one after another (with the sync
+beside training their rounds then train in threads side by side).
 
 It runs the same :class:`~gensim_losses.distributed.replica.Replica` and the
 same driver as Ray and Dask do, so it is how the synchronisation rule is
@@ -36,6 +37,6 @@ class InProcess:
         for replica in self.replicas:  # a round training ahead ends before its replica goes
             try:
                 replica.finish()
-            except BaseException:  # its error was raised already, or the run is ending on another one
+            except Exception:  # its error was raised already, or the run is ending on another one
                 pass
         self.replicas = []

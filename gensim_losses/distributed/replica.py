@@ -26,18 +26,30 @@ QUIET = ("gensim.models.word2vec", "gensim.utils", "gensim_losses.training.engin
          "gensim_losses.training.hybrid")
 
 
+_QUIET_LOCK = threading.Lock()
+_quiet = {"depth": 0, "levels": None}
+
+
 @contextlib.contextmanager
 def quiet():
-    """A round's train() would log its start and end at INFO: thousands of lines per epoch."""
+    """A round's train() would log its start and end at INFO: thousands of lines per epoch. Rounds of
+    several replicas may train in threads at once (the in-process engine with overlap): the first to
+    enter silences the loggers, the last to leave gives them back their levels."""
     loggers = [logging.getLogger(name) for name in QUIET]
-    levels = [lg.level for lg in loggers]
-    for lg in loggers:
-        lg.setLevel(max(lg.getEffectiveLevel(), logging.WARNING))
+    with _QUIET_LOCK:
+        if _quiet["depth"] == 0:
+            _quiet["levels"] = [lg.level for lg in loggers]
+            for lg in loggers:
+                lg.setLevel(max(lg.getEffectiveLevel(), logging.WARNING))
+        _quiet["depth"] += 1
     try:
         yield
     finally:
-        for lg, level in zip(loggers, levels):
-            lg.setLevel(level)
+        with _QUIET_LOCK:
+            _quiet["depth"] -= 1
+            if _quiet["depth"] == 0:
+                for lg, level in zip(loggers, _quiet["levels"]):
+                    lg.setLevel(level)
 
 
 def arrays_of(model):
@@ -67,6 +79,7 @@ class Replica:
 
     def load(self, model, position=shards.START):
         """Take the synchronised model (pickled bytes or a model) and start reading the part at ``position``."""
+        self.finish()  # a round still training belongs to the weights being replaced
         self.model = pickle.loads(model) if isinstance(model, bytes) else model
         self.model.random = np.random.default_rng([int(self.model.seed), int(self.index), 1])
         if self.threads:
