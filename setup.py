@@ -4,7 +4,8 @@ The kernels are built from one source (gensim_losses/kernels/*.pxi) for
 the baseline instruction set and, on x86-64, also for AVX2+FMA (which,
 inlined and vectorised, runs the dot products about 1.3x faster) and for
 AVX-512 (F, BW, DQ, VL: 16 floats a register).
-gensim_losses/kernels/__init__.py picks the best module the CPU can run.
+gensim_losses/kernels/__init__.py picks the module to load (AVX2+FMA where the CPU has it:
+the AVX-512 build measured slower) and GENSIM_LOSSES_KERNELS can force any.
 """
 import glob
 import os

@@ -181,6 +181,14 @@ def test_one_replica_trains_the_same_beside_training_and_in_synchronous_rounds(s
     assert any(r.name == "gensim.models.word2vec" for r in caplog.records)
 
 
+@pytest.mark.parametrize("replicas, given, expected", [(2, None, True), (4, None, True), (5, None, False),
+                                                       (8, None, False), (8, True, True), (2, False, False)])
+def test_the_sync_beside_training_by_default_up_to_four_replicas(replicas, given, expected):
+    options = Options(overlap=given)
+    options.check(G.Word2Vec(**FIXED), replicas)
+    assert options.overlap is expected
+
+
 def test_a_replica_that_diverges_in_a_round_beside_the_sync_stops_the_run(shard_files):
     import threading
 

@@ -3,6 +3,11 @@
 ``GENSIM_LOSSES_KERNELS`` forces a variant: ``baseline`` (the portable
 build), ``avx2`` (AVX2+FMA) or ``avx512`` (AVX-512 F/BW/DQ/VL); tests compare
 each with the baseline. ``ISA`` names the one loaded.
+
+Left to itself the package loads AVX2+FMA where the CPU has it, even on a
+CPU with AVX-512: on the one measured (an AMD EPYC with AVX-512, dim 100)
+the AVX-512 build trained skip-gram with shared negatives at 0.85x the AVX2
+build's speed (docs/benchmarks.md, "Per kernel variant").
 """
 
 import os
@@ -16,14 +21,15 @@ def _cpu_has(*features):
     return all(__cpu_features__.get(f, False) for f in features)
 
 
-# the variants setup.py builds, best first, with the CPU features (numpy's names) each needs
-VARIANTS = (("avx512", ("AVX512F", "AVX512BW", "AVX512DQ", "AVX512VL", "AVX2", "FMA3")),
-            ("avx2", ("AVX2", "FMA3")),
+# the variants setup.py builds, with the CPU features (numpy's names) each needs, in the order "auto" tries
+# them: AVX2 before AVX-512, which measured slower (see above)
+VARIANTS = (("avx2", ("AVX2", "FMA3")),
+            ("avx512", ("AVX512F", "AVX512BW", "AVX512DQ", "AVX512VL", "AVX2", "FMA3")),
             ("baseline", ()))
 
 
 def runnable():
-    """The variants this CPU can run and this installation has, best first."""
+    """The variants this CPU can run and this installation has, in the order "auto" tries them."""
     import importlib
 
     out = []

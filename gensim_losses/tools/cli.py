@@ -518,9 +518,10 @@ def build_parser():
     p.add_argument("--replicas", type=_positive_int, default=2, help="replicas with --engine (default 2)")
     p.add_argument("--sync-words", type=_positive_int, default=50_000,
                    help="raw words each replica trains between synchronisations (default 50000)")
-    p.add_argument("--overlap", action=argparse.BooleanOptionalAction, default=True,
+    p.add_argument("--overlap", action=argparse.BooleanOptionalAction, default=None,
                    help="with --engine: the sync beside training, each replica training its next round while "
-                        "its delta travels (default); --no-overlap: every round waits for the last one's merge")
+                        "its delta travels; --no-overlap: every round waits for the last one's merge (default: "
+                        "overlap up to 4 replicas)")
     p.add_argument("--column", metavar="NAME", default=None,
                    help="a Parquet CORPUS's column of token lists (strings or integer ids): one sentence a row")
     p.add_argument("--weight-column", metavar="NAME", default=None,
