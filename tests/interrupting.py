@@ -10,8 +10,11 @@ import time
 def start(script, *args):
     """Run ``script`` (Python source) in a child process; return it and the words of its first line,
     which it prints once training runs."""
+    # a shell ignores SIGINT for what it starts in the background (nohup ... &), and a child inherits that:
+    # the driver gets Ctrl-C as it would from a terminal
     driver = subprocess.Popen([sys.executable, "-c", script, *args], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True)
+                              stderr=subprocess.PIPE, text=True,
+                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     return driver, driver.stdout.readline().split()
 
 
