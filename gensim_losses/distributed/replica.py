@@ -71,7 +71,7 @@ class Replica:
         self.index = index
         self.threads = threads
         self.model = None
-        self._pending = None
+        self._pending = None  # a round training ahead: (thread, its result); finish() collects it
 
     def count(self, max_words):
         """The vocabulary scan of this replica's part, where it is read (:func:`shards.count`)."""
@@ -88,7 +88,6 @@ class Replica:
         self.arrays = arrays_of(self.model)
         self.base = {name: array.copy() for name, array in self.arrays.items()}
         self._reader = None
-        self._pending = None  # a round training ahead: (thread, its result)
         self._sent = None  # the last delta sent, until its merge comes back
 
     def start_epoch(self):
