@@ -369,3 +369,18 @@ def test_gradcheck_covers_the_batch_extension():
 
     with pytest.raises(LossError, match="gradcheck failed"):
         G.gradcheck(Wrong(), np.array([0, 1]), np.ones((2, 4)), batch=batch)
+
+
+@pytest.mark.parametrize("sg", [1, 0])
+def test_repeated_negative_draws_match_reference(sg):
+    """Four words and 8 negatives: nearly every example draws a row twice. The
+    kernels take an example's scores together only when its rows are distinct;
+    a repeated row must see its own first step, as on the reference path."""
+    rng = np.random.default_rng(3)
+    corpus = [[str(w) for w in rng.integers(0, 4, 12)] for _ in range(60)]
+    kw = dict(DETERMINISTIC, sg=sg, negative=8, epochs=6, alpha=0.2, min_alpha=0.2)
+    native = Word2Vec(corpus, loss=NEGSamplingLoss(), **kw)
+    reference = Word2Vec(corpus, loss=NEGSamplingLoss(), backend="reference", **kw)
+    assert_paths_agree(native, reference, ("ns",))
+    np.testing.assert_allclose(native.syn1neg, reference.syn1neg, atol=2e-3)
+    assert np.abs(native.syn1neg).max() > 0.1  # the rows moved: a wrong order would show

@@ -10,7 +10,7 @@ from gensim.models.word2vec import LineSentence, PathLineSentences
 from gensim.test.utils import datapath
 
 import gensim_losses
-from gensim_losses.text.vocab import cum_table
+from gensim_losses.text.vocab import cum_guide, cum_table
 from gensim_losses.training import scan
 
 LEE = datapath("lee_background.cor")
@@ -162,3 +162,26 @@ def test_a_model_with_a_huge_exponent_builds_a_table_that_draws_its_most_frequen
 def test_a_table_that_cannot_be_built_is_refused_by_name(counts, exponent, message):
     with pytest.raises(ValueError, match=message):
         cum_table(counts, exponent)
+
+
+@pytest.mark.parametrize("counts, exponent", [
+    (np.arange(1, 5000) ** -1.0 * 1e7, 0.75),  # Zipf: most of the mass on few words, a long flat tail
+    (np.ones(7), 0.75),
+    (np.array([5.0]), 0.75),
+    (np.array([1e9, 1.0, 1.0]), 1.0),  # one word holds almost every draw
+])
+def test_the_guide_spans_the_index_a_full_search_finds(counts, exponent):
+    """The kernels search a draw ``x`` only between its bucket's guide entry and
+    the next; the index a search of the whole table returns must lie there."""
+    cum = cum_table(counts, exponent)
+    guide, shift = cum_guide(cum)
+    rng = np.random.default_rng(0)
+    xs = np.concatenate([rng.integers(0, int(cum[-1]), 200_000), cum[:-1], cum[:-1] - 1, [0, int(cum[-1]) - 1]])
+    xs = xs[(xs >= 0) & (xs < int(cum[-1]))].astype(np.uint64)
+    found = np.searchsorted(cum, xs, side="right")
+    q = xs >> np.uint64(shift)
+    assert np.all(guide[q] <= found) and np.all(found <= guide[q + 1])
+    # about one bucket per word: the guide stays small and the spans short
+    assert len(guide) <= 2 * len(cum) + 2
+    spans = guide[q + 1].astype(np.int64) - guide[q]
+    assert np.median(spans) <= 1

@@ -48,6 +48,8 @@ cdef struct Config:
     uint32_t lockf_len
     const uint32_t *cum_table  # cumulative unigram^ns_exponent table
     uint64_t cum_len
+    const uint32_t *cum_guide  # cum_guide[q]: the first index whose cum_table entry exceeds q << guide_shift
+    int guide_shift
     const uint32_t *sample_ints  # keep word w if sample_ints[w] >= a 32-bit draw
     # Huffman paths of all words, flattened: word w owns [offsets[w], offsets[w+1])
     const uint32_t *points
@@ -151,3 +153,5 @@ cdef struct Config:
     float *win_step
     float *win_din       # (2 * window) x size: deltas of the context words' input vectors
     float *win_dout      # (1 + negative + group_negative) x size: deltas of the output rows
+    uint32_t *win_ctx    # 2 * window: the context words
+    float *win_grad      # (2 * window) x (1 + negative + group_negative): scores, then steps

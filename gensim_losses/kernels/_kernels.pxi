@@ -53,6 +53,7 @@ cnp.import_array()
 
 from gensim_losses.kernels import bounds
 from gensim_losses.text.corpus import Sentence, parts as corpus_parts
+from gensim_losses.text.vocab import cum_guide
 
 cdef extern from "_vecmath.h" nogil:
     float gl_dot(int n, const float *x, const float *y)
@@ -60,6 +61,15 @@ cdef extern from "_vecmath.h" nogil:
     void gl_scale(int n, float a, float *x)
     float gl_axpy_diff(int n, float a, const float *x, const float *r, float *y)
     float gl_sqdist(int n, const float *x, const float *r)
+
+cdef extern from "_tiles.h" nogil:
+    void gl_scores(int n, const float *xbase, const uint32_t *xid, int na,
+                   const float *ybase, const uint32_t *yid, int nb, float *s, int ld)
+    void gl_combine(int n, float *z, int nd, const float *ybase, const uint32_t *yid, int ns,
+                    const float *coef, int cd, int cs)
+    void gl_prefetch(const float *p, int n)
+    void gl_dots(int n, const float *x, const float *ybase, const uint32_t *yid, int nb, float *s)
+    void gl_axpys(int n, float *z, const float *ybase, const uint32_t *yid, int ns, const float *coef)
 
 include "_program.pxi"
 

@@ -1,5 +1,5 @@
 # The scalar math under every term: the sigmoid/softplus table, the random generator and
-# the draw from a cumulative table.
+# the draws from a cumulative table.
 
 # Sigmoid and softplus, interleaved as (sigmoid, softplus) pairs, sampled on
 # [-MAX_EXP, MAX_EXP] and read with linear interpolation (error < 2e-6).
@@ -89,3 +89,18 @@ cdef inline int64_t draw_from(Config *c, const uint32_t *cum, int64_t n) noexcep
         else:
             lo = mid + 1
     return lo
+
+
+cdef inline uint32_t draw_negative(Config *c) noexcept nogil:
+    """``draw_from(c, c.cum_table, c.cum_len)``, the same index from the same
+    random number, searching only the span that c.cum_guide gives its bucket."""
+    cdef uint64_t x = next_rand(&c.next_random) % c.cum_table[c.cum_len - 1]
+    cdef uint64_t q = x >> c.guide_shift
+    cdef int64_t lo = c.cum_guide[q], hi = c.cum_guide[q + 1], mid
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if c.cum_table[mid] > x:
+            hi = mid
+        else:
+            lo = mid + 1
+    return <uint32_t>lo

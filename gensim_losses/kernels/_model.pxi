@@ -161,7 +161,9 @@ cdef class KernelModel:
                                  f"(one entry per word, ending above 0): call make_cum_table()")
             c.cum_table = <uint32_t *>cnp.PyArray_DATA(cum)
             c.cum_len = cum.size
-            arrays += [model.syn1neg, cum]
+            guide, c.guide_shift = cum_guide(cum)
+            c.cum_guide = <uint32_t *>cnp.PyArray_DATA(guide)
+            arrays += [model.syn1neg, cum, guide]
         if c.weight[T_HS]:
             bounds.rows(model.syn1, "syn1", out_shape, f"hierarchical softmax's output layer, {vocab_rows}")
             c.syn1 = _float_ptr(model.syn1, "syn1", learn_hidden)

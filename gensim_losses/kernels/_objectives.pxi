@@ -15,18 +15,54 @@ cdef inline void binary_term(Config *c, const float *h, float *row, float label,
         gl_axpy(c.size, g, h, row)
 
 
+cdef enum:
+    MAX_BATCHED_NEGATIVES = 31  # more negatives than this take one row at a time
+
+
 cdef double ns_term(Config *c, uint32_t target, const float *h, float scale) noexcept nogil:
     """Negative sampling for one example, times ``scale``:
-    ``-log s(u_t.h) - sum_k log s(-u_k.h)`` over ``negative`` draws."""
+    ``-log s(u_t.h) - sum_k log s(-u_k.h)`` over ``negative`` draws.
+
+    When the draws are distinct rows (nearly always), every score is taken
+    first and the steps applied after, as in ``hs_term``: the same model as
+    one row at a time. A repeated row must see its own first step, so such
+    an example goes one row at a time."""
     cdef double loss = 0.0
-    cdef float step = c.alpha * scale
+    cdef float step = c.alpha * scale, g
     cdef uint32_t w
-    cdef int d
-    binary_term(c, h, c.syn1neg + <int64_t>target * c.size, 1.0, step, &loss)
+    cdef uint32_t rows[MAX_BATCHED_NEGATIVES + 1]
+    cdef float part[MAX_BATCHED_NEGATIVES + 1]
+    cdef int d, e, n = 1
+    cdef bint distinct = c.negative <= MAX_BATCHED_NEGATIVES
+    if not distinct:
+        binary_term(c, h, c.syn1neg + <int64_t>target * c.size, 1.0, step, &loss)
+        for d in range(c.negative):
+            w = c.ns_draws[d] if c.ns_draws != NULL else draw_negative(c)
+            if w != target:
+                binary_term(c, h, c.syn1neg + <int64_t>w * c.size, 0.0, step, &loss)
+        return loss * scale
+    rows[0] = target
     for d in range(c.negative):
-        w = c.ns_draws[d] if c.ns_draws != NULL else <uint32_t>draw_from(c, c.cum_table, c.cum_len)
+        w = c.ns_draws[d] if c.ns_draws != NULL else draw_negative(c)
         if w != target:
-            binary_term(c, h, c.syn1neg + <int64_t>w * c.size, 0.0, step, &loss)
+            for e in range(1, n):
+                if rows[e] == w:
+                    distinct = False
+            rows[n] = w
+            n += 1
+    if not distinct:
+        for d in range(n):
+            binary_term(c, h, c.syn1neg + <int64_t>rows[d] * c.size, 1.0 if d == 0 else 0.0, step, &loss)
+        return loss * scale
+    gl_dots(c.size, h, c.syn1neg, rows, n, part)
+    for d in range(n):
+        g = logistic_grad(c, part[d], 1.0 if d == 0 else 0.0, &loss)
+        part[d] = 0.0 if fabs(g) < GRAD_EPS or c.frozen else g * step
+    gl_axpys(c.size, c.work, c.syn1neg, rows, n, part)
+    if c.learn_hidden:
+        for d in range(n):
+            if part[d] != 0.0:
+                gl_axpy(c.size, part[d], h, c.syn1neg + <int64_t>rows[d] * c.size)
     return loss * scale
 
 
@@ -50,14 +86,33 @@ cdef double group_term(Config *c, uint32_t target, const float *h, float scale) 
     return loss * scale
 
 
+cdef enum:
+    PATH_CHUNK = 64  # hierarchical softmax takes a Huffman path this many nodes at a time
+
+
 cdef double hs_term(Config *c, uint32_t target, const float *h, float scale) noexcept nogil:
     """Hierarchical softmax for one example, times ``scale``:
-    ``-sum_b log s((1 - 2 code_b) u_b.h)`` along the target's Huffman path."""
+    ``-sum_b log s((1 - 2 code_b) u_b.h)`` along the target's Huffman path.
+
+    A path's nodes are distinct rows and h does not change along it, so every
+    score can be taken first and the steps applied after: the same steps, in
+    the same order, as one node at a time (``binary_term``), in fewer passes."""
     cdef double loss = 0.0
-    cdef float step = c.alpha * scale
-    cdef int64_t b
-    for b in range(c.code_offsets[target], c.code_offsets[target + 1]):
-        binary_term(c, h, c.syn1 + <int64_t>c.points[b] * c.size, 1.0 - c.codes[b], step, &loss)
+    cdef float step = c.alpha * scale, g
+    cdef float part[PATH_CHUNK]
+    cdef int64_t b, start = c.code_offsets[target], end = c.code_offsets[target + 1], n
+    while start < end:
+        n = min(end - start, <int64_t>PATH_CHUNK)
+        gl_dots(c.size, h, c.syn1, c.points + start, n, part)
+        for b in range(n):
+            g = logistic_grad(c, part[b], 1.0 - c.codes[start + b], &loss)
+            part[b] = 0.0 if fabs(g) < GRAD_EPS or c.frozen else g * step
+        gl_axpys(c.size, c.work, c.syn1, c.points + start, n, part)
+        if c.learn_hidden:
+            for b in range(n):
+                if part[b] != 0.0:
+                    gl_axpy(c.size, part[b], h, c.syn1 + <int64_t>c.points[start + b] * c.size)
+        start += n
     return loss * scale
 
 

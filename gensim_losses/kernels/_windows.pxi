@@ -49,24 +49,27 @@ cdef void sg_window(Config *c, const uint32_t *idx, int64_t i, int64_t j, int64_
     HogBatch, Ji et al. 2016). Scores and gradients read the rows as they are
     at the window's start; the deltas collect in c.win_din/c.win_dout and are
     added back at its end (Hogwild), so a window that diverges changes nothing.
-    Each (context, centre) pair is still one example with its own NS loss."""
+    Each (context, centre) pair is still one example with its own NS loss.
+
+    The window is two small matrix products, contexts x outputs (_tiles.h):
+    the scores, then the deltas, each delta summed over the outputs (or the
+    contexts) in the order a loop of pairs would sum it."""
     cdef uint32_t target = idx[i], w
-    cdef int64_t m, a = 0, b, n_out = 1, first, size
+    cdef int64_t m, a, b, n_out = 1, n_ctx = 0, first, size
     cdef int d
     cdef int32_t group
     cdef float g
     cdef double ns_loss = 0.0, group_loss = 0.0
-    cdef const float *h
-    cdef float *din
-    cdef float *row
     cdef float *work = c.work
+    cdef float *grad = c.win_grad
     # the output rows: the target, the shared negatives, then the shared group negatives
     c.win_rows[0] = target
     c.win_label[0] = 1.0
     c.win_step[0] = c.alpha * c.weight[T_NS] * c.sw
     for d in range(c.negative):
-        w = <uint32_t>draw_from(c, c.cum_table, c.cum_len)
+        w = draw_negative(c)
         if w != target:
+            gl_prefetch(c.syn1neg + <int64_t>w * c.size, c.size)
             c.win_rows[n_out] = w
             c.win_label[n_out] = 0.0
             c.win_step[n_out] = c.win_step[0]
@@ -83,43 +86,39 @@ cdef void sg_window(Config *c, const uint32_t *idx, int64_t i, int64_t j, int64_
                 c.win_label[n_out] = 0.0
                 c.win_step[n_out] = c.alpha * c.weight[T_GROUP] * c.sw
                 n_out += 1
-    memset(c.win_dout, 0, n_out * c.size * sizeof(float))
     for m in range(j, k):
-        if m == i:
-            continue
-        h = c.syn0 + <int64_t>idx[m] * c.size
-        din = c.win_din + a * c.size
-        memset(din, 0, c.size * sizeof(float))
+        if m != i:
+            c.win_ctx[n_ctx] = idx[m]
+            n_ctx += 1
+    if n_ctx == 0:
+        return
+    gl_scores(c.size, c.syn0, c.win_ctx, n_ctx, c.syn1neg, c.win_rows, n_out, grad, n_out)
+    for a in range(n_ctx):
         for b in range(n_out):
-            row = c.syn1neg + <int64_t>c.win_rows[b] * c.size
-            g = logistic_grad(c, gl_dot(c.size, h, row), c.win_label[b], &ns_loss if b < n_ns else &group_loss)
-            if fabs(g) < GRAD_EPS or c.frozen:
-                continue
-            g *= c.win_step[b]
-            gl_axpy(c.size, g, row, din)
-            gl_axpy(c.size, g, h, c.win_dout + b * c.size)
-        c.work = din  # the penalties and Python terms of this example add to its own delta
-        if c.any_penalty:
-            penalty_terms(c, h, idx[m])
-        if c.prog != NULL or c.py_callback != NULL:
-            python_terms(c, target, h)
-        a += 1
-    c.work = work
+            g = logistic_grad(c, grad[a * n_out + b], c.win_label[b], &ns_loss if b < n_ns else &group_loss)
+            grad[a * n_out + b] = 0.0 if fabs(g) < GRAD_EPS or c.frozen else g * c.win_step[b]
+    gl_combine(c.size, c.win_din, n_ctx, c.syn1neg, c.win_rows, n_out, grad, n_out, 1)
+    if c.any_penalty or c.prog != NULL or c.py_callback != NULL:
+        for a in range(n_ctx):
+            c.work = c.win_din + a * c.size  # the penalties and Python terms of this example add to its own delta
+            if c.any_penalty:
+                penalty_terms(c, c.syn0 + <int64_t>c.win_ctx[a] * c.size, c.win_ctx[a])
+            if c.prog != NULL or c.py_callback != NULL:
+                python_terms(c, target, c.syn0 + <int64_t>c.win_ctx[a] * c.size)
+        c.work = work
     if c.diverged:
         return
     c.loss[T_NS] += ns_loss * c.weight[T_NS] * c.sw
     c.loss[T_GROUP] += group_loss * c.weight[T_GROUP] * c.sw
-    c.examples += a
+    c.examples += n_ctx
     if c.learn_hidden:
+        gl_combine(c.size, c.win_dout, n_out, c.syn0, c.win_ctx, n_ctx, grad, 1, n_out)
         for b in range(n_out):
             gl_axpy(c.size, 1.0, c.win_dout + b * c.size, c.syn1neg + <int64_t>c.win_rows[b] * c.size)
-    a = 0
-    for m in range(j, k):
-        if m != i:
-            if c.lockf[idx[m] % c.lockf_len] != 0:
-                gl_axpy(c.size, c.lockf[idx[m] % c.lockf_len], c.win_din + a * c.size,
-                        c.syn0 + <int64_t>idx[m] * c.size)
-            a += 1
+    for a in range(n_ctx):
+        w = c.win_ctx[a]
+        if c.lockf[w % c.lockf_len] != 0:
+            gl_axpy(c.size, c.lockf[w % c.lockf_len], c.win_din + a * c.size, c.syn0 + <int64_t>w * c.size)
 
 
 cdef void global_context(Config *c, uint32_t word) noexcept nogil:
@@ -231,6 +230,11 @@ cdef void train_sentence(Config *c, const uint32_t *idx, const int32_t *shrink, 
             concat_window(c, idx, i, n)
         elif c.sg:
             if c.shared and c.col == NULL:
+                # the rows the next windows need first: the word entering from the right, the next centre
+                if i + c.window + 1 < n:
+                    gl_prefetch(c.syn0 + <int64_t>idx[i + c.window + 1] * c.size, c.size)
+                if i + 1 < n:
+                    gl_prefetch(c.syn1neg + <int64_t>idx[i + 1] * c.size, c.size)
                 sg_window(c, idx, i, j, k)
             else:
                 skipgram_pairs(c, idx, i, j, k)
@@ -248,7 +252,7 @@ cdef void train_sentence(Config *c, const uint32_t *idx, const int32_t *shrink, 
                 slot = c.cbow_slots + ((c.sentence_start + i) % c.cbow_stride) * c.negative
                 if ((c.sentence_start + i) // c.cbow_stride) % c.cbow_uses == 0:
                     for t in range(c.negative):
-                        slot[t] = <uint32_t>draw_from(c, c.cum_table, c.cum_len)
+                        slot[t] = draw_negative(c)
                 c.ns_draws = slot
             # CBOW needs a context (word2vec.c skips it too); PV-DM's tags are one
             if c.n_in and (k - j > 1 or c.model == M_DOC2VEC):

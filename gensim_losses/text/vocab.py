@@ -63,3 +63,24 @@ def cum_table(counts, exponent, domain=2**31 - 1, what="ns_exponent"):
         raise ValueError(f"{what}={exponent:g}: the negative-sampling table is not a valid cumulative "
                          f"distribution (expected finite values rising to {domain})")
     return table.astype(np.uint32)
+
+
+def cum_guide(cum):
+    """A guide table for the kernels' draws from ``cum`` (a ``cum_table``).
+
+    The draws ``x < cum[-1]`` are split into buckets of ``2**shift``, about
+    one per word; the guide holds, for each bucket, the first index whose
+    entry exceeds the bucket's lowest ``x``. A draw then searches only
+    between its bucket's entry and the next one's (most buckets hold one or
+    two words) and finds what a binary search of the whole table finds.
+
+    Returns
+    -------
+    (numpy.ndarray, int)
+        ``guide`` (uint32, ``((cum[-1] - 1) >> shift) + 2`` entries) and ``shift``.
+    """
+    cum = np.asarray(cum, dtype=np.uint64)
+    shift = max(int(cum[-1] - 1).bit_length() - max(int(cum.size).bit_length(), 1), 0)
+    starts = np.arange(((int(cum[-1]) - 1) >> shift) + 2, dtype=np.uint64) << np.uint64(shift)
+    guide = np.minimum(np.searchsorted(cum, starts, side="right"), cum.size - 1)
+    return np.ascontiguousarray(guide, dtype=np.uint32), shift
