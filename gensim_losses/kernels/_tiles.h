@@ -177,28 +177,40 @@ static inline void gl_combine(int n, float *z, int nd, const float *ybase, const
  * outputs. Four rows of y at a time, x loaded once for them. */
 #define GL_DY 4
 
-/* s[b] = x . y[b] for b < nb (y's rows as in gl_scores). */
+/* s[b] = x . y[b] for b < nb (y's rows as in gl_scores); the rows left
+ * over from the tiles of GL_DY one at a time, not padded (a Huffman path is
+ * often only a few rows longer than a multiple of GL_DY). */
 static inline void gl_dots(int n, const float *x, const float *ybase, const uint32_t *yid, int nb, float *s)
 {
-    int full = n / GL_W * GL_W;
-    for (int b0 = 0; b0 < nb; b0 += GL_DY) {
+    int full = n / GL_W * GL_W, b0 = 0;
+    for (; b0 + GL_DY <= nb; b0 += GL_DY) {
         const float *y[GL_DY];
-        for (int u = 0; u < GL_DY; u++)
-            y[u] = ybase + (int64_t)yid[b0 + u < nb ? b0 + u : nb - 1] * n;
         gl_vec acc[GL_DY];
-        for (int u = 0; u < GL_DY; u++)
+        for (int u = 0; u < GL_DY; u++) {
+            y[u] = ybase + (int64_t)yid[b0 + u] * n;
             acc[u] = (gl_vec){0};
+        }
         for (int i = 0; i < full; i += GL_W) {
             gl_vec xv = gl_load(x + i);
             for (int u = 0; u < GL_DY; u++)
                 acc[u] += xv * gl_load(y[u] + i);
         }
-        for (int u = 0; u < GL_DY && b0 + u < nb; u++) {
+        for (int u = 0; u < GL_DY; u++) {
             float r = gl_hsum(acc[u]);
             for (int q = full; q < n; q++)
                 r += x[q] * y[u][q];
             s[b0 + u] = r;
         }
+    }
+    for (; b0 < nb; b0++) {
+        const float *y = ybase + (int64_t)yid[b0] * n;
+        gl_vec acc = (gl_vec){0};
+        for (int i = 0; i < full; i += GL_W)
+            acc += gl_load(x + i) * gl_load(y + i);
+        float r = gl_hsum(acc);
+        for (int q = full; q < n; q++)
+            r += x[q] * y[q];
+        s[b0] = r;
     }
 }
 
