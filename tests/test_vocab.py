@@ -185,3 +185,8 @@ def test_the_guide_spans_the_index_a_full_search_finds(counts, exponent):
     assert len(guide) <= 2 * len(cum) + 2
     spans = guide[q + 1].astype(np.int64) - guide[q]
     assert np.median(spans) <= 1
+
+
+def test_the_guide_of_an_empty_table_is_empty_of_words():
+    guide, shift = cum_guide(cum_table([], 0.75))
+    assert shift == 0 and not guide.any()

@@ -80,6 +80,8 @@ def cum_guide(cum):
         ``guide`` (uint32, ``((cum[-1] - 1) >> shift) + 2`` entries) and ``shift``.
     """
     cum = np.asarray(cum, dtype=np.uint64)
+    if cum.size == 0:  # no word to draw: nothing reads the guide
+        return np.zeros(2, dtype=np.uint32), 0
     shift = max(int(cum[-1] - 1).bit_length() - max(int(cum.size).bit_length(), 1), 0)
     starts = np.arange(((int(cum[-1]) - 1) >> shift) + 2, dtype=np.uint64) << np.uint64(shift)
     guide = np.minimum(np.searchsorted(cum, starts, side="right"), cum.size - 1)
