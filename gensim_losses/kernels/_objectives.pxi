@@ -15,6 +15,25 @@ cdef inline void binary_term(Config *c, const float *h, float *row, float label,
         gl_axpy(c.size, g, h, row)
 
 
+cdef inline void binary_rows(Config *c, const float *h, float *base, const uint32_t *rows,
+                             const float *labels, int64_t n, float step, float *part, double *loss) noexcept nogil:
+    """``binary_term`` for ``n`` distinct output rows (``base + rows[b] * size``)
+    at once: every score first, then the steps, the same ones in the same
+    order as one row at a time, since no row is read after another moves.
+    ``part`` is scratch of ``n`` floats."""
+    cdef int64_t b
+    cdef float g
+    gl_dots(c.size, h, base, rows, n, part)
+    for b in range(n):
+        g = logistic_grad(c, part[b], labels[b], loss)
+        part[b] = 0.0 if fabs(g) < GRAD_EPS or c.frozen else g * step
+    gl_axpys(c.size, c.work, base, rows, n, part)
+    if c.learn_hidden:
+        for b in range(n):
+            if part[b] != 0.0:
+                gl_axpy(c.size, part[b], h, base + <int64_t>rows[b] * c.size)
+
+
 cdef enum:
     MAX_BATCHED_NEGATIVES = 31  # more negatives than this take one row at a time
 
@@ -23,15 +42,15 @@ cdef double ns_term(Config *c, uint32_t target, const float *h, float scale) noe
     """Negative sampling for one example, times ``scale``:
     ``-log s(u_t.h) - sum_k log s(-u_k.h)`` over ``negative`` draws.
 
-    When the draws are distinct rows (nearly always), every score is taken
-    first and the steps applied after, as in ``hs_term``: the same model as
-    one row at a time. A repeated row must see its own first step, so such
+    When the draws are distinct rows (nearly always), they go through
+    ``binary_rows`` together: the same model as one row at a time. A repeated row must see its own first step, so such
     an example goes one row at a time."""
     cdef double loss = 0.0
-    cdef float step = c.alpha * scale, g
+    cdef float step = c.alpha * scale
     cdef uint32_t w
     cdef uint32_t rows[MAX_BATCHED_NEGATIVES + 1]
     cdef float part[MAX_BATCHED_NEGATIVES + 1]
+    cdef float labels[MAX_BATCHED_NEGATIVES + 1]
     cdef int d, e, n = 1
     cdef bint distinct = c.negative <= MAX_BATCHED_NEGATIVES
     if not distinct:
@@ -54,15 +73,10 @@ cdef double ns_term(Config *c, uint32_t target, const float *h, float scale) noe
         for d in range(n):
             binary_term(c, h, c.syn1neg + <int64_t>rows[d] * c.size, 1.0 if d == 0 else 0.0, step, &loss)
         return loss * scale
-    gl_dots(c.size, h, c.syn1neg, rows, n, part)
-    for d in range(n):
-        g = logistic_grad(c, part[d], 1.0 if d == 0 else 0.0, &loss)
-        part[d] = 0.0 if fabs(g) < GRAD_EPS or c.frozen else g * step
-    gl_axpys(c.size, c.work, c.syn1neg, rows, n, part)
-    if c.learn_hidden:
-        for d in range(n):
-            if part[d] != 0.0:
-                gl_axpy(c.size, part[d], h, c.syn1neg + <int64_t>rows[d] * c.size)
+    labels[0] = 1.0
+    for d in range(1, n):
+        labels[d] = 0.0
+    binary_rows(c, h, c.syn1neg, rows, labels, n, step, part, &loss)
     return loss * scale
 
 
@@ -94,24 +108,18 @@ cdef double hs_term(Config *c, uint32_t target, const float *h, float scale) noe
     """Hierarchical softmax for one example, times ``scale``:
     ``-sum_b log s((1 - 2 code_b) u_b.h)`` along the target's Huffman path.
 
-    A path's nodes are distinct rows and h does not change along it, so every
-    score can be taken first and the steps applied after: the same steps, in
-    the same order, as one node at a time (``binary_term``), in fewer passes."""
+    A path's nodes are distinct rows and h does not change along it, so
+    the nodes go through ``binary_rows``, a chunk of the path at a time."""
     cdef double loss = 0.0
-    cdef float step = c.alpha * scale, g
+    cdef float step = c.alpha * scale
     cdef float part[PATH_CHUNK]
+    cdef float labels[PATH_CHUNK]
     cdef int64_t b, start = c.code_offsets[target], end = c.code_offsets[target + 1], n
     while start < end:
         n = min(end - start, <int64_t>PATH_CHUNK)
-        gl_dots(c.size, h, c.syn1, c.points + start, n, part)
         for b in range(n):
-            g = logistic_grad(c, part[b], 1.0 - c.codes[start + b], &loss)
-            part[b] = 0.0 if fabs(g) < GRAD_EPS or c.frozen else g * step
-        gl_axpys(c.size, c.work, c.syn1, c.points + start, n, part)
-        if c.learn_hidden:
-            for b in range(n):
-                if part[b] != 0.0:
-                    gl_axpy(c.size, part[b], h, c.syn1 + <int64_t>c.points[start + b] * c.size)
+            labels[b] = 1.0 - c.codes[start + b]
+        binary_rows(c, h, c.syn1, c.points + start, labels, n, step, part, &loss)
         start += n
     return loss * scale
 
