@@ -32,6 +32,14 @@ Examples
     python benchmarks/models.py memory --reps 3 --tokens 1000000
     python benchmarks/models.py quality --seeds 1 2 3
     python benchmarks/models.py ft-quality --seeds 1 2 3 --tokens 3000000
+    python benchmarks/models.py throughput --sides ours ours-shared --corpus real --tokens 2000000 \\
+        --modes FT-SG-NS FT-CBOW-NS D2V-DBOW D2V-DBOW-words D2V-DM-mean
+    python benchmarks/models.py ft-quality --sides ours ours-shared --seeds 1 2 3 --tokens 3000000
+    python benchmarks/models.py d2v-real --sides ours ours-shared --seeds 1 2 3 --tokens 2000000
+
+``--sides ours ours-shared`` compares our per-pair kernels with ``shared_negatives=True``;
+``d2v-real``: PV-DBOW on real text (a line a document), scored by how often a document's
+inferred vector finds the document itself.
 """
 
 import argparse
@@ -63,12 +71,15 @@ MODES = {
     "D2V-DBOW-words": ("Doc2Vec", dict(dm=0, dbow_words=1, negative=5)),
     "D2V-DM-mean": ("Doc2Vec", dict(dm=1, dm_mean=1, negative=5)),
 }
-SIDES = {"stock": gensim.models, "ours": gensim_losses}
+# a side: the package that trains, and what it adds to every mode's parameters
+SIDES = {"stock": (gensim.models, {}), "ours": (gensim_losses, {}),
+         "ours-shared": (gensim_losses, {"shared_negatives": True})}
 
 
 def make(side, mode, **extra):
     name, params = MODES[mode]
-    return getattr(SIDES[side], name)(**{**BASE, **params, **extra})
+    package, own = SIDES[side]
+    return getattr(package, name)(**{**BASE, **params, **own, **extra})
 
 
 def items(mode, sentences):
@@ -95,17 +106,18 @@ def train_rate(side, mode, path, sentences, source):
 
 def throughput(args, path):
     sentences = list(LineSentence(str(path)))
-    print("| mode | input | stock words/s | ours words/s | ours/stock (median) | ratios |")
+    base, other = args.sides
+    print(f"| mode | input | {base} words/s | {other} words/s | {other}/{base} (median) | ratios |")
     print("|---|---|---|---|---|---|")
     for mode in args.modes:
         for source in args.inputs:
-            rates = {"stock": [], "ours": []}
+            rates = {base: [], other: []}
             for rep in range(args.reps):
-                for side in (("stock", "ours") if rep % 2 == 0 else ("ours", "stock")):
+                for side in ((base, other) if rep % 2 == 0 else (other, base)):
                     rates[side].append(train_rate(side, mode, path, sentences, source))
-            ratios = [o / s for s, o in zip(rates["stock"], rates["ours"])]
-            print(f"| {mode} | {source} | {statistics.median(rates['stock']):,.0f} | "
-                  f"{statistics.median(rates['ours']):,.0f} | **{statistics.median(ratios):.2f}** | "
+            ratios = [o / s for s, o in zip(rates[base], rates[other])]
+            print(f"| {mode} | {source} | {statistics.median(rates[base]):,.0f} | "
+                  f"{statistics.median(rates[other]):,.0f} | **{statistics.median(ratios):.2f}** | "
                   f"{' '.join(f'{r:.2f}' for r in ratios)} |", flush=True)
 
 
@@ -169,7 +181,7 @@ def quality(args, _path):
     scores = {}
     for mode in ("D2V-DBOW", "D2V-DM-mean"):
         for seed in args.seeds:
-            for side in ("stock", "ours"):
+            for side in args.sides:
                 model = make(side, mode, seed=seed, min_count=2)
                 model.build_vocab(train)
                 model.train(train, total_examples=len(train), epochs=10)
@@ -219,7 +231,7 @@ def ft_quality(args, _path):
         print("|---|---|---|---|---|---|")
         scores = {}
         for seed in args.seeds:
-            for side in (("stock", "ours") if seed % 2 else ("ours", "stock")):
+            for side in (args.sides if seed % 2 else args.sides[::-1]):
                 model = make(side, "FT-SG-NS", seed=seed)
                 if args.inputs == ["iterable"]:
                     sentences = LineSentence(str(path))
@@ -238,9 +250,49 @@ def ft_quality(args, _path):
                 ("ws-vocab", "ws-all", "sl-vocab", "sl-all"), zip(*vals))))
 
 
+def d2v_real(args, _path):
+    """PV-DBOW on the first ``--tokens`` tokens of the real corpus, a line a document: the share
+    of 500 documents whose ``infer_vector`` finds the document itself first, and its mean rank."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = real_slice(Path(tmp) / "real.txt", args.tokens)
+        docs = [TaggedDocument(words, [i]) for i, words in enumerate(LineSentence(str(path)))]
+        probe = np.random.default_rng(0).choice(len(docs), 500, replace=False)
+        print(f"{len(docs)} documents")
+        print("| mode | side | seed | self found first | mean rank | train s |")
+        print("|---|---|---|---|---|---|")
+        scores = {}
+        for mode in ("D2V-DBOW",):
+            for seed in args.seeds:
+                for side in (args.sides if seed % 2 else args.sides[::-1]):
+                    model = make(side, mode, seed=seed)
+                    model.build_vocab(docs)
+                    start = time.perf_counter()
+                    model.train(docs, total_examples=len(docs), epochs=args.epochs)
+                    seconds = time.perf_counter() - start
+                    unit = model.dv.vectors / np.linalg.norm(model.dv.vectors, axis=1, keepdims=True)
+                    ranks = []
+                    for i in probe:
+                        v = model.infer_vector(docs[i].words)
+                        sims = unit @ (v / np.linalg.norm(v))
+                        ranks.append(int(np.sum(sims > sims[i])))
+                    ranks = np.array(ranks)
+                    first, mean_rank = float(np.mean(ranks == 0)), float(np.mean(ranks))
+                    scores.setdefault((mode, side), []).append((first, mean_rank))
+                    print(f"| {mode} | {side} | {seed} | {first:.3f} | {mean_rank:.1f} | {seconds:.1f} |",
+                          flush=True)
+        for (mode, side), vals in scores.items():
+            first, rank = zip(*vals)
+            print(f"{mode} {side}: self found first {mean_se_cell(first)}, mean rank {mean_se_cell(rank)}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("what", choices=("throughput", "memory", "quality", "ft-quality"))
+    parser.add_argument("what", choices=("throughput", "memory", "quality", "ft-quality", "d2v-real"))
+    parser.add_argument("--sides", nargs=2, default=["stock", "ours"], choices=list(SIDES),
+                        help="the two sides compared (ours-shared: ours with shared_negatives=True)")
+    parser.add_argument("--corpus", choices=["zipf", "real"], default="zipf",
+                        help="throughput's corpus: synthetic Zipf, or the first --tokens of the real one")
+    parser.add_argument("--epochs", type=int, default=5, help="d2v-real's training epochs")
     parser.add_argument("--modes", nargs="+", default=list(MODES), choices=list(MODES))
     parser.add_argument("--inputs", nargs="+", default=["iterable", "corpus_file"],
                         choices=["iterable", "corpus_file"])
@@ -249,9 +301,12 @@ def main(argv=None):
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
-        if args.what == "ft-quality":
-            return ft_quality(args, None)
-        path = corpora.zipf_corpus(Path(tmp) / "zipf.txt", n_tokens=args.tokens)
+        if args.what in ("ft-quality", "d2v-real"):
+            return {"ft-quality": ft_quality, "d2v-real": d2v_real}[args.what](args, None)
+        if args.corpus == "real":
+            path = real_slice(Path(tmp) / "real.txt", args.tokens)
+        else:
+            path = corpora.zipf_corpus(Path(tmp) / "zipf.txt", n_tokens=args.tokens)
         {"throughput": throughput, "memory": memory, "quality": quality}[args.what](args, path)
 
 

@@ -90,10 +90,14 @@ def test_train_fasttext_and_doc2vec(model_name, cls, arch, corpus_file, corpus_p
     assert ("PV-" if cls is Doc2Vec else "FastText") in stdout
 
 
-def test_shared_negatives_is_for_word2vec(corpus_path, capsys):
-    code, _, err = run(capsys, "train", corpus_path, "--model", "fasttext", "--sg", "--shared-negatives", *FAST)
-    assert_usage_error(code, err)
-    assert "--model word2vec" in err
+@pytest.mark.parametrize("model", ["fasttext", "doc2vec"])
+def test_shared_negatives_trains_fasttext_and_doc2vec(model, corpus_path, tmp_path, capsys):
+    out = str(tmp_path / "m.model")
+    code, stdout, err = run(capsys, "train", corpus_path, "--model", model, "--sg", "--shared-negatives", *FAST,
+                            "--out", out)
+    assert code == 0, err
+    loaded = {"fasttext": FastText, "doc2vec": Doc2Vec}[model].load(out)
+    assert loaded.shared_negatives and loaded.loss_history[-1]["examples"] > 0
 
 
 @pytest.mark.parametrize("objective", ["hs", "softmax"])

@@ -146,12 +146,16 @@ cdef struct Config:
     int64_t cbow_uses
     int64_t cbow_stride
     uint32_t *cbow_slots      # per-job scratch: cbow_stride draws of ``negative`` rows
+    # FastText skip-gram and PV-DBOW share one draw among the examples of one h (shared_targets):
+    # a position's context words, or (PV-DBOW) a document's words, dbow_block positions at a time
+    int64_t dbow_block
     const uint32_t *ns_draws  # not NULL: negative sampling takes these ``negative`` draws
     # skip-gram's per-job scratch for the window's rows, labels, steps and deltas
-    uint32_t *win_rows
+    uint32_t *win_rows   # the output rows: 1 + negative + group_negative, or shared_targets' targets + negative
     float *win_label
     float *win_step
     float *win_din       # (2 * window) x size: deltas of the context words' input vectors
     float *win_dout      # (1 + negative + group_negative) x size: deltas of the output rows
     uint32_t *win_ctx    # 2 * window: the context words
-    float *win_grad      # (2 * window) x (1 + negative + group_negative): scores, then steps
+    float *win_grad      # (2 * window) x (1 + negative + group_negative): scores, then steps (shared_targets:
+                         # one per output row)

@@ -43,6 +43,38 @@ cdef void collect(Config *c, uint32_t target, float form, float update) noexcept
     col.n_rows += c.n_in
 
 
+cdef inline float *form_h(Config *c, float form, int64_t *word) noexcept nogil:
+    """h from the input rows (c.in_rows): ``form`` times their sum in c.neu1, or the row itself when
+    it is one row at form 1 (skip-gram and PV-DBOW: no copy); ``word``: h's own word then, else -1."""
+    cdef int64_t r
+    word[0] = -1
+    if c.n_in == 1 and form == 1.0:
+        if c.in_kind[0] == R_WORD:
+            word[0] = c.in_index[0]
+        return c.in_rows[0]
+    memset(c.neu1, 0, c.size * sizeof(float))
+    for r in range(c.n_in):
+        gl_axpy(c.size, 1.0, c.in_rows[r], c.neu1)
+    if form != 1.0:
+        gl_scale(c.size, form, c.neu1)
+    return c.neu1
+
+
+cdef inline void return_error(Config *c, float update, int64_t word, int64_t times) noexcept nogil:
+    """Each input row takes ``update`` times its lockf times the error of h (c.work), and, when several
+    rows formed h (``word`` -1), the anchor on each word row among them, for ``times`` examples."""
+    cdef int64_t r
+    cdef float anchor = c.alpha * c.sw * c.weight[T_ANCHOR] / c.n_in
+    if update != 1.0:
+        gl_scale(c.size, update, c.work)
+    for r in range(c.n_in):
+        if word < 0 and c.weight[T_ANCHOR] > 0:
+            # several rows form h: the anchor acts on each word vector among them, shared over the rows
+            anchor_row(c, r, anchor, times)
+        if c.in_lockf[r] != 0:  # a row held fixed is never written (infer_vector's may be a read-only mmap)
+            gl_axpy(c.size, c.in_lockf[r], c.work, c.in_rows[r])
+
+
 cdef void input_example(Config *c, uint32_t target, float form, float update, int64_t position) noexcept nogil:
     """One training example of any model: h is ``form`` times the sum of the
     input rows (c.in_rows), trained on every loss term of the example
@@ -52,51 +84,33 @@ cdef void input_example(Config *c, uint32_t target, float form, float update, in
     (form 1, update 1/n). Penalties and Python terms get the exact chain rule
     instead (``pen_scale`` = form / update undoes the convention for them)."""
     cdef float *h
-    cdef int64_t r, word = -1
-    cdef float anchor
+    cdef int64_t word
     if c.col != NULL:
         collect(c, target, form, update)
         return
-    if c.n_in == 1 and form == 1.0:
-        h = c.in_rows[0]  # skip-gram and PV-DBOW: h is the row itself, no copy
-        if c.in_kind[0] == R_WORD:
-            word = c.in_index[0]
-    else:
-        h = c.neu1
-        memset(h, 0, c.size * sizeof(float))
-        for r in range(c.n_in):
-            gl_axpy(c.size, 1.0, c.in_rows[r], h)
-        if form != 1.0:
-            gl_scale(c.size, form, h)
+    h = form_h(c, form, &word)
     c.pen_scale = form / update
     memset(c.work, 0, c.size * sizeof(float))
     objectives(c, target, h, word, position)
     if c.diverged:
         return
-    if update != 1.0:
-        gl_scale(c.size, update, c.work)
-    anchor = c.alpha * c.sw * c.weight[T_ANCHOR] / c.n_in
-    for r in range(c.n_in):
-        if word < 0 and c.weight[T_ANCHOR] > 0:
-            # several rows form h: the anchor acts on each word vector among them, shared over the rows
-            anchor_row(c, r, anchor)
-        if c.in_lockf[r] != 0:  # a row held fixed is never written (infer_vector's may be a read-only mmap)
-            gl_axpy(c.size, c.in_lockf[r], c.work, c.in_rows[r])
+    return_error(c, update, word, 1)
 
 
-cdef inline void anchor_row(Config *c, int64_t r, float anchor) noexcept nogil:
+cdef inline void anchor_row(Config *c, int64_t r, float anchor, int64_t times) noexcept nogil:
     """The AnchorPenalty on input row ``r`` of an example of several rows: its share of the loss, counted
-    whether or not the row learns (a frozen evaluation counts it as training does), and its step."""
+    whether or not the row learns (a frozen evaluation counts it as training does), and its step;
+    ``times`` examples at once that all read the row as it is now (``shared_targets``)."""
     cdef uint32_t w = c.in_index[r]
     cdef const float *ref
     if c.in_kind[r] != R_WORD or not c.anchor_mask[w]:
         return
     ref = c.anchor_ref + <int64_t>w * c.size
     if c.in_lockf[r] == 0:
-        c.loss[T_ANCHOR] += c.sw * 0.5 * c.weight[T_ANCHOR] / c.n_in * gl_sqdist(c.size, c.in_rows[r], ref)
+        c.loss[T_ANCHOR] += times * c.sw * 0.5 * c.weight[T_ANCHOR] / c.n_in * gl_sqdist(c.size, c.in_rows[r], ref)
     else:
-        c.loss[T_ANCHOR] += c.sw * 0.5 * c.weight[T_ANCHOR] / c.n_in * gl_axpy_diff(
-            c.size, -anchor * c.in_lockf[r], c.in_rows[r], ref, c.in_rows[r])
+        c.loss[T_ANCHOR] += times * c.sw * 0.5 * c.weight[T_ANCHOR] / c.n_in * gl_axpy_diff(
+            c.size, -anchor * times * c.in_lockf[r], c.in_rows[r], ref, c.in_rows[r])
 
 
 cdef void concat_example(Config *c, uint32_t target, int64_t position) noexcept nogil:
@@ -124,6 +138,6 @@ cdef void concat_example(Config *c, uint32_t target, int64_t position) noexcept 
     anchor = c.alpha * c.sw * c.weight[T_ANCHOR] / c.n_in
     for r in range(c.n_in):
         if c.weight[T_ANCHOR] > 0:
-            anchor_row(c, r, anchor)
+            anchor_row(c, r, anchor, 1)
         if c.in_lockf[r] != 0:
             gl_axpy(c.size, c.in_lockf[r], c.work + r * row_size, c.in_rows[r])

@@ -28,9 +28,10 @@ cdef class KernelModel:
     lockf, dm, dbow_words, concat)``, ``concat`` None or, for PV-DM with
     concatenation, ``(dm_tag_count, null_word)``: then h and the output rows
     are ``layer1_size = (dm_tag_count + 2 * window) * vector_size`` wide.
-    ``shared``: Word2Vec negative sampling with
-    shared draws, in CBOW as ``cbow_sharing`` ``(uses, stride)`` says
-    (``engine.cbow_sharing``). Holds references to every array the kernels
+    ``shared``: negative sampling with shared draws: per skip-gram window,
+    in CBOW and PV-DM as ``cbow_sharing`` ``(uses, stride)`` says
+    (``engine.cbow_sharing``), in PV-DBOW per ``dbow_block`` positions
+    (``engine.DBOW_BLOCK``). Holds references to every array the kernels
     read, so the pointers in ``base`` stay valid while jobs run.
 
     Every index a job can carry is checked against the arrays it will touch
@@ -53,7 +54,7 @@ cdef class KernelModel:
 
     def __init__(self, model, bint compute_loss, dict weights, dict inputs, str kind="word2vec", anchor=None,
                  directions=None, groups=None, lexicon=None, bint shared=False, cbow_sharing=None,
-                 bint learn_hidden=True, doc_index=None, bint frozen=False):
+                 int64_t dbow_block=0, bint learn_hidden=True, doc_index=None, bint frozen=False):
         wv = model.wv
         cdef int size = wv.vector_size
         cdef int t
@@ -239,9 +240,17 @@ cdef class KernelModel:
         c.any_penalty = (c.weight[T_NORM] > 0 or c.weight[T_L2] > 0 or c.weight[T_DIRECTION] > 0
                          or (c.weight[T_ANCHOR] > 0 and c.sg))
         c.sw = 1.0
-        if shared and not (c.model == M_WORD2VEC and c.weight[T_NS] and not c.weight[T_HS]
-                           and not c.weight[T_SOFTMAX]):
-            raise ValueError("shared negatives serve Word2Vec's negative sampling alone")
+        if shared and not (c.weight[T_NS] and not c.weight[T_HS] and not c.weight[T_SOFTMAX]):
+            raise ValueError("shared negatives serve negative sampling alone")
+        if shared and c.concat:
+            raise ValueError("shared negatives do not serve PV-DM with concatenation (dm_concat=1)")
+        if shared and c.group_negative and (c.model == M_FASTTEXT or c.model == M_DOC2VEC) and c.sg:
+            raise ValueError("shared negatives in FastText skip-gram and PV-DBOW serve several targets per "
+                             "draw, and GroupNegativeLoss draws from one target's group")
+        if shared and c.model == M_DOC2VEC and c.sg:
+            if dbow_block < 1:
+                raise ValueError(f"PV-DBOW's shared negatives need dbow_block >= 1, got {dbow_block}")
+            c.dbow_block = dbow_block
         if shared and not c.sg:
             if cbow_sharing is None or min(cbow_sharing) < 1:
                 raise ValueError(f"CBOW's shared negatives need cbow_sharing=(uses, stride), both >= 1, "

@@ -130,20 +130,23 @@ def train_job(KernelModel km, Job job, float alpha, cnp.ndarray work, cnp.ndarra
     c.next_random = job.next_random
     cdef InputScratch inputs = InputScratch(km.max_inputs + job.max_tags)
     inputs.use(&c)
+    # a shared window's output rows: sg_window's, or shared_targets' targets and negatives
     cdef int64_t n_out = 1 + c.negative + c.group_negative
+    cdef int64_t n_rows = max(n_out, max(2 * c.window, c.dbow_block) + c.negative)
     scratch = None
     if c.shared and not c.sg:
         scratch = np.empty(c.cbow_stride * c.negative, dtype=np.uint32)
         c.cbow_slots = <uint32_t *>cnp.PyArray_DATA(scratch)
     elif c.shared:
-        scratch = np.empty(n_out * (3 + c.size) + 2 * c.window * (c.size + 1 + n_out), dtype=np.float32)
+        scratch = np.empty(n_rows * (3 + c.size) + 2 * c.window * (c.size + 1) + max(2 * c.window * n_out, n_rows),
+                           dtype=np.float32)
         c.win_rows = <uint32_t *>cnp.PyArray_DATA(scratch)  # float32 and uint32 share the element size
-        c.win_label = (<float *>cnp.PyArray_DATA(scratch)) + n_out
-        c.win_step = c.win_label + n_out
-        c.win_dout = c.win_step + n_out
-        c.win_din = c.win_dout + n_out * c.size
-        c.win_grad = c.win_din + 2 * c.window * c.size
-        c.win_ctx = <uint32_t *>(c.win_grad + 2 * c.window * n_out)
+        c.win_label = (<float *>cnp.PyArray_DATA(scratch)) + n_rows
+        c.win_step = c.win_label + n_rows
+        c.win_dout = c.win_step + n_rows
+        c.win_din = c.win_dout + n_rows * c.size
+        c.win_ctx = <uint32_t *>(c.win_din + 2 * c.window * c.size)
+        c.win_grad = (<float *>c.win_ctx) + 2 * c.window
     with nogil:
         job._walk(&c)
     cdef cnp.ndarray slots, order, best

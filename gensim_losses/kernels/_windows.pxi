@@ -22,14 +22,22 @@ cdef void skipgram_pairs(Config *c, const uint32_t *idx, int64_t i, int64_t j, i
     """The skip-gram examples of position ``i``, one per context word. Word2Vec
     and Doc2Vec (gensim's convention): the context word's vector predicts the
     centre word. FastText (gensim's too): the centre word's vector and n-grams,
-    summed and divided by the n-gram count, predict the context word."""
-    cdef int64_t m, n_grams
+    summed and divided by the n-gram count, predict the context word; with
+    shared negatives, all of them at once (``shared_targets``)."""
+    cdef int64_t m, n_grams, n_ctx = 0
     cdef float form
     if c.model == M_FASTTEXT:  # the same rows predict every context word: listed once
         c.n_in = 0
         add_word(c, idx[i])
         n_grams = c.n_in - 1
         form = 1.0 / n_grams if n_grams else 1.0
+        if c.shared and c.col == NULL:
+            for m in range(j, k):
+                if m != i:
+                    c.win_ctx[n_ctx] = idx[m]
+                    n_ctx += 1
+            shared_targets(c, c.win_ctx, n_ctx, form, 1.0)
+            return
     for m in range(j, k):
         if m == i:
             continue
@@ -121,6 +129,72 @@ cdef void sg_window(Config *c, const uint32_t *idx, int64_t i, int64_t j, int64_
             gl_axpy(c.size, c.lockf[w % c.lockf_len], c.win_din + a * c.size, c.syn0 + <int64_t>w * c.size)
 
 
+cdef void shared_targets(Config *c, const uint32_t *targets, int64_t n_t, float form,
+                         float update) noexcept nogil:
+    """Negative sampling for ``n_t`` examples of one h at once, each predicting
+    its own target, with one draw of negatives for them all: FastText
+    skip-gram's window (the centre word's rows predict each context word) and
+    PV-DBOW's block (a document vector predicts each of its words). h is
+    ``form`` times the sum of the input rows (c.in_rows), formed once.
+
+    Example ``a``'s loss is ``-log s(u_a.h) - sum_{k: w_k != t_a} log s(-u_k.h)``:
+    a negative equal to its target is left out of that example only, so a
+    negative's score, the same for every example, counts once per example it
+    serves. Scores and steps read the rows as they are at the start; the
+    examples' errors of h add up and go to the input rows once, at the end,
+    so a window that diverges changes nothing."""
+    cdef uint32_t *rows = c.win_rows
+    cdef float *coef = c.win_grad
+    cdef float step = c.alpha * c.weight[T_NS] * c.sw, g
+    cdef double loss = 0.0, part
+    cdef int64_t a, b, n = n_t, serves, word
+    cdef uint32_t w
+    cdef float *h
+    for a in range(n_t):
+        rows[a] = targets[a]
+    for a in range(c.negative):
+        w = draw_negative(c)
+        gl_prefetch(c.syn1neg + <int64_t>w * c.size, c.size)
+        rows[n] = w
+        n += 1
+    if n_t == 0:  # drawn all the same, as sg_window draws for a window without context (the reference replays it)
+        return
+    h = form_h(c, form, &word)
+    c.pen_scale = form / update
+    memset(c.work, 0, c.size * sizeof(float))
+    gl_dots(c.size, h, c.syn1neg, rows, n, coef)
+    for b in range(n):
+        if b < n_t:
+            g = logistic_grad(c, coef[b], 1.0, &loss)
+            serves = 1
+        else:
+            serves = 0
+            for a in range(n_t):
+                serves += targets[a] != rows[b]
+            part = 0.0
+            g = logistic_grad(c, coef[b], 0.0, &part)
+            loss += serves * part
+        coef[b] = 0.0 if fabs(g) < GRAD_EPS or c.frozen else g * step * serves
+    if c.diverged:
+        return
+    gl_axpys(c.size, c.work, c.syn1neg, rows, n, coef)
+    if c.any_penalty or c.prog != NULL or c.py_callback != NULL:
+        for a in range(n_t):
+            if c.prog != NULL or c.py_callback != NULL:
+                python_terms(c, targets[a], h)
+                if c.diverged:
+                    return
+            if c.any_penalty:
+                penalty_terms(c, h, word)
+    c.loss[T_NS] += loss * c.weight[T_NS] * c.sw
+    c.examples += n_t
+    if c.learn_hidden:
+        for b in range(n):
+            if coef[b] != 0.0:
+                gl_axpy(c.size, coef[b], h, c.syn1neg + <int64_t>rows[b] * c.size)
+    return_error(c, update, word, n_t)
+
+
 cdef void global_context(Config *c, uint32_t word) noexcept nogil:
     """GlobalContextLoss at one centre position: the centre word's input vector
     predicts every word of its sentence's context, through the model's objectives."""
@@ -195,6 +269,25 @@ cdef void lexicon_pass(Config *c, const uint32_t *idx, const int64_t *ends, cons
         slot[order[q]] = -1
 
 
+cdef void dbow_block(Config *c, const uint32_t *idx, int64_t start, int64_t end) noexcept nogil:
+    """PV-DBOW with shared negatives: each tag of the document predicts the
+    words of positions ``[start, end)`` (a block of dbow_block positions) with
+    one draw of negatives (``shared_targets``), tag after tag, after the
+    block's skip-gram windows. Job.collect records the examples in that order."""
+    cdef int64_t t, m
+    for t in range(c.n_tags):
+        c.n_in = 0
+        add_doc(c, c.tags[t])
+        if c.col == NULL:
+            shared_targets(c, idx + start, end - start, 1.0, 1.0)
+        else:
+            for m in range(start, end):
+                c.centre = m
+                collect(c, idx[m], 1.0, 1.0)
+        if c.diverged:
+            return
+
+
 cdef inline void window_of(int64_t window, int64_t shrink, int64_t i, int64_t start, int64_t end,
                            int64_t *j, int64_t *k) noexcept nogil:
     """Window ``[j, k)`` of position ``i`` (its window shrunk by ``shrink``) in the sentence ``[start, end)``."""
@@ -212,7 +305,8 @@ cdef void train_sentence(Config *c, const uint32_t *idx, const int32_t *shrink, 
     (with shared negatives, from its slot's draw: engine.cbow_sharing);
     with dm_concat, their concatenation (``concat_window``). PV-DBOW:
     each tag of the document predicts the word, after the word's
-    skip-gram pairs when ``dbow_words``."""
+    skip-gram pairs when ``dbow_words`` (with shared negatives, a block of
+    positions at a time, ``dbow_block``)."""
     cdef int64_t i, j, k, m, t
     cdef float n_rows
     cdef uint32_t *slot
@@ -221,15 +315,22 @@ cdef void train_sentence(Config *c, const uint32_t *idx, const int32_t *shrink, 
         window_of(c.window, shrink[i], i, 0, n, &j, &k)
         if c.model == M_DOC2VEC and not c.dm:
             if c.train_words:
-                skipgram_pairs(c, idx, i, j, k)
-            for t in range(c.n_tags):
-                c.n_in = 0
-                add_doc(c, c.tags[t])
-                input_example(c, idx[i], 1.0, 1.0, i)
+                if c.shared and c.col == NULL:
+                    sg_window(c, idx, i, j, k)
+                else:
+                    skipgram_pairs(c, idx, i, j, k)
+            if not c.shared:
+                for t in range(c.n_tags):
+                    c.n_in = 0
+                    add_doc(c, c.tags[t])
+                    input_example(c, idx[i], 1.0, 1.0, i)
+            elif (i + 1) % c.dbow_block == 0 or i + 1 == n:
+                dbow_block(c, idx, i - i % c.dbow_block, i + 1)
+                c.centre = i
         elif c.concat:
             concat_window(c, idx, i, n)
         elif c.sg:
-            if c.shared and c.col == NULL:
+            if c.shared and c.col == NULL and c.model != M_FASTTEXT:  # FastText's own: skipgram_pairs
                 # the rows the next windows need first: the word entering from the right, the next centre
                 if i + c.window + 1 < n:
                     gl_prefetch(c.syn0 + <int64_t>idx[i + c.window + 1] * c.size, c.size)

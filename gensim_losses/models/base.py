@@ -156,6 +156,8 @@ class LossModel:
         this once their own settings are in place (gensim's would train before
         them: FastText's without a loss tally, for one).
         """
+        if self.shared_negatives:  # what only the model's mode can tell, refused before any training
+            check_shared(self._loss_terms(), self)
         if corpus_iterable is None and corpus_file is None:
             return
         self._check_corpus_sanity(corpus_iterable=corpus_iterable, corpus_file=corpus_file, passes=self.epochs + 1)
@@ -163,6 +165,12 @@ class LossModel:
         self.train(corpus_iterable=corpus_iterable, corpus_file=corpus_file, total_examples=self.corpus_count,
                    total_words=self.corpus_total_words, epochs=self.epochs, start_alpha=self.alpha,
                    end_alpha=self.min_alpha, compute_loss=self.compute_loss, callbacks=callbacks)
+
+    def _loss_terms(self):
+        """The kernel terms of the loss (without one, of ``hs`` and ``negative``)."""
+        if getattr(self, "loss", None) is not None:
+            return set(split(self.loss)[0].weights)
+        return {t for t, on in (("ns", self.negative), ("hs", self.hs)) if on}
 
     def _follow_loss(self):
         """Give the model what ``self.loss`` needs (it may have been assigned since

@@ -73,6 +73,17 @@ class Doc2Vec(LossModel, KernelTraining, Saving, gensim_doc2vec.Doc2Vec):
     iterable and ``corpus_file`` input, ``infer_vector``). With
     ``corpus_file`` each line has one tag, so ``dm_tag_count`` must be 1;
     ``infer_vector`` infers one vector, so it needs ``dm_tag_count=1`` too.
+
+    Parameters
+    ----------
+    shared_negatives : bool, optional
+        Negative sampling only. PV-DBOW: each document vector predicts 10
+        consecutive words of its document (``engine.DBOW_BLOCK``) with one
+        draw of ``negative`` negatives, from one snapshot of the rows, and
+        takes its error once per block; the ``dbow_words`` skip-gram pairs
+        share a draw per window, as in :class:`~gensim_losses.Word2Vec`.
+        PV-DM (not ``dm_concat``): as Word2Vec's CBOW. ``infer_vector``
+        infers the same way. See docs/losses.md for what it changes.
     """
 
     _kernel_kind = "doc2vec"
@@ -80,7 +91,8 @@ class Doc2Vec(LossModel, KernelTraining, Saving, gensim_doc2vec.Doc2Vec):
     def __init__(
             self, documents=None, corpus_file=None, vector_size=100, dm_mean=None, dm=1, dbow_words=0, dm_concat=0,
             dm_tag_count=1, dv=None, dv_mapfile=None, comment=None, trim_rule=None, callbacks=(), window=5,
-            epochs=10, shrink_windows=True, loss=None, backend="auto", compute_loss=True, **kwargs,
+            epochs=10, shrink_windows=True, loss=None, backend="auto", compute_loss=True, shared_negatives=False,
+            **kwargs,
     ):
         if dm and dm_concat and int(dm_tag_count) < 1:
             raise ValueError(f"dm_concat=1 needs dm_tag_count >= 1 (the tag vectors at the start of h), "
@@ -90,7 +102,7 @@ class Doc2Vec(LossModel, KernelTraining, Saving, gensim_doc2vec.Doc2Vec):
         if dm_mean is not None:
             kwargs["cbow_mean"] = int(dm_mean)
         kwargs["hs"], kwargs["negative"], kwargs["ns_exponent"] = self._set_loss(
-            loss, backend, False, kwargs.get("hs"), kwargs.get("negative"), kwargs.get("ns_exponent"))
+            loss, backend, shared_negatives, kwargs.get("hs"), kwargs.get("negative"), kwargs.get("ns_exponent"))
         super().__init__(
             vector_size=vector_size, dm_mean=dm_mean, dm=dm, dbow_words=dbow_words, dm_concat=dm_concat,
             dm_tag_count=dm_tag_count, dv=dv, dv_mapfile=dv_mapfile, comment=comment, callbacks=callbacks,

@@ -78,6 +78,18 @@ class FastText(LossModel, TextCorpus, KernelTraining, Saving, gensim_fasttext.Fa
 
     ``wv.vectors`` (the composite vectors of the vocabulary) is recomputed in
     C after training, in place.
+
+    Parameters
+    ----------
+    shared_negatives : bool, optional
+        Negative sampling only. Skip-gram: the centre word's h (its row and
+        n-gram rows, formed once) predicts every context word of its window
+        with one draw of ``negative`` negatives, from one snapshot of the
+        rows; its error goes to the n-gram rows once per window instead of
+        once per context word. A negative equal to a context word is left
+        out of that word's example. CBOW: as in
+        :class:`~gensim_losses.Word2Vec`. Not with ``GroupNegativeLoss`` in
+        skip-gram. See docs/losses.md for what it changes.
     """
 
     def __init__(
@@ -86,11 +98,12 @@ class FastText(LossModel, TextCorpus, KernelTraining, Saving, gensim_fasttext.Fa
             negative=None, ns_exponent=None, cbow_mean=1, hashfxn=hash, epochs=5, null_word=0, min_n=3, max_n=6,
             sorted_vocab=1, bucket=2000000, trim_rule=None, batch_words=MAX_WORDS_IN_BATCH, callbacks=(),
             max_final_vocab=None, shrink_windows=True, compute_loss=True, loss=None, backend="auto",
+            shared_negatives=False,
     ):
         check_settings(alpha=alpha, min_alpha=min_alpha, vector_size=vector_size, window=window, epochs=epochs,
                        min_count=min_count, workers=workers, batch_words=batch_words, negative=negative,
                        sample=sample, ns_exponent=ns_exponent, seed=seed)
-        hs, negative, ns_exponent = self._set_loss(loss, backend, False, hs, negative, ns_exponent)
+        hs, negative, ns_exponent = self._set_loss(loss, backend, shared_negatives, hs, negative, ns_exponent)
         super().__init__(
             sg=sg, hs=hs, vector_size=vector_size, alpha=alpha, window=window, min_count=min_count,
             max_vocab_size=max_vocab_size, word_ngrams=word_ngrams, sample=sample, seed=seed, workers=workers,

@@ -248,11 +248,11 @@ def train(args):
         raise CLIError(f"--negative applies to --objective ns, not {args.objective}")
     loss = make_loss(args.objective, args.negative or 5, args.penalty)
 
-    if args.shared_negatives and not (args.objective == "ns" and args.model == "word2vec"):
-        raise CLIError("--shared-negatives needs --objective ns and --model word2vec (it shares "
-                       "Word2Vec's negative-sampling draws)")
+    if args.shared_negatives and args.objective != "ns":
+        raise CLIError("--shared-negatives needs --objective ns (it shares negative sampling's draws)")
     params = dict(vector_size=args.vector_size, window=args.window, min_count=args.min_count, epochs=args.epochs,
-                  workers=args.workers, seed=args.seed, alpha=args.alpha, loss=loss)
+                  workers=args.workers, seed=args.seed, alpha=args.alpha, loss=loss,
+                  shared_negatives=args.shared_negatives)
     try:  # the options are checked as they are parsed; the model checks them again (one line, if ever)
         if args.model == "doc2vec":  # one document a line, tagged with its line number
             model = Doc2Vec(dm=int(not args.sg), **params)
@@ -261,7 +261,7 @@ def train(args):
             model = FastText(sg=int(args.sg), **params)
             reader = LineSentence
         else:
-            model = Word2Vec(sg=int(args.sg), shared_negatives=args.shared_negatives, **params)
+            model = Word2Vec(sg=int(args.sg), **params)
             reader = LineSentence
     except ValueError as exc:
         raise CLIError(str(exc)) from None
@@ -541,7 +541,8 @@ def build_parser():
     p.set_defaults(sg=False)
     p.add_argument("--shared-negatives", action="store_true",
                    help="negative sampling with shared draws: skip-gram, one per window, shared by its context "
-                        "words; CBOW, one per several positions 2*window+1 apart (faster; see docs/losses.md)")
+                        "words; CBOW, one per several positions 2*window+1 apart; PV-DBOW, one per 10 words of a "
+                        "document (faster; see docs/losses.md)")
     p.add_argument("--objective", choices=OBJECTIVES, default="ns",
                    help="negative sampling, hierarchical softmax or full softmax (default: ns)")
     p.add_argument("--negative", type=_positive_int, default=None,

@@ -113,13 +113,14 @@ class TrainingRun:
         elif shared == "auto":  # where the kernels can: Word2Vec's negative sampling alone among the objectives
             shared = self.kind == "word2vec" and shareable(plan.weights)
         if shared:
-            check_shared(plan.weights)
+            check_shared(plan.weights, model)
         self.cbow_sharing = cbow_sharing(model.window) if shared and not model.sg else None
+        self.dbow_block = DBOW_BLOCK if shared and self.kind == "doc2vec" and model.sg else 0
         # the rows h is formed from (the model's own, or Doc2Vec's inferred document's)
         self.inputs = model._kernel_inputs() if inputs is None else inputs
         self.kernel = kernels.KernelModel(
             model, compute_loss, plan.weights, self.inputs, self.kind, shared=shared,
-            cbow_sharing=self.cbow_sharing,
+            cbow_sharing=self.cbow_sharing, dbow_block=self.dbow_block,
             doc_index=getattr(model, "_doc_rows", None) if doc_index is None else doc_index,
             learn_hidden=learn_hidden, frozen=frozen, **_kernel_tables(plan.natives))
         self.compute_loss = bool(compute_loss)
@@ -229,15 +230,18 @@ def cbow_sharing(window):
     return CBOW_DRAW_USES, 2 * window + 1
 
 
+# PV-DBOW with shared negatives: a document vector predicts this many consecutive words from one draw
+DBOW_BLOCK = 10
+
+
 def shareable(terms):
     """Whether ``shared_negatives`` can serve a loss of these kernel terms (:func:`check_shared` says why not)."""
     return "ns" in terms and "hs" not in terms and "softmax" not in terms
 
 
-def check_shared(terms):
-    """Refuse, clearly, what ``shared_negatives=True`` cannot serve; ``terms``: the kernel terms in use."""
-    if shareable(terms):
-        return
+def check_shared(terms, model=None):
+    """Refuse, clearly, what ``shared_negatives=True`` cannot serve; ``terms``: the kernel terms in use,
+    ``model``: the model (its kind and mode), when known."""
     if "ns" not in terms:
         raise ValueError("shared_negatives=True shares negative sampling's draws, and the loss has no "
                          "NEGSamplingLoss (negative=0)")
@@ -246,6 +250,17 @@ def check_shared(terms):
     if others:
         raise ValueError(f"shared_negatives=True cannot serve {' and '.join(others)} (nothing to share): drop it "
                          f"from the loss (hs=0), or train with shared_negatives=False")
+    if model is None:
+        return
+    kind = model._kernel_kind
+    if kind == "doc2vec" and model.dm and getattr(model, "dm_concat", 0):
+        raise ValueError("shared_negatives=True does not serve PV-DM with concatenation (dm_concat=1): "
+                         "train it with shared_negatives=False")
+    if "group_negative" in terms and kind in ("fasttext", "doc2vec") and model.sg:
+        mode = "FastText skip-gram" if kind == "fasttext" else "PV-DBOW"
+        raise ValueError(f"shared_negatives=True in {mode} shares one draw among several targets, and "
+                         f"GroupNegativeLoss draws from each target's own group: train with "
+                         f"shared_negatives=False, or drop GroupNegativeLoss")
 
 
 def _kernel_tables(natives):

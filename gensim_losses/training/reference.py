@@ -90,7 +90,9 @@ class _Trainer:
     end, the lexicon pairs; every term of a sentence scaled by its weight;
     the negatives are the kernels' own, replayed (:class:`KernelRandom`).
     With ``shared_negatives``, a skip-gram position's examples share one draw
-    and all read the vectors as they were before the position; CBOW's
+    and all read the vectors as they were before the position (FastText's
+    too: its centre word predicts each context word); PV-DBOW's tags share
+    one per block of positions (``run_blocks``); CBOW's and PV-DM's
     positions share negative sampling's draws (``engine.cbow_sharing``)."""
 
     def __init__(self, model, run, job, alpha, journal):
@@ -107,6 +109,7 @@ class _Trainer:
                               if item[0] in EXAMPLE_ORDER else len(EXAMPLE_ORDER))
         self.objectives = [(term, obj) for term, obj in self.natives if term in OBJECTIVE_TERMS]
         self.shared = bool(getattr(model, "shared_negatives", False))
+        self.ends = job.sentences_of()[0]
         # the whole job's batch, once: each example's own is cut from it
         self.batch = self.view.batch() if any(term.takes_batch for term in self.plan.python) else None
 
@@ -116,6 +119,8 @@ class _Trainer:
         return float(weights.max()) if len(weights) else None
 
     def run_job(self):
+        if self.shared and self.run.dbow_block:
+            return self.run_blocks()
         view = self.view
         first = np.searchsorted(view.position, np.arange(len(view.words) + 1))  # position -> its first example
         slots, (uses, stride) = {}, self.run.cbow_sharing or (0, 0)  # CBOW's shared draws
@@ -131,12 +136,7 @@ class _Trainer:
                 for e in examples:
                     self.example(e, {**slots[i % stride], **self.draws(int(word), terms=("group_negative",))})
             elif self.shared:
-                draws = self.draws(int(word))
-                deferred = []
-                for e in examples:
-                    self.example(e, draws, deferred)
-                for apply in deferred:
-                    apply()
+                self.shared_group(examples, self.draws(int(word)))
             else:
                 for e in examples:
                     self.example(e)
@@ -147,6 +147,42 @@ class _Trainer:
         if "lexicon" in self.plan.weights and not self.run.stopped:
             self.lexicon_pass()
         return len(view.target), self.totals
+
+    def shared_group(self, examples, draws):
+        """Examples that share one draw, all reading the rows as they were before the first
+        (``sg_window``, ``shared_targets``)."""
+        deferred = []
+        for e in examples:
+            self.example(e, draws, deferred)
+        for apply in deferred:
+            apply()
+
+    def run_blocks(self):
+        """PV-DBOW with shared negatives, in the kernels' order (``dbow_block``): position
+        by position, its skip-gram window's one draw (``dbow_words``, drawn even without a
+        context, as sg_window); at a block's last position, each tag's predictions of the
+        block's words, one draw per tag."""
+        view, block = self.view, self.run.dbow_block
+        kinds = view.row_kind[view.row_start[:-1]]  # each example's first row: a word's (a pair) or a tag's
+        words = bool(self.model.dbow_words)
+        n, e, start = len(view.target), 0, 0
+        for end in self.ends.tolist():
+            for i in range(start, end):
+                if self.run.stopped:
+                    return n, self.totals
+                if words:
+                    first = e
+                    while e < n and kinds[e] == jobs.WORD_ROWS and view.position[e] == i:
+                        e += 1
+                    self.shared_group(range(first, e), self.draws(int(view.words[i])))
+                if (i - start + 1) % block and i + 1 < end:
+                    continue
+                lo = i - (i - start) % block  # the block's first position
+                while e < n and kinds[e] != jobs.WORD_ROWS and lo <= view.position[e] <= i:
+                    self.shared_group(range(e, e + i + 1 - lo), self.draws(None, terms=("ns",)))
+                    e += i + 1 - lo
+            start = end
+        return n, self.totals
 
     def draws(self, target, terms=("ns", "group_negative")):
         """``{term: negatives}`` of one example (or shared window) of ``target``, drawn as the kernels draw;
@@ -244,8 +280,8 @@ class _Trainer:
                     v = L.as_output(vectors[w][None])
                     self.totals[name] += scale / len(rows) * float(L.call_forward(obj, [w], v).sum())
                     g = L.call_backward(obj, [w], v)[0]
-                    step = self.alpha * scale / len(rows) * lockf[w % len(lockf)] * g
-                    vectors[w] -= step.astype(np.float32)
+                    self._apply([(vectors, lockf, w)], (-self.alpha * scale / len(rows) * g).astype(np.float32),
+                                deferred)
                 continue
             own = own_word if term == "anchor" else t
             self.totals[name] += scale * float(L.call_forward(obj, own, out).sum())
