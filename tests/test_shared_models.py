@@ -12,7 +12,7 @@ from gensim.test.utils import datapath
 
 import gensim_losses as G
 from gensim_losses import BaseLoss, DivergenceError, NEGSamplingLoss, kernels
-from gensim_losses.training.engine import DBOW_BLOCK, TrainingRun
+from gensim_losses.training.engine import TrainingRun, dbow_sharing
 from gensim_losses.training.reference import KernelRandom
 
 DETERMINISTIC = dict(vector_size=16, window=2, min_count=1, sample=0, shrink_windows=False, workers=1, seed=11,
@@ -166,17 +166,19 @@ def rng_steps(model, corpus):
 
 def test_one_draw_per_window_and_per_block(lee):
     """FastText skip-gram draws ``negative`` per position (not per context word); PV-DBOW once
-    per tag and block of DBOW_BLOCK positions of a document."""
+    per tag and block of positions of a document, more rows than ``negative`` (dbow_sharing)."""
     params = dict(vector_size=8, window=3, min_count=1, sample=0, shrink_windows=False, epochs=1, seed=3)
     ft = G.FastText(lee[:30], sg=1, bucket=300, shared_negatives=True, **params)
     steps, examples, positions = rng_steps(ft, lee[:30])
     assert steps == ft.negative * positions < ft.negative * examples / 4
     docs = documents(lee[:30])
     dbow = G.Doc2Vec(docs, dm=0, shared_negatives=True, **params)
-    blocks = sum(len(d.tags) * -(-len(d.words) // DBOW_BLOCK) for d in docs)
+    block, negatives = dbow_sharing(dbow.negative)
+    assert block > 1 and negatives >= dbow.negative
+    blocks = sum(len(d.tags) * -(-len(d.words) // block) for d in docs)
     steps, examples, positions = rng_steps(dbow, docs)
     assert examples == sum(len(d.tags) * len(d.words) for d in docs)
-    assert steps == dbow.negative * blocks
+    assert steps == negatives * blocks < dbow.negative * examples / 2
 
 
 @pytest.mark.parametrize("mode", ["ft-sg", "dbow"])

@@ -148,7 +148,9 @@ cdef struct Config:
     uint32_t *cbow_slots      # per-job scratch: cbow_stride draws of ``negative`` rows
     # FastText skip-gram and PV-DBOW share one draw among the examples of one h (shared_targets):
     # a position's context words, or (PV-DBOW) a document's words, dbow_block positions at a time
+    # from dbow_negative negatives (engine.dbow_sharing)
     int64_t dbow_block
+    int64_t dbow_negative
     const uint32_t *ns_draws  # not NULL: negative sampling takes these ``negative`` draws
     # skip-gram's per-job scratch for the window's rows, labels, steps and deltas
     uint32_t *win_rows   # the output rows: 1 + negative + group_negative, or shared_targets' targets + negative

@@ -30,8 +30,8 @@ cdef class KernelModel:
     are ``layer1_size = (dm_tag_count + 2 * window) * vector_size`` wide.
     ``shared``: negative sampling with shared draws: per skip-gram window,
     in CBOW and PV-DM as ``cbow_sharing`` ``(uses, stride)`` says
-    (``engine.cbow_sharing``), in PV-DBOW per ``dbow_block`` positions
-    (``engine.DBOW_BLOCK``). Holds references to every array the kernels
+    (``engine.cbow_sharing``), in PV-DBOW as ``dbow_sharing`` ``(block,
+    negatives)`` says (``engine.dbow_sharing``). Holds references to every array the kernels
     read, so the pointers in ``base`` stay valid while jobs run.
 
     Every index a job can carry is checked against the arrays it will touch
@@ -54,7 +54,7 @@ cdef class KernelModel:
 
     def __init__(self, model, bint compute_loss, dict weights, dict inputs, str kind="word2vec", anchor=None,
                  directions=None, groups=None, lexicon=None, bint shared=False, cbow_sharing=None,
-                 int64_t dbow_block=0, bint learn_hidden=True, doc_index=None, bint frozen=False):
+                 dbow_sharing=None, bint learn_hidden=True, doc_index=None, bint frozen=False):
         wv = model.wv
         cdef int size = wv.vector_size
         cdef int t
@@ -248,9 +248,10 @@ cdef class KernelModel:
             raise ValueError("shared negatives in FastText skip-gram and PV-DBOW serve several targets per "
                              "draw, and GroupNegativeLoss draws from one target's group")
         if shared and c.model == M_DOC2VEC and c.sg:
-            if dbow_block < 1:
-                raise ValueError(f"PV-DBOW's shared negatives need dbow_block >= 1, got {dbow_block}")
-            c.dbow_block = dbow_block
+            if dbow_sharing is None or min(dbow_sharing) < 1:
+                raise ValueError(f"PV-DBOW's shared negatives need dbow_sharing=(block, negatives), both >= 1, "
+                                 f"got {dbow_sharing!r}")
+            c.dbow_block, c.dbow_negative = dbow_sharing
         if shared and not c.sg:
             if cbow_sharing is None or min(cbow_sharing) < 1:
                 raise ValueError(f"CBOW's shared negatives need cbow_sharing=(uses, stride), both >= 1, "

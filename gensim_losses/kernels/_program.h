@@ -17,6 +17,8 @@
 #include <math.h>
 #include <stdint.h>
 
+#include "_vecmath.h"
+
 enum {
     GL_REG_SCRATCH, GL_REG_CONST, GL_REG_ROW, GL_REG_HIDDEN
 };
@@ -28,11 +30,11 @@ enum {
     GL_OP_GT, GL_OP_GE, GL_OP_LT, GL_OP_LE, GL_OP_EQ, GL_OP_NE, GL_OP_LOGADDEXP, GL_OP_ARCTAN2,
     /* elementwise, one operand */
     GL_OP_NEG, GL_OP_ABS, GL_OP_SQRT, GL_OP_EXP, GL_OP_LOG, GL_OP_LOG1P, GL_OP_EXPM1, GL_OP_TANH,
-    GL_OP_SIN, GL_OP_COS, GL_OP_ARCTAN, GL_OP_SIGN, GL_OP_SIGMOID, GL_OP_FLOOR, GL_OP_CEIL,
+    GL_OP_SIN, GL_OP_COS, GL_OP_ARCTAN, GL_OP_SIGN, GL_OP_SIGMOID, GL_OP_FLOOR, GL_OP_CEIL, GL_OP_RSQRT,
     /* where(a != 0, b, c) */
     GL_OP_WHERE,
     /* reductions of a vector to one value */
-    GL_OP_SUM, GL_OP_RMAX, GL_OP_RMIN, GL_OP_DOT, GL_OP_INVNORM,
+    GL_OP_SUM, GL_OP_RMAX, GL_OP_RMIN, GL_OP_DOT,
     /* out[j] = sum_i a[i] * matrix[j, i]: the matrix (n x len(a)) is the immediate array */
     GL_OP_MATVEC,
     /* out[j] = a[start + j * step] */
@@ -157,6 +159,9 @@ static inline int gl_program_run(const gl_program *p, float **ptr, const float *
         case GL_OP_SIGMOID: GL_EACH1(gl_sigmoid(x)) break;
         case GL_OP_FLOOR: GL_EACH1(floorf(x)) break;
         case GL_OP_CEIL: GL_EACH1(ceilf(x)) break;
+        /* 1 / sqrt(x), and 0 for 0: rsqrt(dot(a, a)) * a is numpy's normalize with zero rows kept, and
+         * shares its dot with |a| (the tracer's normalize) */
+        case GL_OP_RSQRT: GL_EACH1(x > 0.0f ? 1.0f / sqrtf(x) : 0.0f) break;
         case GL_OP_WHERE:
             for (int32_t i = 0; i < n; i++)
                 D[i] = A[i * sa] != 0.0f ? B[i * sb] : C[i * sc];
@@ -184,19 +189,14 @@ static inline int gl_program_run(const gl_program *p, float **ptr, const float *
         }
         case GL_OP_DOT: {
             const int32_t m = p->reg_len[ins->a] > p->reg_len[ins->b] ? p->reg_len[ins->a] : p->reg_len[ins->b];
+            if (sa && sb) {  /* the usual case, |h|^2 or h . c: the kernels' own vector dot */
+                D[0] = gl_dot(m, A, B);
+                break;
+            }
             float s = 0.0f;
             for (int32_t i = 0; i < m; i++)
                 s += A[i * sa] * B[i * sb];
             D[0] = s;
-            break;
-        }
-        case GL_OP_INVNORM: {
-            /* 1 / |a|, and 0 for a zero vector: a * invnorm(a) is numpy's normalize with zero rows kept */
-            const int32_t m = p->reg_len[ins->a];
-            float s = 0.0f;
-            for (int32_t i = 0; i < m; i++)
-                s += A[i] * A[i];
-            D[0] = s > 0.0f ? 1.0f / sqrtf(s) : 0.0f;
             break;
         }
         case GL_OP_MATVEC: {

@@ -15,8 +15,8 @@ cdef extern from "_program.h" nogil:
         GL_OP_ADD, GL_OP_SUB, GL_OP_MUL, GL_OP_DIV, GL_OP_POW, GL_OP_MAX, GL_OP_MIN,
         GL_OP_GT, GL_OP_GE, GL_OP_LT, GL_OP_LE, GL_OP_EQ, GL_OP_NE, GL_OP_LOGADDEXP, GL_OP_ARCTAN2,
         GL_OP_NEG, GL_OP_ABS, GL_OP_SQRT, GL_OP_EXP, GL_OP_LOG, GL_OP_LOG1P, GL_OP_EXPM1, GL_OP_TANH,
-        GL_OP_SIN, GL_OP_COS, GL_OP_ARCTAN, GL_OP_SIGN, GL_OP_SIGMOID, GL_OP_FLOOR, GL_OP_CEIL,
-        GL_OP_WHERE, GL_OP_SUM, GL_OP_RMAX, GL_OP_RMIN, GL_OP_DOT, GL_OP_INVNORM, GL_OP_MATVEC, GL_OP_SLICE,
+        GL_OP_SIN, GL_OP_COS, GL_OP_ARCTAN, GL_OP_SIGN, GL_OP_SIGMOID, GL_OP_FLOOR, GL_OP_CEIL, GL_OP_RSQRT,
+        GL_OP_WHERE, GL_OP_SUM, GL_OP_RMAX, GL_OP_RMIN, GL_OP_DOT, GL_OP_MATVEC, GL_OP_SLICE,
         GL_N_OPS
     ctypedef struct gl_instr:
         int32_t op, dst, a, b, c, n, sa, sb, sc, i0, i1, loss_only
@@ -41,7 +41,7 @@ PROGRAM_OPS = {
     "sqrt": GL_OP_SQRT, "exp": GL_OP_EXP, "log": GL_OP_LOG, "log1p": GL_OP_LOG1P, "expm1": GL_OP_EXPM1,
     "tanh": GL_OP_TANH, "sin": GL_OP_SIN, "cos": GL_OP_COS, "arctan": GL_OP_ARCTAN, "sign": GL_OP_SIGN,
     "sigmoid": GL_OP_SIGMOID, "floor": GL_OP_FLOOR, "ceil": GL_OP_CEIL, "where": GL_OP_WHERE, "sum": GL_OP_SUM,
-    "rmax": GL_OP_RMAX, "rmin": GL_OP_RMIN, "dot": GL_OP_DOT, "invnorm": GL_OP_INVNORM, "matvec": GL_OP_MATVEC,
+    "rmax": GL_OP_RMAX, "rmin": GL_OP_RMIN, "dot": GL_OP_DOT, "rsqrt": GL_OP_RSQRT, "matvec": GL_OP_MATVEC,
     "slice": GL_OP_SLICE,
 }
 assert len(PROGRAM_OPS) == GL_N_OPS

@@ -132,7 +132,7 @@ def train_job(KernelModel km, Job job, float alpha, cnp.ndarray work, cnp.ndarra
     inputs.use(&c)
     # a shared window's output rows: sg_window's, or shared_targets' targets and negatives
     cdef int64_t n_out = 1 + c.negative + c.group_negative
-    cdef int64_t n_rows = max(n_out, max(2 * c.window, c.dbow_block) + c.negative)
+    cdef int64_t n_rows = max(n_out, 2 * c.window + c.negative, c.dbow_block + c.dbow_negative)
     scratch = None
     if c.shared and not c.sg:
         scratch = np.empty(c.cbow_stride * c.negative, dtype=np.uint32)

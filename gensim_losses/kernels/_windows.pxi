@@ -18,6 +18,15 @@ cdef void concat_window(Config *c, const uint32_t *idx, int64_t i, int64_t n) no
     concat_example(c, idx[i], i)
 
 
+cdef inline void prefetch_word(Config *c, uint32_t w) noexcept nogil:
+    """Ask for FastText word ``w``'s rows ahead of use: its n-gram rows lie scattered over a
+    bucket matrix far larger than the caches, and the next centre word forms h from all of them."""
+    cdef int64_t b
+    gl_prefetch(c.syn0 + <int64_t>w * c.size, c.size)
+    for b in range(c.ngram_starts[w], c.ngram_starts[w + 1]):
+        gl_prefetch(c.syn0_ngrams + <int64_t>c.ngram_ids[b] * c.size, c.size)
+
+
 cdef void skipgram_pairs(Config *c, const uint32_t *idx, int64_t i, int64_t j, int64_t k) noexcept nogil:
     """The skip-gram examples of position ``i``, one per context word. Word2Vec
     and Doc2Vec (gensim's convention): the context word's vector predicts the
@@ -27,6 +36,8 @@ cdef void skipgram_pairs(Config *c, const uint32_t *idx, int64_t i, int64_t j, i
     cdef int64_t m, n_grams, n_ctx = 0
     cdef float form
     if c.model == M_FASTTEXT:  # the same rows predict every context word: listed once
+        if i + 1 < k and c.col == NULL:
+            prefetch_word(c, idx[i + 1])
         c.n_in = 0
         add_word(c, idx[i])
         n_grams = c.n_in - 1
@@ -36,7 +47,7 @@ cdef void skipgram_pairs(Config *c, const uint32_t *idx, int64_t i, int64_t j, i
                 if m != i:
                     c.win_ctx[n_ctx] = idx[m]
                     n_ctx += 1
-            shared_targets(c, c.win_ctx, n_ctx, form, 1.0)
+            shared_targets(c, c.win_ctx, n_ctx, c.negative, form, 1.0)
             return
     for m in range(j, k):
         if m == i:
@@ -129,30 +140,32 @@ cdef void sg_window(Config *c, const uint32_t *idx, int64_t i, int64_t j, int64_
             gl_axpy(c.size, c.lockf[w % c.lockf_len], c.win_din + a * c.size, c.syn0 + <int64_t>w * c.size)
 
 
-cdef void shared_targets(Config *c, const uint32_t *targets, int64_t n_t, float form,
+cdef void shared_targets(Config *c, const uint32_t *targets, int64_t n_t, int64_t n_neg, float form,
                          float update) noexcept nogil:
     """Negative sampling for ``n_t`` examples of one h at once, each predicting
-    its own target, with one draw of negatives for them all: FastText
+    its own target, with one draw of ``n_neg`` negatives for them all: FastText
     skip-gram's window (the centre word's rows predict each context word) and
     PV-DBOW's block (a document vector predicts each of its words). h is
     ``form`` times the sum of the input rows (c.in_rows), formed once.
 
-    Example ``a``'s loss is ``-log s(u_a.h) - sum_{k: w_k != t_a} log s(-u_k.h)``:
-    a negative equal to its target is left out of that example only, so a
-    negative's score, the same for every example, counts once per example it
-    serves. Scores and steps read the rows as they are at the start; the
+    Example ``a``'s loss is ``-log s(u_a.h) - r sum_{k: w_k != t_a} log s(-u_k.h)``,
+    ``r = negative / n_neg``: the draw's negatives weigh as ``negative`` of
+    them, and a negative equal to its target is left out of that example only,
+    so a negative's score, the same for every example, counts once per
+    example it serves. Scores and steps read the rows as they are at the start; the
     examples' errors of h add up and go to the input rows once, at the end,
     so a window that diverges changes nothing."""
     cdef uint32_t *rows = c.win_rows
     cdef float *coef = c.win_grad
     cdef float step = c.alpha * c.weight[T_NS] * c.sw, g
+    cdef float share = c.negative / <float>n_neg if n_neg else 1.0
     cdef double loss = 0.0, part
     cdef int64_t a, b, n = n_t, serves, word
     cdef uint32_t w
     cdef float *h
     for a in range(n_t):
         rows[a] = targets[a]
-    for a in range(c.negative):
+    for a in range(n_neg):
         w = draw_negative(c)
         gl_prefetch(c.syn1neg + <int64_t>w * c.size, c.size)
         rows[n] = w
@@ -173,8 +186,8 @@ cdef void shared_targets(Config *c, const uint32_t *targets, int64_t n_t, float 
                 serves += targets[a] != rows[b]
             part = 0.0
             g = logistic_grad(c, coef[b], 0.0, &part)
-            loss += serves * part
-        coef[b] = 0.0 if fabs(g) < GRAD_EPS or c.frozen else g * step * serves
+            loss += serves * share * part
+        coef[b] = 0.0 if fabs(g) < GRAD_EPS or c.frozen else g * step * serves * (share if b >= n_t else 1.0)
     if c.diverged:
         return
     gl_axpys(c.size, c.work, c.syn1neg, rows, n, coef)
@@ -272,14 +285,15 @@ cdef void lexicon_pass(Config *c, const uint32_t *idx, const int64_t *ends, cons
 cdef void dbow_block(Config *c, const uint32_t *idx, int64_t start, int64_t end) noexcept nogil:
     """PV-DBOW with shared negatives: each tag of the document predicts the
     words of positions ``[start, end)`` (a block of dbow_block positions) with
-    one draw of negatives (``shared_targets``), tag after tag, after the
-    block's skip-gram windows. Job.collect records the examples in that order."""
+    one draw of dbow_negative negatives (``shared_targets``), tag after tag,
+    after the block's skip-gram windows. Job.collect records the examples in
+    that order."""
     cdef int64_t t, m
     for t in range(c.n_tags):
         c.n_in = 0
         add_doc(c, c.tags[t])
         if c.col == NULL:
-            shared_targets(c, idx + start, end - start, 1.0, 1.0)
+            shared_targets(c, idx + start, end - start, c.dbow_negative, 1.0, 1.0)
         else:
             for m in range(start, end):
                 c.centre = m

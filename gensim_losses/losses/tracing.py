@@ -423,7 +423,9 @@ class Sym:
         t = self.tracer
         if self.ndim != 2:
             raise TraceError("normalize() of a 1-d value does not trace")
-        inverse = Sym(t, t.op("invnorm", (self.node,), 1, (1,)), (self.shape[0], 1), self.dtype)
+        # 1 / sqrt(|h|^2) on the same dot node as norm(): a term with both takes one pass over h for them
+        squared = _rowdot(self, self)
+        inverse = Sym(t, t.op("rsqrt", (squared.node,), 1, (1,)), (self.shape[0], 1), self.dtype)
         return inverse * self
 
     def __getitem__(self, key):

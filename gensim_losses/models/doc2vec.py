@@ -78,12 +78,13 @@ class Doc2Vec(LossModel, KernelTraining, Saving, gensim_doc2vec.Doc2Vec):
     ----------
     shared_negatives : bool, optional
         Negative sampling only. PV-DBOW: each document vector predicts 10
-        consecutive words of its document (``engine.DBOW_BLOCK``) with one
-        draw of ``negative`` negatives, from one snapshot of the rows, and
-        takes its error once per block; the ``dbow_words`` skip-gram pairs
+        consecutive words of its document with one draw of ``2 * negative``
+        negatives (``engine.dbow_sharing``), from one snapshot of the rows,
+        and takes its error once per block; the ``dbow_words`` skip-gram pairs
         share a draw per window, as in :class:`~gensim_losses.Word2Vec`.
         PV-DM (not ``dm_concat``): as Word2Vec's CBOW. ``infer_vector``
-        infers the same way. See docs/losses.md for what it changes.
+        takes one draw per example all the same. See docs/losses.md for
+        what it changes.
     """
 
     _kernel_kind = "doc2vec"
@@ -264,8 +265,10 @@ class Doc2Vec(LossModel, KernelTraining, Saving, gensim_doc2vec.Doc2Vec):
         frozen = np.zeros(1, dtype=np.float32)
         inputs = {"words": (self.wv.vectors, frozen),
                   "docs": (vector, np.ones(1, dtype=np.float32), bool(self.dm), False, concat)}
+        # one step per example, whatever shared_negatives says: a single document's few steps from a
+        # random start are where one draw for many words costs most (docs/losses.md, PV-DBOW)
         run = TrainingRun(self, return_loss, inputs=inputs, doc_index=lambda tags: [0], learn_hidden=False,
-                          reference=False)
+                          reference=False, shared=False)
         mem = self._get_thread_working_mem()
         step = (alpha - min_alpha) / max(epochs - 1, 1)
         records = []

@@ -115,12 +115,13 @@ class TrainingRun:
         if shared:
             check_shared(plan.weights, model)
         self.cbow_sharing = cbow_sharing(model.window) if shared and not model.sg else None
-        self.dbow_block = DBOW_BLOCK if shared and self.kind == "doc2vec" and model.sg else 0
+        dbow = shared and self.kind == "doc2vec" and model.sg
+        self.dbow_sharing = dbow_sharing(model.negative) if dbow else None
         # the rows h is formed from (the model's own, or Doc2Vec's inferred document's)
         self.inputs = model._kernel_inputs() if inputs is None else inputs
         self.kernel = kernels.KernelModel(
             model, compute_loss, plan.weights, self.inputs, self.kind, shared=shared,
-            cbow_sharing=self.cbow_sharing, dbow_block=self.dbow_block,
+            cbow_sharing=self.cbow_sharing, dbow_sharing=self.dbow_sharing,
             doc_index=getattr(model, "_doc_rows", None) if doc_index is None else doc_index,
             learn_hidden=learn_hidden, frozen=frozen, **_kernel_tables(plan.natives))
         self.compute_loss = bool(compute_loss)
@@ -230,8 +231,16 @@ def cbow_sharing(window):
     return CBOW_DRAW_USES, 2 * window + 1
 
 
-# PV-DBOW with shared negatives: a document vector predicts this many consecutive words from one draw
+# PV-DBOW with shared negatives: a document vector predicts DBOW_BLOCK consecutive words from one draw
+# of DBOW_DRAWS times ``negative`` rows
 DBOW_BLOCK = 10
+DBOW_DRAWS = 2
+
+
+def dbow_sharing(negative):
+    """PV-DBOW's shared negatives: ``(block, negatives)``, a document vector predicts ``block``
+    consecutive words of its document from one draw of ``negatives`` rows."""
+    return DBOW_BLOCK, DBOW_DRAWS * negative
 
 
 def shareable(terms):

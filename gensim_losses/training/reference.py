@@ -119,7 +119,7 @@ class _Trainer:
         return float(weights.max()) if len(weights) else None
 
     def run_job(self):
-        if self.shared and self.run.dbow_block:
+        if self.shared and self.run.dbow_sharing:
             return self.run_blocks()
         view = self.view
         first = np.searchsorted(view.position, np.arange(len(view.words) + 1))  # position -> its first example
@@ -162,7 +162,7 @@ class _Trainer:
         by position, its skip-gram window's one draw (``dbow_words``, drawn even without a
         context, as sg_window); at a block's last position, each tag's predictions of the
         block's words, one draw per tag."""
-        view, block = self.view, self.run.dbow_block
+        view, (block, negatives) = self.view, self.run.dbow_sharing
         kinds = view.row_kind[view.row_start[:-1]]  # each example's first row: a word's (a pair) or a tag's
         words = bool(self.model.dbow_words)
         n, e, start = len(view.target), 0, 0
@@ -179,21 +179,22 @@ class _Trainer:
                     continue
                 lo = i - (i - start) % block  # the block's first position
                 while e < n and kinds[e] != jobs.WORD_ROWS and lo <= view.position[e] <= i:
-                    self.shared_group(range(e, e + i + 1 - lo), self.draws(None, terms=("ns",)))
+                    self.shared_group(range(e, e + i + 1 - lo), self.draws(None, terms=("ns",), count=negatives))
                     e += i + 1 - lo
             start = end
         return n, self.totals
 
-    def draws(self, target, terms=("ns", "group_negative")):
+    def draws(self, target, terms=("ns", "group_negative"), count=None):
         """``{term: negatives}`` of one example (or shared window) of ``target``, drawn as the kernels draw;
-        ``terms``: which terms draw (the global context draws negative sampling's only)."""
+        ``terms``: which terms draw (the global context draws negative sampling's only); ``count``:
+        negative sampling's draws, if not its ``negative``."""
         found = {}
         for term, obj in self.natives:
             if term not in terms:
                 continue
             if term == "ns":
                 cum = self.model.cum_table
-                found[term] = np.array([[self.random.draw(cum) for _ in range(obj.resolved()[0])]])
+                found[term] = np.array([[self.random.draw(cum) for _ in range(count or obj.resolved()[0])]])
             elif term == "group_negative":
                 tables = obj.tables()
                 group = tables.word_group[target]
@@ -213,7 +214,15 @@ class _Trainer:
         against its moved value (``compute(step=...)``), and a later term of
         the example (the group negatives after negative sampling) reads the
         rows as this one left them. Deferred, as the shared skip-gram window
-        (``sg_window``): every term reads the rows as they were at its start."""
+        (``sg_window``): every term reads the rows as they were at its start.
+        A draw of ``r`` times the term's negatives (PV-DBOW's blocks) is ``r``
+        groups of them at ``1 / r`` of the weight each (``shared_targets``)."""
+        if term == "ns" and draws is not None and draws[term].shape[1] > obj.resolved()[0]:
+            groups = np.split(draws[term], draws[term].shape[1] // obj.resolved()[0], axis=1)
+            results = [self._objective(term, obj, target, out, scale / len(groups), {term: g}, deferred)
+                       for g in groups]
+            return L.ObjectiveResult(sum(r.loss for r in results) / len(groups),
+                                     sum(r.grad_h for r in results) / len(groups), None, None)
         kwargs = {}
         if term in ("ns", "group_negative"):
             kwargs["negatives"] = draws[term]
