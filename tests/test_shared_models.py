@@ -9,11 +9,11 @@ from gensim.models.doc2vec import TaggedDocument
 from gensim.models.keyedvectors import KeyedVectors
 from gensim.models.word2vec import LineSentence
 from gensim.test.utils import datapath
+from test_shared import rng_steps
 
 import gensim_losses as G
-from gensim_losses import BaseLoss, DivergenceError, NEGSamplingLoss, kernels
-from gensim_losses.training.engine import TrainingRun, dbow_sharing
-from gensim_losses.training.reference import KernelRandom
+from gensim_losses import BaseLoss, DivergenceError, NEGSamplingLoss
+from gensim_losses.training.engine import dbow_sharing
 
 DETERMINISTIC = dict(vector_size=16, window=2, min_count=1, sample=0, shrink_windows=False, workers=1, seed=11,
                      epochs=2, alpha=0.05, min_alpha=0.05)
@@ -149,19 +149,6 @@ def test_a_negative_equal_to_a_target_is_left_out_of_that_example_only(mode):
     native, reference = pair(cls, corpus, negative=5, vector_size=8, alpha=0.025, min_alpha=0.025,
                              **dict(params, **({"bucket": 50} if cls is G.FastText else {})))
     assert_replayed(native, reference, ("ns",), rel=2e-5, atol=1e-5)
-
-
-def rng_steps(model, corpus):
-    """How many random numbers one job of ``corpus`` takes in the kernels, its examples and positions."""
-    run = TrainingRun(model, True)
-    job = kernels.prepare_batch(run.kernel, corpus, 12345)
-    start = KernelRandom(job.rng_state)
-    examples, _, _, _ = kernels.train_job(run.kernel, job, 0.01, *model._get_thread_working_mem())
-    steps = 0
-    while start.state != job.rng_state:
-        start.next()
-        steps += 1
-    return steps, examples, len(job.words())
 
 
 def test_one_draw_per_window_and_per_block(lee):

@@ -160,7 +160,8 @@ cdef void shared_targets(Config *c, const uint32_t *targets, int64_t n_t, int64_
     cdef float step = c.alpha * c.weight[T_NS] * c.sw, g
     cdef float share = c.negative / <float>n_neg if n_neg else 1.0
     cdef double loss = 0.0, part
-    cdef int64_t a, b, n = n_t, serves, word
+    cdef int64_t a, b, n = n_t, word
+    cdef float weight  # a positive counts once; a negative once per example it serves, at ``share``
     cdef uint32_t w
     cdef float *h
     for a in range(n_t):
@@ -179,15 +180,16 @@ cdef void shared_targets(Config *c, const uint32_t *targets, int64_t n_t, int64_
     for b in range(n):
         if b < n_t:
             g = logistic_grad(c, coef[b], 1.0, &loss)
-            serves = 1
+            weight = 1.0
         else:
-            serves = 0
+            weight = 0.0
             for a in range(n_t):
-                serves += targets[a] != rows[b]
+                weight += targets[a] != rows[b]
+            weight *= share
             part = 0.0
             g = logistic_grad(c, coef[b], 0.0, &part)
-            loss += serves * share * part
-        coef[b] = 0.0 if fabs(g) < GRAD_EPS or c.frozen else g * step * serves * (share if b >= n_t else 1.0)
+            loss += weight * part
+        coef[b] = 0.0 if fabs(g) < GRAD_EPS or c.frozen else g * step * weight
     if c.diverged:
         return
     gl_axpys(c.size, c.work, c.syn1neg, rows, n, coef)
