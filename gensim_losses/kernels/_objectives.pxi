@@ -61,8 +61,11 @@ cdef double ns_term(Config *c, uint32_t target, const float *h, float scale) noe
                 binary_term(c, h, c.syn1neg + <int64_t>w * c.size, 0.0, step, &loss)
         return loss * scale
     rows[0] = target
+    # the rows lie scattered over syn1neg: their loads start while the next ones are drawn
+    gl_prefetch(c.syn1neg + <int64_t>target * c.size, c.size)
     for d in range(c.negative):
         w = c.ns_draws[d] if c.ns_draws != NULL else draw_negative(c)
+        gl_prefetch(c.syn1neg + <int64_t>w * c.size, c.size)
         if w != target:
             for e in range(1, n):
                 if rows[e] == w:
