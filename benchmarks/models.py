@@ -252,7 +252,8 @@ def ft_quality(args, _path):
 
 def d2v_real(args, _path):
     """PV-DBOW on the first ``--tokens`` tokens of the real corpus, a line a document: the share
-    of 500 documents whose ``infer_vector`` finds the document itself first, and its mean rank."""
+    of 500 documents whose ``infer_vector`` finds the document itself first, and its mean rank,
+    with ``--negative`` negatives per example in training and in ``infer_vector``."""
     with tempfile.TemporaryDirectory() as tmp:
         path = real_slice(Path(tmp) / "real.txt", args.tokens)
         docs = [TaggedDocument(words, [i]) for i, words in enumerate(LineSentence(str(path)))]
@@ -264,7 +265,7 @@ def d2v_real(args, _path):
         for mode in ("D2V-DBOW",):
             for seed in args.seeds:
                 for side in (args.sides if seed % 2 else args.sides[::-1]):
-                    model = make(side, mode, seed=seed)
+                    model = make(side, mode, seed=seed, negative=args.negative)
                     model.build_vocab(docs)
                     start = time.perf_counter()
                     model.train(docs, total_examples=len(docs), epochs=args.epochs)
@@ -293,6 +294,7 @@ def main(argv=None):
     parser.add_argument("--corpus", choices=["zipf", "real"], default="zipf",
                         help="throughput's corpus: synthetic Zipf, or the first --tokens of the real one")
     parser.add_argument("--epochs", type=int, default=5, help="d2v-real's training epochs")
+    parser.add_argument("--negative", type=int, default=5, help="d2v-real's negatives per example (both sides)")
     parser.add_argument("--modes", nargs="+", default=list(MODES), choices=list(MODES))
     parser.add_argument("--inputs", nargs="+", default=["iterable", "corpus_file"],
                         choices=["iterable", "corpus_file"])
