@@ -88,9 +88,10 @@ def items(mode, sentences):
     return sentences
 
 
-def train_rate(side, mode, path, sentences, source):
-    """Build the vocabulary, then time ``train()``; raw words per second."""
-    model = make(side, mode)
+def train_rate(side, mode, path, sentences, source, epochs=None):
+    """Build the vocabulary, then time ``train()`` (``epochs`` of them, BASE's by default);
+    raw words per second."""
+    model = make(side, mode, **({"epochs": epochs} if epochs else {}))
     if source == "corpus_file":
         model.build_vocab(corpus_file=str(path))
         start = time.perf_counter()
@@ -114,7 +115,7 @@ def throughput(args, path):
             rates = {base: [], other: []}
             for rep in range(args.reps):
                 for side in ((base, other) if rep % 2 == 0 else (other, base)):
-                    rates[side].append(train_rate(side, mode, path, sentences, source))
+                    rates[side].append(train_rate(side, mode, path, sentences, source, args.epochs))
             ratios = [o / s for s, o in zip(rates[base], rates[other])]
             print(f"| {mode} | {source} | {statistics.median(rates[base]):,.0f} | "
                   f"{statistics.median(rates[other]):,.0f} | **{statistics.median(ratios):.2f}** | "
@@ -268,7 +269,7 @@ def d2v_real(args, _path):
                     model = make(side, mode, seed=seed, negative=args.negative)
                     model.build_vocab(docs)
                     start = time.perf_counter()
-                    model.train(docs, total_examples=len(docs), epochs=args.epochs)
+                    model.train(docs, total_examples=len(docs), epochs=args.epochs or 5)
                     seconds = time.perf_counter() - start
                     unit = model.dv.vectors / np.linalg.norm(model.dv.vectors, axis=1, keepdims=True)
                     ranks = []
@@ -293,7 +294,8 @@ def main(argv=None):
                         help="the two sides compared (ours-shared: ours with shared_negatives=True)")
     parser.add_argument("--corpus", choices=["zipf", "real"], default="zipf",
                         help="throughput's corpus: synthetic Zipf, or the first --tokens of the real one")
-    parser.add_argument("--epochs", type=int, default=5, help="d2v-real's training epochs")
+    parser.add_argument("--epochs", type=int, default=None,
+                        help="epochs per train() call: throughput's (default 1) and d2v-real's (default 5)")
     parser.add_argument("--negative", type=int, default=5, help="d2v-real's negatives per example (both sides)")
     parser.add_argument("--modes", nargs="+", default=list(MODES), choices=list(MODES))
     parser.add_argument("--inputs", nargs="+", default=["iterable", "corpus_file"],
