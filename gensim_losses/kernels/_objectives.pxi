@@ -105,6 +105,7 @@ cdef double group_term(Config *c, uint32_t target, const float *h, float scale) 
 
 cdef enum:
     PATH_CHUNK = 64  # hierarchical softmax takes a Huffman path this many nodes at a time
+    PATH_HOT = 4  # and its first nodes one at a time (see hs_term)
 
 
 cdef double hs_term(Config *c, uint32_t target, const float *h, float scale) noexcept nogil:
@@ -112,12 +113,21 @@ cdef double hs_term(Config *c, uint32_t target, const float *h, float scale) noe
     ``-sum_b log s((1 - 2 code_b) u_b.h)`` along the target's Huffman path.
 
     A path's nodes are distinct rows and h does not change along it, so
-    the nodes go through ``binary_rows``, a chunk of the path at a time."""
+    the nodes could all go through ``binary_rows`` (scores first, then the
+    steps: the same model). The first few are taken one at a time instead,
+    each row moved right after its score is read: every path starts at the
+    root, so with several threads those rows are the ones all of them write,
+    and a row read early and written late is often taken by another core in
+    between and fetched twice."""
     cdef double loss = 0.0
     cdef float step = c.alpha * scale
     cdef float part[PATH_CHUNK]
     cdef float labels[PATH_CHUNK]
     cdef int64_t b, start = c.code_offsets[target], end = c.code_offsets[target + 1], n
+    n = min(end - start, <int64_t>PATH_HOT)
+    for b in range(start, start + n):
+        binary_term(c, h, c.syn1 + <int64_t>c.points[b] * c.size, 1.0 - c.codes[b], step, &loss)
+    start += n
     while start < end:
         n = min(end - start, <int64_t>PATH_CHUNK)
         for b in range(n):
