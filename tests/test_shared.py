@@ -213,6 +213,16 @@ def test_shared_negatives_in_corpus_file_mode_and_with_python_terms(lee, tmp_pat
     np.testing.assert_array_equal(native.wv.vectors, silent.wv.vectors)
 
 
+def test_a_compiled_term_reads_one_h_while_the_other_worker_moves_the_rows(lee):
+    """sg_window runs the Python terms on the context's live syn0 row, which the other worker moves as it
+    is read. The tutorial term's |h|^2 loads each element twice, so it came out negative, its sqrt NaN and
+    the model failed ("gave a NaN or infinite loss") about once in 10 (2 workers, lee, dim 16): this loop
+    passed in about 1.5% of runs then. The program runs on a copy of h."""
+    for _ in range(40):
+        model = Word2Vec(lee, vector_size=16, min_count=2, sg=1, epochs=1, workers=2, shared_negatives=True,
+                         loss=TutorialLoss(0.1))
+        assert model.loss_history[0]["tutorial_loss"] > 0 and np.isfinite(model.wv.vectors).all()
+
 @pytest.mark.parametrize("sg", [1, 0])
 def test_a_diverging_shared_window_raises_and_leaves_vectors_finite(lee, sg):
     model = Word2Vec(vector_size=20, min_count=2, sg=sg, workers=1, alpha=1.0, shared_negatives=True)

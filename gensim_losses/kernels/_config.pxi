@@ -90,6 +90,7 @@ cdef struct Config:
     const gl_program *prog
     const TermOutputs *prog_out
     float **prog_ptr
+    float *prog_h  # the copy of h the program runs on (python_terms)
     void *py_callback
     int32_t n_compiled
     int64_t ext_next

@@ -68,6 +68,7 @@ cdef extern from "_tiles.h" nogil:
     void gl_combine(int n, float *z, int nd, const float *ybase, const uint32_t *yid, int ns,
                     const float *coef, int cd, int cs)
     void gl_prefetch(const float *p, int n)
+    void gl_copy(int n, const float *x, float *y)
     void gl_dots(int n, const float *x, const float *ybase, const uint32_t *yid, int nb, float *s)
     void gl_axpys(int n, float *z, const float *ybase, const uint32_t *yid, int ns, const float *coef)
 

@@ -59,7 +59,11 @@ cdef inline void python_terms(Config *c, uint32_t target, const float *h) noexce
     cdef int status
     c.ext_next += 1
     if c.prog != NULL:
-        status = program_example(c.prog, c.prog_ptr, c.prog_out, h, row, c.compute_loss,
+        # h is often a live row of syn0, which other threads move as this one reads it (Hogwild), and the
+        # program reads h more than once (|h|^2 loads each element twice): on the row itself its values
+        # need not agree with one another, and |h|^2 came out negative. A copy is one h, as in the reference.
+        gl_copy(c.prog_out.size, h, c.prog_h)
+        status = program_example(c.prog, c.prog_ptr, c.prog_out, c.prog_h, row, c.compute_loss,
                                  -c.alpha * c.pen_scale * c.sw, c.sw, c.py_loss, c.work, &c.py_term)
         if status:
             c.py_error = status

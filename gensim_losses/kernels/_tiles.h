@@ -56,6 +56,20 @@ static inline void gl_prefetch(const float *p, int n)
         __builtin_prefetch(p + i);
 }
 
+/* y = x in vectors, the last one ending at the row's end: gcc turns a plain copy loop into a call
+ * of memcpy, which for one row costs more than the copy */
+static inline void gl_copy(int n, const float *x, float *y)
+{
+    if (n < GL_W) {
+        for (int i = 0; i < n; i++)
+            y[i] = x[i];
+        return;
+    }
+    for (int i = 0; i + GL_W <= n; i += GL_W)
+        gl_store(y + i, gl_load(x + i));
+    gl_store(y + n - GL_W, gl_load(x + n - GL_W));
+}
+
 /* A tile of the score matrix: GL_SA rows of x against GL_SB rows of y,
  * 8 accumulators, 6 loads per 8 multiply-adds. */
 #define GL_SA 4

@@ -101,7 +101,7 @@ def train_job(KernelModel km, Job job, float alpha, cnp.ndarray work, cnp.ndarra
     cdef int32_t *slot_p
     cdef uint32_t *order_p
     cdef float *best_p
-    cdef cnp.ndarray registers = None, scratch_regs = None
+    cdef cnp.ndarray registers = None, scratch_regs = None, prog_h = None
     check_job(km, job)
     if work.shape[0] < c.layer1_size or neu1.shape[0] < c.layer1_size:
         raise ValueError(f"work buffers must hold {c.layer1_size} floats")
@@ -123,6 +123,8 @@ def train_job(KernelModel km, Job job, float alpha, cnp.ndarray work, cnp.ndarra
         c.prog = &compiled.prog
         c.prog_out = &compiled.out
         c.prog_ptr = <float **>cnp.PyArray_DATA(registers)
+        prog_h = np.empty(compiled.hidden_size, np.float32)
+        c.prog_h = <float *>cnp.PyArray_DATA(prog_h)
         gl_program_bind(c.prog, c.prog_ptr, <float *>cnp.PyArray_DATA(scratch_regs))
         c.n_compiled = compiled.n_terms
     if callback is not None:
