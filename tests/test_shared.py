@@ -223,6 +223,7 @@ def test_a_compiled_term_reads_one_h_while_the_other_worker_moves_the_rows(lee):
                          loss=TutorialLoss(0.1))
         assert model.loss_history[0]["tutorial_loss"] > 0 and np.isfinite(model.wv.vectors).all()
 
+
 @pytest.mark.parametrize("sg", [1, 0])
 def test_a_diverging_shared_window_raises_and_leaves_vectors_finite(lee, sg):
     model = Word2Vec(vector_size=20, min_count=2, sg=sg, workers=1, alpha=1.0, shared_negatives=True)
