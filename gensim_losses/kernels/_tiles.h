@@ -135,8 +135,8 @@ static inline void gl_scores(int n, const float *xbase, const uint32_t *xid, int
 #define GL_CD 4
 #define GL_CI 2
 
-/* The GL_CI vectors of z's rows d0 .. d0 + m - 1 that start at float i. */
-static inline void gl_combine_block(int n, int i, float *z, int d0, int m, const float *ybase,
+/* The nv (at most GL_CI) vectors of z's rows d0 .. d0 + m - 1 that start at float i. */
+static inline void gl_combine_block(int n, int i, int nv, float *z, int d0, int m, const float *ybase,
                                     const uint32_t *yid, int ns, const float *coef, int cd, int cs)
 {
     gl_vec acc[GL_CD][GL_CI];
@@ -146,17 +146,17 @@ static inline void gl_combine_block(int n, int i, float *z, int d0, int m, const
     for (int s = 0; s < ns; s++) {
         const float *y = ybase + (int64_t)yid[s] * n + i;
         gl_vec yv[GL_CI];
-        for (int v = 0; v < GL_CI; v++)
+        for (int v = 0; v < nv; v++)
             yv[v] = gl_load(y + v * GL_W);
         for (int t = 0; t < GL_CD; t++) {
             /* a short tile reads its last row's coefficients and drops the result */
             float k = coef[(d0 + (t < m ? t : m - 1)) * cd + s * cs];
-            for (int v = 0; v < GL_CI; v++)
+            for (int v = 0; v < nv; v++)
                 acc[t][v] += k * yv[v];
         }
     }
     for (int t = 0; t < m; t++)
-        for (int v = 0; v < GL_CI; v++)
+        for (int v = 0; v < nv; v++)
             gl_store(z + (int64_t)(d0 + t) * n + i + v * GL_W, acc[t][v]);
 }
 
@@ -180,10 +180,16 @@ static inline void gl_combine(int n, float *z, int nd, const float *ybase, const
                 }
             continue;
         }
-        for (int i = 0; i < n; i += block)
-            /* the last block ends at the row's end: the floats it shares with the one before
-             * are computed again, the same way, and stored again */
-            gl_combine_block(n, i + block <= n ? i : n - block, z, d0, m, ybase, yid, ns, coef, cd, cs);
+        int i = 0;
+        for (; i + block <= n; i += block)
+            gl_combine_block(n, i, GL_CI, z, d0, m, ybase, yid, ns, coef, cd, cs);
+        for (; i + GL_W <= n; i += GL_W)
+            gl_combine_block(n, i, 1, z, d0, m, ybase, yid, ns, coef, cd, cs);
+        if (i < n)
+            /* one vector ending at the row's end, not a whole block: with 16-wide vectors a row
+             * of 100 computes 112 floats, not 128. The floats it shares with the vector before
+             * are computed again, the same way, and stored again. */
+            gl_combine_block(n, n - GL_W, 1, z, d0, m, ybase, yid, ns, coef, cd, cs);
     }
 }
 
