@@ -197,6 +197,47 @@ def test_tutorial_gradient_is_one_axpy_on_h():
     assert all(program.nodes[i].length == 1 for i in grads if i != vector)
 
 
+class Operands(L.BaseLoss):
+    """The operands the tracer takes without numpy's broadcasting (Python scalars, arrays of
+    the full per-example shape), beside ones it broadcasts (a column, a row)."""
+
+    def __init__(self, rows):
+        self.rows = rows  # (n, D), per example
+
+    def forward(self, target, output):
+        return 2.0 * (output * self.rows).sum(axis=1) + 0.5
+
+    def backward(self, target, output):
+        column = np.full((len(target), 1), 0.75, dtype=np.float32)  # broadcast over the vector axis
+        row = np.linspace(-1.0, 1.0, output.shape[1], dtype=np.float32)  # broadcast over the examples
+        return 2.0 * self.rows + column * row + 0.0 * output
+
+
+@pytest.mark.parametrize("rows", ["distinct", "equal", "equal with NaN"])
+def test_operands_trace_as_numpy_broadcasts_them(rows):
+    """Each kind of operand gives the program numpy gives; rows that are all the same (NaNs
+    equal to NaNs) are one constant, rows that differ are read per example."""
+    n = 9
+    values = RNG.normal(size=(n, D)).astype(np.float32)
+    if rows != "distinct":
+        values[:] = values[0]
+    if rows == "equal with NaN":
+        values[:, 3] = np.nan
+    term = PythonTerm("operands", Operands(values))
+    program = tracing.trace([term], np.arange(n), D)
+    assert program.per_example == (rows == "distinct")
+    compiled = kernels.CompiledTerms(program)
+    h = RNG.normal(size=(n, D)).astype(np.float32)
+    losses, grads, status = compiled.run(h, np.arange(n))
+    if rows == "equal with NaN":  # every example's loss is NaN: reported, nothing added
+        assert (status != 0).all()
+        return
+    assert (status == 0).all()
+    want_g = 2.0 * values + 0.75 * np.linspace(-1.0, 1.0, D, dtype=np.float32)
+    np.testing.assert_allclose(losses[:, 0], 2.0 * (h * values).sum(axis=1) + 0.5, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(grads, want_g, rtol=1e-5, atol=1e-6)
+
+
 @pytest.mark.parametrize("cls,reason", [(Opaque, "np.asarray"), (BatchMean, "mixes examples")])
 def test_what_does_not_trace_says_why(cls, reason):
     term = PythonTerm(cls.__name__, cls())

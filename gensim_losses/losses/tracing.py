@@ -101,7 +101,9 @@ class Tracer:
     def per_example(self, values):
         """A leaf for ``values`` of shape (n, L): example e reads row e."""
         values = np.ascontiguousarray(values, dtype=np.float32).reshape(self.n, -1)
-        if self.n == 1 or np.array_equal(values, np.broadcast_to(values[:1], values.shape), equal_nan=True):
+        # all rows equal, NaNs equal to NaNs; the plain comparison first, as it settles nearly every case
+        if self.n == 1 or (values == values[:1]).all() or np.array_equal(
+                values, np.broadcast_to(values[:1], values.shape), equal_nan=True):
             return self.constant(values[0])
         return self._add(Node(ROW, (), (), values.shape[1], value=values))
 
@@ -130,10 +132,7 @@ class Tracer:
         """``(result shape, [(node, length)])`` for an elementwise operation on ``values``
         (Syms and numpy values), broadcast as numpy broadcasts them."""
         shapes = [v.shape if isinstance(v, Sym) else np.shape(v) for v in values]
-        try:
-            result = np.broadcast_shapes(*shapes)
-        except ValueError as exc:
-            raise TraceError(f"operands of shapes {shapes} do not broadcast: {exc}") from None
+        result = _broadcast_shapes(shapes)
         if len(result) not in (1, 2) or result[0] != self.n:
             raise TraceError(f"an operation gives shape {result}: only (n,) and (n, k) per-example values trace")
         out = []
@@ -149,9 +148,13 @@ class Tracer:
             if not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
                 raise TraceError(f"a value of dtype {array.dtype} cannot enter a loss")
             per = padded[1:]
-            if padded[0] == self.n and self.n > 1:
+            if shape == result and self.n > 1:  # a whole per-example array: nothing to broadcast
+                ident = self.per_example(array.reshape(self.n, -1))
+            elif padded[0] == self.n and self.n > 1:
                 rows = np.broadcast_to(array.reshape(padded), (self.n,) + per)
                 ident = self.per_example(rows.reshape(self.n, -1))
+            elif not shape:  # a scalar: the usual constant, a weight or an offset
+                ident = self.constant(array.reshape(1))
             else:
                 ident = self.constant(np.broadcast_to(array.reshape(padded), (1,) + per).reshape(-1))
             out.append((ident, self.nodes[ident].length))
@@ -172,6 +175,18 @@ class Tracer:
             return total * np.float32(1.0 / x.shape[1])
         ident = self.op(name, (x.node,), 1, (1 if length > 1 else 0,))
         return Sym(self, ident, (self.n, 1) if keepdims else (self.n,), x.dtype)
+
+
+def _broadcast_shapes(shapes):
+    """``np.broadcast_shapes(*shapes)``, without its cost in the usual case of one shape and scalars
+    (a term is traced again for every job)."""
+    full = [shape for shape in shapes if shape]
+    if full and all(shape == full[0] for shape in full):
+        return tuple(full[0])
+    try:
+        return np.broadcast_shapes(*shapes)
+    except ValueError as exc:
+        raise TraceError(f"operands of shapes {shapes} do not broadcast: {exc}") from None
 
 
 def _result_dtype(*values):
