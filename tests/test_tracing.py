@@ -198,8 +198,8 @@ def test_tutorial_gradient_is_one_axpy_on_h():
 
 
 class Operands(L.BaseLoss):
-    """The operands the tracer takes without numpy's broadcasting (Python scalars, arrays of
-    the full per-example shape), beside ones it broadcasts (a column, a row)."""
+    """Every kind of operand the tracer meets beside h: Python scalars, an array of the full
+    per-example shape, a column and a row that it broadcasts."""
 
     def __init__(self, rows):
         self.rows = rows  # (n, D), per example
@@ -208,15 +208,16 @@ class Operands(L.BaseLoss):
         return 2.0 * (output * self.rows).sum(axis=1) + 0.5
 
     def backward(self, target, output):
-        column = np.full((len(target), 1), 0.75, dtype=np.float32)  # broadcast over the vector axis
-        row = np.linspace(-1.0, 1.0, output.shape[1], dtype=np.float32)  # broadcast over the examples
-        return 2.0 * self.rows + column * row + 0.0 * output
+        column = np.full((len(target), 1), 0.75, dtype=np.float32)  # (n, 1): over the vector axis
+        row = np.linspace(-1.0, 1.0, output.shape[1], dtype=np.float32)  # (D,): over the examples
+        return (output * column + row) * 2.0 + self.rows
 
 
 @pytest.mark.parametrize("rows", ["distinct", "equal", "equal with NaN"])
 def test_operands_trace_as_numpy_broadcasts_them(rows):
-    """Each kind of operand gives the program numpy gives; rows that are all the same (NaNs
-    equal to NaNs) are one constant, rows that differ are read per example."""
+    """Each kind of operand gives what numpy gives; rows that are all the same (NaNs equal to
+    NaNs) are one constant, rows that differ are read per example, and the program does not
+    hold a writable alias of the term's array."""
     n = 9
     values = RNG.normal(size=(n, D)).astype(np.float32)
     if rows != "distinct":
@@ -226,6 +227,8 @@ def test_operands_trace_as_numpy_broadcasts_them(rows):
     term = PythonTerm("operands", Operands(values))
     program = tracing.trace([term], np.arange(n), D)
     assert program.per_example == (rows == "distinct")
+    assert not any(node.value is not None and node.value.flags.writeable and np.shares_memory(node.value, values)
+                   for node in program.nodes)
     compiled = kernels.CompiledTerms(program)
     h = RNG.normal(size=(n, D)).astype(np.float32)
     losses, grads, status = compiled.run(h, np.arange(n))
@@ -233,9 +236,21 @@ def test_operands_trace_as_numpy_broadcasts_them(rows):
         assert (status != 0).all()
         return
     assert (status == 0).all()
-    want_g = 2.0 * values + 0.75 * np.linspace(-1.0, 1.0, D, dtype=np.float32)
+    want_g = (h * 0.75 + np.linspace(-1.0, 1.0, D, dtype=np.float32)) * 2.0 + values
     np.testing.assert_allclose(losses[:, 0], 2.0 * (h * values).sum(axis=1) + 0.5, rtol=1e-4, atol=1e-5)
-    np.testing.assert_allclose(grads, want_g, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(grads, want_g, rtol=1e-5, atol=1e-5)
+
+
+def test_operands_that_do_not_broadcast_say_so():
+    class Misfit(L.BaseLoss):
+        def forward(self, target, output):
+            return (output * output).sum(axis=1)
+
+        def backward(self, target, output):
+            return output + np.ones((len(target), output.shape[1] + 1), dtype=np.float32)
+
+    with pytest.raises(tracing.TraceError, match="do not broadcast"):
+        tracing.trace([PythonTerm("misfit", Misfit())], np.arange(5), D)
 
 
 @pytest.mark.parametrize("cls,reason", [(Opaque, "np.asarray"), (BatchMean, "mixes examples")])

@@ -101,9 +101,9 @@ class Tracer:
     def per_example(self, values):
         """A leaf for ``values`` of shape (n, L): example e reads row e."""
         values = np.ascontiguousarray(values, dtype=np.float32).reshape(self.n, -1)
-        # all rows equal, NaNs equal to NaNs; the plain comparison first, as it settles nearly every case
-        if self.n == 1 or (values == values[:1]).all() or np.array_equal(
-                values, np.broadcast_to(values[:1], values.shape), equal_nan=True):
+        # the second row first: rows that differ nearly always differ there, and the whole array is
+        # compared only for rows that may all be equal (a term is traced again for every job)
+        if self.n == 1 or (_rows_equal(values[1:2], values[:1]) and _rows_equal(values, values[:1])):
             return self.constant(values[0])
         return self._add(Node(ROW, (), (), values.shape[1], value=values))
 
@@ -148,12 +148,13 @@ class Tracer:
             if not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
                 raise TraceError(f"a value of dtype {array.dtype} cannot enter a loss")
             per = padded[1:]
-            if shape == result and self.n > 1:  # a whole per-example array: nothing to broadcast
-                ident = self.per_example(array.reshape(self.n, -1))
-            elif padded[0] == self.n and self.n > 1:
-                rows = np.broadcast_to(array.reshape(padded), (self.n,) + per)
+            if padded[0] == self.n and self.n > 1:
+                # broadcasting costs more than the rest of the trace, and an array of the full shape needs
+                # none; either way the program holds a read-only view, never a writable alias of the term's array
+                rows = array.view() if shape == result else np.broadcast_to(array.reshape(padded), (self.n,) + per)
+                rows.flags.writeable = False
                 ident = self.per_example(rows.reshape(self.n, -1))
-            elif not shape:  # a scalar: the usual constant, a weight or an offset
+            elif not shape:  # a scalar (a weight, an offset) is one value: no broadcasting to find it
                 ident = self.constant(array.reshape(1))
             else:
                 ident = self.constant(np.broadcast_to(array.reshape(padded), (1,) + per).reshape(-1))
@@ -175,6 +176,13 @@ class Tracer:
             return total * np.float32(1.0 / x.shape[1])
         ident = self.op(name, (x.node,), 1, (1 if length > 1 else 0,))
         return Sym(self, ident, (self.n, 1) if keepdims else (self.n,), x.dtype)
+
+
+def _rows_equal(rows, first):
+    """Whether every row of ``rows`` equals ``first``, NaNs equal to NaNs (``np.array_equal(...,
+    equal_nan=True)``, row by row)."""
+    same = rows == first
+    return bool(same.all() or (same | (np.isnan(rows) & np.isnan(first))).all())
 
 
 def _broadcast_shapes(shapes):
