@@ -62,8 +62,11 @@ cdef inline void python_terms(Config *c, uint32_t target, const float *h) noexce
         # h is often a live row of syn0, which other threads move as this one reads it (Hogwild), and the
         # program reads h more than once (|h|^2 loads each element twice): on the row itself its values
         # need not agree with one another, and |h|^2 came out negative. A copy is one h, as in the reference.
-        gl_copy(c.prog_out.size, h, c.prog_h)
-        status = program_example(c.prog, c.prog_ptr, c.prog_out, c.prog_h, row, c.compute_loss,
+        # A sum of rows (CBOW, FastText) is already this thread's own.
+        if h != c.neu1:
+            gl_copy(c.prog_out.size, h, c.prog_h)
+            h = c.prog_h
+        status = program_example(c.prog, c.prog_ptr, c.prog_out, h, row, c.compute_loss,
                                  -c.alpha * c.pen_scale * c.sw, c.sw, c.py_loss, c.work, &c.py_term)
         if status:
             c.py_error = status
@@ -77,11 +80,28 @@ cdef inline void objectives(Config *c, uint32_t target, const float *h, int64_t 
                             int64_t position) noexcept nogil:
     """All loss terms of one example; c.work must be zero on entry. The Python
     terms run first, so that a failing one stops the example before any row moves."""
+    cdef uint32_t draws[MAX_BATCHED_NEGATIVES]
+    cdef int d
+    cdef bint early = False
     if c.prog != NULL or c.py_callback != NULL:
+        if c.weight[T_NS] != 0 and c.ns_draws == NULL and c.negative <= MAX_BATCHED_NEGATIVES:
+            # The negatives, drawn as ns_term would draw them (nothing between draws from c's generator),
+            # so that their rows load while the terms run: fetched only in ns_term, after the terms'
+            # dependent chain, their cache misses stalled NS itself (ns_term took 15% longer with a term).
+            early = True
+            gl_prefetch(c.syn1neg + <int64_t>target * c.size, c.size)
+            for d in range(c.negative):
+                draws[d] = draw_negative(c)
+                gl_prefetch(c.syn1neg + <int64_t>draws[d] * c.size, c.size)
+            c.ns_draws = draws
         python_terms(c, target, h)
         if c.diverged:
+            if early:
+                c.ns_draws = NULL
             return
     predict(c, target, h, c.sw, c.loss)
+    if early:
+        c.ns_draws = NULL
     if c.group_negative:
         c.loss[T_GROUP] += group_term(c, target, h, c.weight[T_GROUP] * c.sw)
     if c.diverged:
