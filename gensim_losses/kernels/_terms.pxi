@@ -86,8 +86,8 @@ cdef inline void objectives(Config *c, uint32_t target, const float *h, int64_t 
     if c.prog != NULL or c.py_callback != NULL:
         if c.weight[T_NS] != 0 and c.ns_draws == NULL and c.negative <= MAX_BATCHED_NEGATIVES:
             # The negatives, drawn as ns_term would draw them (nothing between draws from c's generator),
-            # so that their rows load while the terms run: fetched only in ns_term, after the terms'
-            # dependent chain, their cache misses stalled NS itself (ns_term took 15% longer with a term).
+            # so that their rows load while the terms run rather than after them (a profile on Zen 3 had
+            # ns_term 15% slower beside a term; docs/benchmarks.md, "The three loss paths").
             early = True
             gl_prefetch(c.syn1neg + <int64_t>target * c.size, c.size)
             for d in range(c.negative):
