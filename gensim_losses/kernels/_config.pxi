@@ -158,7 +158,8 @@ cdef struct Config:
     float *win_label
     float *win_step
     float *win_din       # (2 * window) x size: deltas of the context words' input vectors
-    float *win_dout      # (1 + negative + group_negative) x size: deltas of the output rows
     uint32_t *win_ctx    # 2 * window: the context words
     float *win_grad      # (2 * window) x (1 + negative + group_negative): scores, then steps (shared_targets:
                          # one per output row)
+    uint32_t *win_ahead  # negative: the next window's draws, made by the window before (sg_window)
+    int ahead_ready

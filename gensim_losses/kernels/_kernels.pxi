@@ -65,8 +65,8 @@ cdef extern from "_vecmath.h" nogil:
 cdef extern from "_tiles.h" nogil:
     void gl_scores(int n, const float *xbase, const uint32_t *xid, int na,
                    const float *ybase, const uint32_t *yid, int nb, float *s, int ld)
-    void gl_combine(int n, float *z, int nd, const float *ybase, const uint32_t *yid, int ns,
-                    const float *coef, int cd, int cs)
+    void gl_combine(int n, float *z, const uint32_t *zid, int nd, const float *ybase, const uint32_t *yid,
+                    int ns, const float *coef, int cd, int cs)
     void gl_prefetch(const float *p, int n)
     void gl_copy(int n, const float *x, float *y)
     void gl_dots(int n, const float *x, const float *ybase, const uint32_t *yid, int nb, float *s)

@@ -135,9 +135,12 @@ static inline void gl_scores(int n, const float *xbase, const uint32_t *xid, int
 #define GL_CD 4
 #define GL_CI 2
 
-/* The nv (at most GL_CI) vectors of z's rows d0 .. d0 + m - 1 that start at float i. */
-static inline void gl_combine_block(int n, int i, int nv, float *z, int d0, int m, const float *ybase,
-                                    const uint32_t *yid, int ns, const float *coef, int cd, int cs)
+/* The nv (at most GL_CI) vectors of z's rows d0 .. d0 + m - 1 that start at float i: row d at
+ * z + d * n, overwritten, or with zid, at z + zid[d] * n, added to, but for the first `skip`
+ * floats, which a block before has added. */
+static inline void gl_combine_block(int n, int i, int nv, float *z, const uint32_t *zid, int skip, int d0,
+                                    int m, const float *ybase, const uint32_t *yid, int ns, const float *coef,
+                                    int cd, int cs)
 {
     gl_vec acc[GL_CD][GL_CI];
     for (int t = 0; t < GL_CD; t++)
@@ -155,17 +158,29 @@ static inline void gl_combine_block(int n, int i, int nv, float *z, int d0, int 
                 acc[t][v] += k * yv[v];
         }
     }
-    for (int t = 0; t < m; t++)
+    for (int t = 0; t < m; t++) {
+        /* rows added to one after the other: a row listed twice gets both sums, as two axpys give it */
+        float *row = z + (int64_t)(zid ? zid[d0 + t] : (uint32_t)(d0 + t)) * n + i;
+        if (!zid) {
+            for (int v = 0; v < nv; v++)
+                gl_store(row + v * GL_W, acc[t][v]);
+            continue;
+        }
+        for (int k = 0; k < skip; k++)  /* an exact 0, whatever the lane holds */
+            acc[t][0][k] = 0.0f;
         for (int v = 0; v < nv; v++)
-            gl_store(z + (int64_t)(d0 + t) * n + i + v * GL_W, acc[t][v]);
+            gl_store(row + v * GL_W, gl_load(row + v * GL_W) + acc[t][v]);
+    }
 }
 
 /* z[d] = sum over s < ns, in that order, of coef[d * cd + s * cs] * y[s], for
  * d < nd; z is contiguous (row d at z + d * n), not one of the y rows, and
  * overwritten. The sum runs in the order of a loop of axpys from zero, so the
- * result is that loop's to the bit. */
-static inline void gl_combine(int n, float *z, int nd, const float *ybase, const uint32_t *yid, int ns,
-                              const float *coef, int cd, int cs)
+ * result is that loop's to the bit. With zid, the sum is added to row
+ * z + zid[d] * n instead, what an axpy of the overwritten row would add, to
+ * the bit, without storing and loading it again. */
+static inline void gl_combine(int n, float *z, const uint32_t *zid, int nd, const float *ybase,
+                              const uint32_t *yid, int ns, const float *coef, int cd, int cs)
 {
     int block = GL_CI * GL_W;
     for (int d0 = 0; d0 < nd; d0 += GL_CD) {
@@ -173,23 +188,23 @@ static inline void gl_combine(int n, float *z, int nd, const float *ybase, const
         if (n < block) {
             for (int i = 0; i < n; i++)
                 for (int t = 0; t < m; t++) {
-                    float r = 0.0f;
+                    float r = 0.0f, *zr = z + (int64_t)(zid ? zid[d0 + t] : (uint32_t)(d0 + t)) * n + i;
                     for (int s = 0; s < ns; s++)
                         r += coef[(d0 + t) * cd + s * cs] * ybase[(int64_t)yid[s] * n + i];
-                    z[(int64_t)(d0 + t) * n + i] = r;
+                    *zr = zid ? *zr + r : r;
                 }
             continue;
         }
         int i = 0;
         for (; i + block <= n; i += block)
-            gl_combine_block(n, i, GL_CI, z, d0, m, ybase, yid, ns, coef, cd, cs);
+            gl_combine_block(n, i, GL_CI, z, zid, 0, d0, m, ybase, yid, ns, coef, cd, cs);
         for (; i + GL_W <= n; i += GL_W)
-            gl_combine_block(n, i, 1, z, d0, m, ybase, yid, ns, coef, cd, cs);
+            gl_combine_block(n, i, 1, z, zid, 0, d0, m, ybase, yid, ns, coef, cd, cs);
         if (i < n)
             /* one vector ending at the row's end, not a whole block: with 16-wide vectors a row
              * of 100 computes 112 floats, not 128. The floats it shares with the vector before
-             * are computed again, the same way, and stored again. */
-            gl_combine_block(n, n - GL_W, 1, z, d0, m, ybase, yid, ns, coef, cd, cs);
+             * are computed again, the same way, and stored again (or, added to, left). */
+            gl_combine_block(n, n - GL_W, 1, z, zid, i - (n - GL_W), d0, m, ybase, yid, ns, coef, cd, cs);
     }
 }
 

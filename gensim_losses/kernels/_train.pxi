@@ -140,15 +140,16 @@ def train_job(KernelModel km, Job job, float alpha, cnp.ndarray work, cnp.ndarra
         scratch = np.empty(c.cbow_stride * c.negative, dtype=np.uint32)
         c.cbow_slots = <uint32_t *>cnp.PyArray_DATA(scratch)
     elif c.shared:
-        scratch = np.empty(n_rows * (3 + c.size) + 2 * c.window * (c.size + 1) + max(2 * c.window * n_out, n_rows),
-                           dtype=np.float32)
+        scratch = np.empty(3 * n_rows + 2 * c.window * (c.size + 1) + max(2 * c.window * n_out, n_rows)
+                           + c.negative, dtype=np.float32)
         c.win_rows = <uint32_t *>cnp.PyArray_DATA(scratch)  # float32 and uint32 share the element size
         c.win_label = (<float *>cnp.PyArray_DATA(scratch)) + n_rows
         c.win_step = c.win_label + n_rows
-        c.win_dout = c.win_step + n_rows
-        c.win_din = c.win_dout + n_rows * c.size
+        c.win_din = c.win_step + n_rows
         c.win_ctx = <uint32_t *>(c.win_din + 2 * c.window * c.size)
         c.win_grad = (<float *>c.win_ctx) + 2 * c.window
+        c.win_ahead = <uint32_t *>(c.win_grad + max(2 * c.window * n_out, n_rows))
+        c.ahead_ready = 0
     with nogil:
         job._walk(&c)
     cdef cnp.ndarray slots, order, best

@@ -62,17 +62,23 @@ cdef void skipgram_pairs(Config *c, const uint32_t *idx, int64_t i, int64_t j, i
             return
 
 
-cdef void sg_window(Config *c, const uint32_t *idx, int64_t i, int64_t j, int64_t k) noexcept nogil:
+cdef void sg_window(Config *c, const uint32_t *idx, int64_t i, int64_t j, int64_t k, int64_t n) noexcept nogil:
     """Skip-gram negative sampling for every context word of position ``i`` at
     once, with one draw of negatives for the whole window (the estimator of
     HogBatch, Ji et al. 2016). Scores and gradients read the rows as they are
-    at the window's start; the deltas collect in c.win_din/c.win_dout and are
-    added back at its end (Hogwild), so a window that diverges changes nothing.
+    at the window's start; the context rows' deltas collect in c.win_din, and
+    all deltas are added at its end (Hogwild), so a window that diverges
+    changes nothing.
     Each (context, centre) pair is still one example with its own NS loss.
 
     The window is two small matrix products, contexts x outputs (_tiles.h):
     the scores, then the deltas, each delta summed over the outputs (or the
-    contexts) in the order a loop of pairs would sum it."""
+    contexts) in the order a loop of pairs would sum it.
+
+    Between two Word2Vec windows of a sentence nothing else draws (no group
+    negatives, no global context, no PV-DBOW block), so the window draws the
+    next one's negatives too, the same numbers in the same order, and asks
+    for their rows a whole window before they are read (c.win_ahead)."""
     cdef uint32_t target = idx[i], w
     cdef int64_t m, a, b, n_out = 1, n_ctx = 0, first, size
     cdef int d
@@ -86,13 +92,23 @@ cdef void sg_window(Config *c, const uint32_t *idx, int64_t i, int64_t j, int64_
     c.win_label[0] = 1.0
     c.win_step[0] = c.alpha * c.weight[T_NS] * c.sw
     for d in range(c.negative):
-        w = draw_negative(c)
-        if w != target:
+        if c.ahead_ready:
+            w = c.win_ahead[d]
+        else:
+            w = draw_negative(c)
             gl_prefetch(c.syn1neg + <int64_t>w * c.size, c.size)
+        if w != target:
             c.win_rows[n_out] = w
             c.win_label[n_out] = 0.0
             c.win_step[n_out] = c.win_step[0]
             n_out += 1
+    c.ahead_ready = (i + 1 < n and c.model == M_WORD2VEC and c.group_negative == 0 and c.n_ctx == 0
+                     and c.win_ahead != NULL)
+    if c.ahead_ready:
+        for d in range(c.negative):
+            w = draw_negative(c)
+            gl_prefetch(c.syn1neg + <int64_t>w * c.size, c.size)
+            c.win_ahead[d] = w
     cdef int64_t n_ns = n_out
     if c.group_negative and c.word_group[target] >= 0:
         group = c.word_group[target]
@@ -116,7 +132,7 @@ cdef void sg_window(Config *c, const uint32_t *idx, int64_t i, int64_t j, int64_
         for b in range(n_out):
             g = logistic_grad(c, grad[a * n_out + b], c.win_label[b], &ns_loss if b < n_ns else &group_loss)
             grad[a * n_out + b] = 0.0 if fabs(g) < GRAD_EPS or c.frozen else g * c.win_step[b]
-    gl_combine(c.size, c.win_din, n_ctx, c.syn1neg, c.win_rows, n_out, grad, n_out, 1)
+    gl_combine(c.size, c.win_din, NULL, n_ctx, c.syn1neg, c.win_rows, n_out, grad, n_out, 1)
     if c.any_penalty or c.prog != NULL or c.py_callback != NULL:
         for a in range(n_ctx):
             c.work = c.win_din + a * c.size  # the penalties and Python terms of this example add to its own delta
@@ -130,10 +146,8 @@ cdef void sg_window(Config *c, const uint32_t *idx, int64_t i, int64_t j, int64_
     c.loss[T_NS] += ns_loss * c.weight[T_NS] * c.sw
     c.loss[T_GROUP] += group_loss * c.weight[T_GROUP] * c.sw
     c.examples += n_ctx
-    if c.learn_hidden:
-        gl_combine(c.size, c.win_dout, n_out, c.syn0, c.win_ctx, n_ctx, grad, 1, n_out)
-        for b in range(n_out):
-            gl_axpy(c.size, 1.0, c.win_dout + b * c.size, c.syn1neg + <int64_t>c.win_rows[b] * c.size)
+    if c.learn_hidden:  # added straight to the output rows (reading the context rows before they change)
+        gl_combine(c.size, c.syn1neg, c.win_rows, n_out, c.syn0, c.win_ctx, n_ctx, grad, 1, n_out)
     for a in range(n_ctx):
         w = c.win_ctx[a]
         if c.lockf[w % c.lockf_len] != 0:
@@ -332,7 +346,7 @@ cdef void train_sentence(Config *c, const uint32_t *idx, const int32_t *shrink, 
         if c.model == M_DOC2VEC and not c.dm:
             if c.train_words:
                 if c.shared and c.col == NULL:
-                    sg_window(c, idx, i, j, k)
+                    sg_window(c, idx, i, j, k, n)
                 else:
                     skipgram_pairs(c, idx, i, j, k)
             if not c.shared:
@@ -352,7 +366,7 @@ cdef void train_sentence(Config *c, const uint32_t *idx, const int32_t *shrink, 
                     gl_prefetch(c.syn0 + <int64_t>idx[i + c.window + 1] * c.size, c.size)
                 if i + 1 < n:
                     gl_prefetch(c.syn1neg + <int64_t>idx[i + 1] * c.size, c.size)
-                sg_window(c, idx, i, j, k)
+                sg_window(c, idx, i, j, k, n)
             else:
                 skipgram_pairs(c, idx, i, j, k)
         else:
