@@ -67,7 +67,8 @@ def main(argv=None):
         ratios, times = [], {"base": [], "head": []}
         for r in range(args.rounds):
             cores = (0, 1) if r % 2 == 0 else (1, 0)
-            procs = {name: side(getattr(args, name), core, corpus, args) for name, core in zip(("base", "head"), cores)}
+            procs = {name: side(getattr(args, name), core, corpus, args)
+                     for name, core in zip(("base", "head"), cores)}
             out = {name: json.loads(p.communicate()[0].strip().splitlines()[-1]) for name, p in procs.items()}
             for name in times:
                 times[name].append(out[name]["cpu"])

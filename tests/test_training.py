@@ -53,7 +53,9 @@ VECTOR_VARIANTS = [name for name in kernels.runnable() if name != "baseline"]
 @pytest.mark.skipif(not VECTOR_VARIANTS, reason="this CPU runs only the baseline build of the kernels")
 @pytest.mark.parametrize("variant", VECTOR_VARIANTS or ["none"])
 @pytest.mark.parametrize("settings", [dict(sg=1, negative=5, hs=1), dict(sg=0, negative=5, hs=0),
-                                      dict(sg=1, negative=5, hs=0, shared_negatives=True)],
+                                      # 52 floats: whole blocks, a lone vector, then a tail that overlaps it
+                                      # (in every vector width) in the shared window's tiles
+                                      dict(sg=1, negative=5, hs=0, shared_negatives=True, vector_size=52)],
                          ids=["sg-ns-hs", "cbow-ns", "sg-shared"])
 def test_every_kernel_variant_agrees_with_the_baseline(lee, monkeypatch, variant, settings):
     """Each vector build (AVX2+FMA, AVX-512) draws what the baseline draws; only float rounding (FMA,

@@ -70,107 +70,143 @@ static inline void gl_copy(int n, const float *x, float *y)
     gl_store(y + n - GL_W, gl_load(x + n - GL_W));
 }
 
-/* A tile of the score matrix: GL_SA rows of x against GL_SB rows of y,
- * 8 accumulators, 6 loads per 8 multiply-adds. */
+/* A tile of the score matrix: up to GL_SA rows of x against up to GL_SB rows
+ * of y, 8 accumulators, 6 loads per 8 multiply-adds. */
 #define GL_SA 4
 #define GL_SB 2
 
+/* s[t * ld + u] = x[t] . y[u] for t < ta, u < tb. Inlined with constant ta and tb (gl_scores),
+ * so that a short tile computes only its own rows. */
+static inline __attribute__((always_inline)) void gl_scores_tile(int n, int ta, int tb, const float *const *x,
+                                                                 const float *const *y, float *s, int ld,
+                                                                 gl_vec mask)
+{
+    int full = n / GL_W * GL_W, rest = n - full;
+    gl_vec acc[GL_SA][GL_SB];
+    for (int t = 0; t < ta; t++)
+        for (int u = 0; u < tb; u++)
+            acc[t][u] = (gl_vec){0};
+    for (int i = 0; i < full; i += GL_W) {
+        gl_vec yv[GL_SB];
+        for (int u = 0; u < tb; u++)
+            yv[u] = gl_load(y[u] + i);
+        for (int t = 0; t < ta; t++) {
+            gl_vec xv = gl_load(x[t] + i);
+            for (int u = 0; u < tb; u++)
+                acc[t][u] += xv * yv[u];
+        }
+    }
+    if (rest && full) {
+        /* the last n % GL_W floats: one more vector, ending at the row's end, its first lanes masked */
+        gl_vec yv[GL_SB];
+        for (int u = 0; u < tb; u++)
+            yv[u] = gl_load(y[u] + n - GL_W) * mask;
+        for (int t = 0; t < ta; t++) {
+            gl_vec xv = gl_load(x[t] + n - GL_W);
+            for (int u = 0; u < tb; u++)
+                acc[t][u] += xv * yv[u];
+        }
+    }
+    for (int t = 0; t < ta; t++)
+        for (int u = 0; u < tb; u++) {
+            float r = gl_hsum(acc[t][u]);
+            if (!full)  /* a row shorter than one vector */
+                for (int q = 0; q < n; q++)
+                    r += x[t][q] * y[u][q];
+            s[t * ld + u] = r;
+        }
+}
+
 /* s[a * ld + b] = x[a] . y[b] for a < na, b < nb; row r of x is
- * xbase + xid[r] * n (likewise y). A short tile repeats its last row. */
+ * xbase + xid[r] * n (likewise y). Each score is summed the same way whatever
+ * the shape of the tile it falls in. */
 static inline void gl_scores(int n, const float *xbase, const uint32_t *xid, int na,
                              const float *ybase, const uint32_t *yid, int nb, float *s, int ld)
 {
-    /* the last n % GL_W floats: one more vector, ending at the row's end, its first lanes masked */
-    int full = n / GL_W * GL_W, rest = n - full;
+    int rest = n % GL_W;
     gl_vec mask;
     for (int k = 0; k < GL_W; k++)
         mask[k] = k >= GL_W - rest ? 1.0f : 0.0f;
     for (int a0 = 0; a0 < na; a0 += GL_SA) {
+        int ta = na - a0 < GL_SA ? na - a0 : GL_SA;
         const float *x[GL_SA];
-        for (int t = 0; t < GL_SA; t++)
-            x[t] = xbase + (int64_t)xid[a0 + t < na ? a0 + t : na - 1] * n;
+        for (int t = 0; t < ta; t++)
+            x[t] = xbase + (int64_t)xid[a0 + t] * n;
         for (int b0 = 0; b0 < nb; b0 += GL_SB) {
+            int tb = nb - b0 < GL_SB ? nb - b0 : GL_SB;
             const float *y[GL_SB];
-            for (int u = 0; u < GL_SB; u++)
-                y[u] = ybase + (int64_t)yid[b0 + u < nb ? b0 + u : nb - 1] * n;
-            gl_vec acc[GL_SA][GL_SB];
-            for (int t = 0; t < GL_SA; t++)
-                for (int u = 0; u < GL_SB; u++)
-                    acc[t][u] = (gl_vec){0};
-            for (int i = 0; i < full; i += GL_W) {
-                gl_vec yv[GL_SB];
-                for (int u = 0; u < GL_SB; u++)
-                    yv[u] = gl_load(y[u] + i);
-                for (int t = 0; t < GL_SA; t++) {
-                    gl_vec xv = gl_load(x[t] + i);
-                    for (int u = 0; u < GL_SB; u++)
-                        acc[t][u] += xv * yv[u];
-                }
+            for (int u = 0; u < tb; u++)
+                y[u] = ybase + (int64_t)yid[b0 + u] * n;
+            float *st = s + a0 * ld + b0;
+            /* GL_SA x GL_SB = 4 x 2: every shape of a short tile its own code */
+            switch (ta * 2 + tb - 3) {
+            case 0: gl_scores_tile(n, 1, 1, x, y, st, ld, mask); break;
+            case 1: gl_scores_tile(n, 1, 2, x, y, st, ld, mask); break;
+            case 2: gl_scores_tile(n, 2, 1, x, y, st, ld, mask); break;
+            case 3: gl_scores_tile(n, 2, 2, x, y, st, ld, mask); break;
+            case 4: gl_scores_tile(n, 3, 1, x, y, st, ld, mask); break;
+            case 5: gl_scores_tile(n, 3, 2, x, y, st, ld, mask); break;
+            case 6: gl_scores_tile(n, 4, 1, x, y, st, ld, mask); break;
+            default: gl_scores_tile(n, 4, 2, x, y, st, ld, mask); break;
             }
-            if (rest && full) {
-                gl_vec yv[GL_SB];
-                for (int u = 0; u < GL_SB; u++)
-                    yv[u] = gl_load(y[u] + n - GL_W) * mask;
-                for (int t = 0; t < GL_SA; t++) {
-                    gl_vec xv = gl_load(x[t] + n - GL_W);
-                    for (int u = 0; u < GL_SB; u++)
-                        acc[t][u] += xv * yv[u];
-                }
-            }
-            for (int t = 0; t < GL_SA && a0 + t < na; t++)
-                for (int u = 0; u < GL_SB && b0 + u < nb; u++) {
-                    float r = gl_hsum(acc[t][u]);
-                    if (!full)  /* a row shorter than one vector */
-                        for (int q = 0; q < n; q++)
-                            r += x[t][q] * y[u][q];
-                    s[(a0 + t) * ld + b0 + u] = r;
-                }
         }
     }
 }
 
-/* A tile of a combination: GL_CD destination rows, GL_CI vectors of each,
- * 8 accumulators; each source vector loaded feeds GL_CD multiply-adds and
- * each coefficient GL_CI. */
+/* A tile of a combination: up to GL_CD destination rows, GL_CI vectors of
+ * each, 8 accumulators; each source vector loaded feeds GL_CD multiply-adds
+ * and each coefficient GL_CI. */
 #define GL_CD 4
 #define GL_CI 2
 
-/* The nv (at most GL_CI) vectors of z's rows d0 .. d0 + m - 1 that start at float i: row d at
- * z + d * n, overwritten, or with zid, at z + zid[d] * n, added to, but for the first `skip`
- * floats, which a block before has added. */
-static inline void gl_combine_block(int n, int i, int nv, float *z, const uint32_t *zid, int skip, int d0,
-                                    int m, const float *ybase, const uint32_t *yid, int ns, const float *coef,
-                                    int cd, int cs)
+/* The nv (at most GL_CI) vectors at float i of the rows zr[t], t < rows, of a tile, from the ns
+ * rows y[s] and the coefficients k[s * GL_CD + t]: overwritten, or added to (but for the first
+ * `skip` floats, which a block before has added). Inlined with constant nv and rows, so that
+ * the accumulators stay in registers and a short tile computes only its own rows. */
+static inline __attribute__((always_inline)) void gl_combine_block(int i, int nv, int rows, float *const *zr,
+                                                                   int add, int skip, const float *const *y,
+                                                                   int ns, const float *k)
 {
     gl_vec acc[GL_CD][GL_CI];
-    for (int t = 0; t < GL_CD; t++)
-        for (int v = 0; v < GL_CI; v++)
+    for (int t = 0; t < rows; t++)
+        for (int v = 0; v < nv; v++)
             acc[t][v] = (gl_vec){0};
     for (int s = 0; s < ns; s++) {
-        const float *y = ybase + (int64_t)yid[s] * n + i;
         gl_vec yv[GL_CI];
         for (int v = 0; v < nv; v++)
-            yv[v] = gl_load(y + v * GL_W);
-        for (int t = 0; t < GL_CD; t++) {
-            /* a short tile reads its last row's coefficients and drops the result */
-            float k = coef[(d0 + (t < m ? t : m - 1)) * cd + s * cs];
+            yv[v] = gl_load(y[s] + i + v * GL_W);
+        for (int t = 0; t < rows; t++)
             for (int v = 0; v < nv; v++)
-                acc[t][v] += k * yv[v];
-        }
+                acc[t][v] += k[s * GL_CD + t] * yv[v];
     }
-    for (int t = 0; t < m; t++) {
-        /* rows added to one after the other: a row listed twice gets both sums, as two axpys give it */
-        float *row = z + (int64_t)(zid ? zid[d0 + t] : (uint32_t)(d0 + t)) * n + i;
-        if (!zid) {
+    for (int t = 0; t < rows; t++) {
+        float *row = zr[t] + i;
+        if (!add) {
             for (int v = 0; v < nv; v++)
                 gl_store(row + v * GL_W, acc[t][v]);
             continue;
         }
-        for (int k = 0; k < skip; k++)  /* an exact 0, whatever the lane holds */
-            acc[t][0][k] = 0.0f;
+        /* rows added to one after the other: a row listed twice gets both sums, as two axpys give it */
+        for (int q = 0; q < skip; q++)  /* an exact 0, whatever the lane holds */
+            acc[t][0][q] = 0.0f;
         for (int v = 0; v < nv; v++)
             gl_store(row + v * GL_W, gl_load(row + v * GL_W) + acc[t][v]);
     }
+}
+
+/* A tile's columns, block by block: the last one a vector ending at the row's end, not a whole
+ * block (with 16-wide vectors a row of 100 computes 112 floats, not 128). The floats it shares
+ * with the vector before are computed again, the same way, and stored again (or, added to, left). */
+static inline __attribute__((always_inline)) void gl_combine_tile(int n, int rows, float *const *zr, int add,
+                                                                  const float *const *y, int ns, const float *k)
+{
+    int i = 0;
+    for (; i + GL_CI * GL_W <= n; i += GL_CI * GL_W)
+        gl_combine_block(i, GL_CI, rows, zr, add, 0, y, ns, k);
+    for (; i + GL_W <= n; i += GL_W)
+        gl_combine_block(i, 1, rows, zr, add, 0, y, ns, k);
+    if (i < n)
+        gl_combine_block(n - GL_W, 1, rows, zr, add, i - (n - GL_W), y, ns, k);
 }
 
 /* z[d] = sum over s < ns, in that order, of coef[d * cd + s * cs] * y[s], for
@@ -178,33 +214,41 @@ static inline void gl_combine_block(int n, int i, int nv, float *z, const uint32
  * overwritten. The sum runs in the order of a loop of axpys from zero, so the
  * result is that loop's to the bit. With zid, the sum is added to row
  * z + zid[d] * n instead, what an axpy of the overwritten row would add, to
- * the bit, without storing and loading it again. */
+ * the bit, without storing and loading it again. A tile's row pointers and
+ * coefficients are gathered once, for all its column blocks. */
 static inline void gl_combine(int n, float *z, const uint32_t *zid, int nd, const float *ybase,
                               const uint32_t *yid, int ns, const float *coef, int cd, int cs)
 {
-    int block = GL_CI * GL_W;
+    int add = zid != NULL;
+    const float *y[ns > 0 ? ns : 1];
+    float k[(ns > 0 ? ns : 1) * GL_CD];
+    float *zr[GL_CD];
+    for (int s = 0; s < ns; s++)
+        y[s] = ybase + (int64_t)yid[s] * n;
     for (int d0 = 0; d0 < nd; d0 += GL_CD) {
         int m = nd - d0 < GL_CD ? nd - d0 : GL_CD;
-        if (n < block) {
+        for (int t = 0; t < m; t++) {
+            zr[t] = z + (int64_t)(add ? zid[d0 + t] : (uint32_t)(d0 + t)) * n;
+            for (int s = 0; s < ns; s++)
+                k[s * GL_CD + t] = coef[(d0 + t) * cd + s * cs];
+        }
+        if (n < GL_CI * GL_W) {
             for (int i = 0; i < n; i++)
                 for (int t = 0; t < m; t++) {
-                    float r = 0.0f, *zr = z + (int64_t)(zid ? zid[d0 + t] : (uint32_t)(d0 + t)) * n + i;
+                    float r = 0.0f;
                     for (int s = 0; s < ns; s++)
-                        r += coef[(d0 + t) * cd + s * cs] * ybase[(int64_t)yid[s] * n + i];
-                    *zr = zid ? *zr + r : r;
+                        r += k[s * GL_CD + t] * y[s][i];
+                    zr[t][i] = add ? zr[t][i] + r : r;
                 }
             continue;
         }
-        int i = 0;
-        for (; i + block <= n; i += block)
-            gl_combine_block(n, i, GL_CI, z, zid, 0, d0, m, ybase, yid, ns, coef, cd, cs);
-        for (; i + GL_W <= n; i += GL_W)
-            gl_combine_block(n, i, 1, z, zid, 0, d0, m, ybase, yid, ns, coef, cd, cs);
-        if (i < n)
-            /* one vector ending at the row's end, not a whole block: with 16-wide vectors a row
-             * of 100 computes 112 floats, not 128. The floats it shares with the vector before
-             * are computed again, the same way, and stored again (or, added to, left). */
-            gl_combine_block(n, n - GL_W, 1, z, zid, i - (n - GL_W), d0, m, ybase, yid, ns, coef, cd, cs);
+        /* GL_CD = 4: every height of a short tile its own code */
+        switch (m) {
+        case 1: gl_combine_tile(n, 1, zr, add, y, ns, k); break;
+        case 2: gl_combine_tile(n, 2, zr, add, y, ns, k); break;
+        case 3: gl_combine_tile(n, 3, zr, add, y, ns, k); break;
+        default: gl_combine_tile(n, 4, zr, add, y, ns, k); break;
+        }
     }
 }
 
