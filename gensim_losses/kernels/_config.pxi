@@ -161,5 +161,4 @@ cdef struct Config:
     uint32_t *win_ctx    # 2 * window: the context words
     float *win_grad      # (2 * window) x (1 + negative + group_negative): scores, then steps (shared_targets:
                          # one per output row)
-    uint32_t *win_ahead  # negative: the next window's draws, made by the window before (sg_window)
-    int ahead_ready
+    uint32_t *win_draws  # negative: the window's negative draws (Word2Vec: drawn by the window before)

@@ -104,3 +104,12 @@ cdef inline uint32_t draw_negative(Config *c) noexcept nogil:
         else:
             lo = mid + 1
     return <uint32_t>lo
+
+
+cdef inline void draw_negatives(Config *c, uint32_t *out, int64_t count) noexcept nogil:
+    """``count`` draws of ``draw_negative`` into ``out``, each drawn word's output row asked for as it is
+    drawn, so that its load overlaps the draws after it."""
+    cdef int64_t d
+    for d in range(count):
+        out[d] = draw_negative(c)
+        gl_prefetch(c.syn1neg + <int64_t>out[d] * c.size, c.size)

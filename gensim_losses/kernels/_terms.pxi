@@ -90,9 +90,7 @@ cdef inline void objectives(Config *c, uint32_t target, const float *h, int64_t 
             # ns_term 15% slower beside a term; docs/benchmarks.md, "The three loss paths").
             early = True
             gl_prefetch(c.syn1neg + <int64_t>target * c.size, c.size)
-            for d in range(c.negative):
-                draws[d] = draw_negative(c)
-                gl_prefetch(c.syn1neg + <int64_t>draws[d] * c.size, c.size)
+            draw_negatives(c, draws, c.negative)
             c.ns_draws = draws
         python_terms(c, target, h)
         if c.diverged:

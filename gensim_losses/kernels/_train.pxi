@@ -148,8 +148,7 @@ def train_job(KernelModel km, Job job, float alpha, cnp.ndarray work, cnp.ndarra
         c.win_din = c.win_step + n_rows
         c.win_ctx = <uint32_t *>(c.win_din + 2 * c.window * c.size)
         c.win_grad = (<float *>c.win_ctx) + 2 * c.window
-        c.win_ahead = <uint32_t *>(c.win_grad + max(2 * c.window * n_out, n_rows))
-        c.ahead_ready = 0
+        c.win_draws = <uint32_t *>(c.win_grad + max(2 * c.window * n_out, n_rows))
     with nogil:
         job._walk(&c)
     cdef cnp.ndarray slots, order, best

@@ -78,7 +78,8 @@ cdef void sg_window(Config *c, const uint32_t *idx, int64_t i, int64_t j, int64_
     Between two Word2Vec windows of a sentence nothing else draws (no group
     negatives, no global context, no PV-DBOW block), so the window draws the
     next one's negatives too, the same numbers in the same order, and asks
-    for their rows a whole window before they are read (c.win_ahead)."""
+    for their rows a whole window before they are read (c.win_draws). That
+    relies on train_sentence calling it at every position, from the first."""
     cdef uint32_t target = idx[i], w
     cdef int64_t m, a, b, n_out = 1, n_ctx = 0, first, size
     cdef int d
@@ -91,24 +92,18 @@ cdef void sg_window(Config *c, const uint32_t *idx, int64_t i, int64_t j, int64_
     c.win_rows[0] = target
     c.win_label[0] = 1.0
     c.win_step[0] = c.alpha * c.weight[T_NS] * c.sw
+    cdef bint ahead = c.model == M_WORD2VEC and c.group_negative == 0 and c.n_ctx == 0
+    if not ahead or i == 0:  # no window before this one drew for it
+        draw_negatives(c, c.win_draws, c.negative)
     for d in range(c.negative):
-        if c.ahead_ready:
-            w = c.win_ahead[d]
-        else:
-            w = draw_negative(c)
-            gl_prefetch(c.syn1neg + <int64_t>w * c.size, c.size)
+        w = c.win_draws[d]
         if w != target:
             c.win_rows[n_out] = w
             c.win_label[n_out] = 0.0
             c.win_step[n_out] = c.win_step[0]
             n_out += 1
-    c.ahead_ready = (i + 1 < n and c.model == M_WORD2VEC and c.group_negative == 0 and c.n_ctx == 0
-                     and c.win_ahead != NULL)
-    if c.ahead_ready:
-        for d in range(c.negative):
-            w = draw_negative(c)
-            gl_prefetch(c.syn1neg + <int64_t>w * c.size, c.size)
-            c.win_ahead[d] = w
+    if ahead and i + 1 < n:
+        draw_negatives(c, c.win_draws, c.negative)
     cdef int64_t n_ns = n_out
     if c.group_negative and c.word_group[target] >= 0:
         group = c.word_group[target]
@@ -180,11 +175,8 @@ cdef void shared_targets(Config *c, const uint32_t *targets, int64_t n_t, int64_
     cdef float *h
     for a in range(n_t):
         rows[a] = targets[a]
-    for a in range(n_neg):
-        w = draw_negative(c)
-        gl_prefetch(c.syn1neg + <int64_t>w * c.size, c.size)
-        rows[n] = w
-        n += 1
+    draw_negatives(c, rows + n_t, n_neg)
+    n += n_neg
     if n_t == 0:  # drawn all the same, as sg_window draws for a window without context (the reference replays it)
         return
     h = form_h(c, form, &word)
